@@ -1,0 +1,169 @@
+"""The one registry of operations: routing and the OpenAPI document both come from it.
+
+An operation module declares its operations with ``@operation(...)`` at import time; the web
+room walks ``REGISTRY`` to build its Resource tree and the OpenAPI document, under every API
+version prefix of the operation's family (``/slurm/v0.0.38``, ``/slurm/v1``, …).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterator, Mapping
+
+#: Version prefixes each API family is served under. v0.0.38 keeps slurmrestd 22.05's paths
+#: and shapes, so that existing clients work unchanged; v1 is our own stable name for them.
+API_VERSIONS: Mapping[str, tuple[str, ...]] = {
+    "slurm": ("v0.0.38", "v1"),
+    "slurmdb": ("v0.0.38", "v1"),
+}
+
+_PARAM_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path or query parameter, converted to ``type`` before the handler sees it."""
+
+    name: str
+    location: str = "query"  # "path" or "query"
+    type: type = str
+    required: bool = False
+    description: str = ""
+    #: Optional converter from the raw text to the value (raises ValueError on bad input);
+    #: defaults to ``type``.
+    convert: Callable[[str], Any] | None = None
+
+    def parse(self, text: str) -> Any:
+        if self.convert is not None:
+            return self.convert(text)
+        if self.type is bool:
+            if text.lower() in ("1", "true", "yes", ""):
+                return True
+            if text.lower() in ("0", "false", "no"):
+                return False
+            raise ValueError(f"not a boolean: {text!r}")
+        return self.type(text)
+
+    def openapi(self) -> dict:
+        return {
+            "name": self.name,
+            "in": self.location,
+            "required": self.required or self.location == "path",
+            "description": self.description,
+            "schema": {"type": _PARAM_TYPES.get(self.type, "string")},
+        }
+
+
+@dataclass
+class Call:
+    """What a handler is given: typed parameters, the parsed body, who is asking, and the
+    slurmctld (and later slurmdbd) clients bound to the caller's credential."""
+
+    params: dict[str, Any]
+    body: Any = None
+    user: str | None = None
+    ctld: Any = None
+    dbd: Any = None
+
+
+class ApiError(Exception):
+    """A failure the handler detected itself (bad input, not found …).
+
+    ``errors`` are slurmrestd-shaped error entries:
+    ``{"error_number": n, "error": text, "description": …, "source": …}``.
+    """
+
+    def __init__(self, status: int, errors: list[dict] | None = None, *, description: str = ""):
+        super().__init__(description or (errors[0].get("description") if errors else "") or str(status))
+        self.status = status
+        self.errors = errors if errors is not None else [
+            {"error_number": -1, "error": "Unspecified error", "description": description}
+        ]
+
+
+class NotModified(Exception):
+    """Nothing changed since the caller's ``update_time``: HTTP 304, no body."""
+
+
+@dataclass
+class Result:
+    """A payload with warnings or errors beside it (most handlers return a plain dict)."""
+
+    payload: dict
+    status: int = 200
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+
+Handler = Callable[[Call], Awaitable["dict | Result"]]
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    family: str
+    operation_id: str
+    summary: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    request_schema: dict | None = None
+    response_schema: dict | None = None
+    tags: tuple[str, ...] = ()
+    #: True for operations slurmrestd 22.05 does not have (documented as extensions).
+    extension: bool = False
+
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._operations: dict[tuple[str, str, str], Operation] = {}
+
+    def add(self, op: Operation) -> Operation:
+        key = (op.family, op.method, op.path)
+        if key in self._operations:
+            raise ValueError(f"operation registered twice: {op.method} /{op.family}{op.path}")
+        declared = {p.name for p in op.params if p.location == "path"}
+        if declared != set(op.path_params()):
+            raise ValueError(f"{op.operation_id}: path parameters {op.path_params()} != {declared}")
+        self._operations[key] = op
+        return op
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(sorted(self._operations.values(), key=lambda o: (o.family, o.path, o.method)))
+
+    def __len__(self) -> int:
+        return len(self._operations)
+
+
+REGISTRY = Registry()
+
+
+def operation(method: str, path: str, *, family: str = "slurm", operation_id: str, summary: str,
+              params: tuple[Param, ...] = (), request_schema: dict | None = None,
+              response_schema: dict | None = None, tags: tuple[str, ...] = (),
+              extension: bool = False, registry: Registry = REGISTRY):
+    """Register ``handler`` as the operation ``method path`` of API family ``family``."""
+
+    def register(handler: Handler) -> Handler:
+        registry.add(Operation(method.upper(), path, family, operation_id, summary, handler,
+                               tuple(params), request_schema, response_schema, tags, extension))
+        return handler
+
+    return register
+
+
+def load_operations() -> Registry:
+    """Import every operation module, so that their ``@operation`` declarations run."""
+    import importlib
+    import pkgutil
+
+    import slurmrest.api as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name not in ("registry",) and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return REGISTRY
