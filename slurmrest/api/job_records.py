@@ -1,0 +1,271 @@
+"""A decoded ``RESPONSE_JOB_INFO`` job record → slurmrestd 22.05's v0.0.38 job document.
+
+Field for field what ``dump_job_info()`` (``src/plugins/openapi/v0.0.38/jobs.c``) writes, with
+the same names, JSON types and units, and the same key order. Deliberate corrections of
+slurmrestd bugs are marked ``FIX`` (they are listed in NEWS).
+"""
+
+from __future__ import annotations
+
+from slurmrest.api import convert
+from slurmrest.api.convert import (INFINITE, INFINITE16, MEM_PER_CPU, NICE_OFFSET, NO_VAL,
+                                   NO_VAL16, text, unless)
+
+#: Job ``bitflags`` slurmrestd reports, in its order (§6.6).
+JOB_FLAGS = (
+    (0x1, "KILL_INV_DEP"), (0x2, "NO_KILL_INV_DEP"), (0x4, "HAS_STATE_DIR"),
+    (0x8, "BACKFILL_TEST"), (0x10, "GRES_ENFORCE_BIND"), (0x20, "TEST_NOW_ONLY"),
+    (0x100, "SPREAD_JOB"), (0x200, "USE_MIN_NODES"), (0x400, "JOB_KILL_HURRY"),
+    (0x800, "TRES_STR_CALC"), (0x1000, "SIB_JOB_FLUSH"), (0x2000, "HET_JOB_FLAG"),
+    (0x8000, "JOB_CPUS_SET"), (0x20000, "TOP_PRIO_TMP"), (0x40000, "JOB_ACCRUE_OVER"),
+    (0x80000, "GRES_DISABLE_BIND"), (0x100000, "JOB_WAS_RUNNING"), (0x800000, "JOB_MEM_SET"),
+    (0x1000000, "JOB_RESIZED"),
+)
+
+SHOW_FLAGS = (
+    (0x1, "SHOW_ALL"), (0x2, "SHOW_DETAIL"), (0x8, "SHOW_MIXED"), (0x10, "SHOW_LOCAL"),
+    (0x20, "SHOW_SIBLING"), (0x40, "SHOW_FEDERATION"), (0x80, "SHOW_FUTURE"),
+)
+
+#: ``acct_gather_profile_to_string`` order; NONE (1) only when it is the whole word.
+_PROFILE = ((0x2, "Energy"), (0x8, "Lustre"), (0x10, "Network"), (0x4, "Task"))
+
+_SHARED = {0: "none", 1: "shared", 2: "user", 3: "mcs"}
+
+CORE_SPEC_THREAD = 0x8000
+CR_CPU, CR_SOCKET, CR_CORE = 0x1, 0x2, 0x4
+
+#: Fields of the multi-core block (job record row 105) and the job document names they feed.
+_MULTI_CORE = ("boards_per_node", "sockets_per_board", "sockets_per_node", "cores_per_socket",
+               "threads_per_core", "ntasks_per_board", "ntasks_per_socket", "ntasks_per_core")
+
+
+def _multi_core(rec: dict) -> dict:
+    """The multi-core values; libslurm leaves them 0 when the block is absent."""
+    mc = rec.get("multi_core")
+    if isinstance(mc, dict):
+        return mc
+    return {name: rec.get(name, 0) for name in _MULTI_CORE}
+
+
+def _profile(word: int):
+    if word == 0:  # ACCT_GATHER_PROFILE_NOT_SET
+        return None
+    out = ["None"] if word == 0x1 else []
+    out.extend(convert.flag_names(word, _PROFILE))
+    return out
+
+
+def _int_array(value, count: int) -> list:
+    value = list(value or ())
+    return value + [0] * (count - len(value))
+
+
+def allocated_nodes(res: dict) -> list[dict]:
+    """``_dump_nodes_res``: per allocated node, the cores of ``core_bitmap`` by socket."""
+    nhosts = res.get("nhosts") or 0
+    cores_per_socket = res.get("cores_per_socket") or []
+    if not cores_per_socket or not nhosts:
+        return []
+    sockets_per_node = res.get("sockets_per_node") or []
+    reps = res.get("sock_core_rep_count") or []
+    names = convert.hostnames(res.get("nodes"))
+    alloc = convert.bitmap_int(res.get("core_bitmap"))
+    used = convert.bitmap_int(res.get("core_bitmap_used"))
+    cpus_used = _int_array(res.get("cpus_used"), nhosts)
+    mem_used = _int_array(res.get("memory_used"), nhosts)
+    mem_alloc = _int_array(res.get("memory_allocated"), nhosts)
+    out = []
+    bit = 0
+    sock_inx = sock_reps = 0
+    for node_inx in range(nhosts):
+        if sock_reps >= reps[sock_inx]:
+            sock_inx += 1
+            sock_reps = 0
+        sock_reps += 1
+        n_cores = cores_per_socket[sock_inx]
+        sockets: dict = {}
+        for i in range(sockets_per_node[sock_inx] * n_cores):
+            if alloc >> bit & 1:
+                cores = sockets.setdefault(str(i // n_cores), {"cores": {}})["cores"]
+                cores[str(i % n_cores)] = (
+                    "allocated_and_in_use" if used >> bit & 1 else "allocated")
+            bit += 1
+        out.append({
+            "sockets": sockets,
+            "nodename": names[node_inx] if node_inx < len(names) else None,
+            "cpus_used": cpus_used[node_inx],
+            "memory_used": mem_used[node_inx],
+            "memory_allocated": mem_alloc[node_inx],
+        })
+    return out
+
+
+def job_resources(res: dict, select_type_param: int | None = None) -> dict:
+    """The ``job_resources`` object. ``allocated_cores`` or ``allocated_cpus`` follows the
+    cluster's SelectTypeParameters (slurmrestd reads its own slurm.conf); without it, the
+    job's allocation ``cr_type`` (the same bits unless a partition overrides them)."""
+    cr = select_type_param if select_type_param is not None else res.get("cr_type", 0)
+    doc = {"nodes": text(res.get("nodes"))}
+    if cr & (CR_CORE | CR_SOCKET):
+        doc["allocated_cores"] = res.get("ncpus", 0)
+    elif cr & CR_CPU:
+        doc["allocated_cpus"] = res.get("ncpus", 0)
+    doc["allocated_hosts"] = res.get("nhosts", 0)
+    doc["allocated_nodes"] = allocated_nodes(res)
+    return doc
+
+
+def _has_resources(res) -> bool:
+    return isinstance(res, dict) and res.get("nhosts", NO_VAL) != NO_VAL
+
+
+def job_document(rec: dict, select_type_param: int | None = None) -> dict:
+    """One v0.0.38 job document from one decoded job record."""
+    g = rec.get
+    mc = _multi_core(rec)
+    doc: dict = {}
+    doc["account"] = text(g("account"))
+    doc["accrue_time"] = g("accrue_time", 0)
+    doc["admin_comment"] = text(g("admin_comment"))
+    doc["array_job_id"] = g("array_job_id", 0)
+    doc["array_task_id"] = unless(g("array_task_id", NO_VAL), NO_VAL)
+    doc["array_max_tasks"] = g("array_max_tasks", 0)
+    doc["array_task_string"] = text(convert.array_task_string(g("array_task_str"),
+                                                              g("array_max_tasks", 0)))
+    doc["association_id"] = g("assoc_id", 0)
+    doc["batch_features"] = text(g("batch_features"))
+    doc["batch_flag"] = g("batch_flag", 0) == 1
+    doc["batch_host"] = text(g("batch_host"))
+    doc["flags"] = convert.flag_names(g("bitflags", 0), JOB_FLAGS)
+    doc["burst_buffer"] = text(g("burst_buffer"))
+    doc["burst_buffer_state"] = text(g("burst_buffer_state"))
+    doc["cluster"] = text(g("cluster"))
+    doc["cluster_features"] = text(g("cluster_features"))
+    doc["command"] = text(g("command"))
+    doc["comment"] = text(g("comment"))
+    doc["container"] = text(g("container"))
+    contiguous = g("contiguous", 0)
+    doc["contiguous"] = None if contiguous == NO_VAL16 else contiguous == 1
+    core_spec = g("core_spec", NO_VAL16)
+    # FIX: slurmrestd swaps the two (it reports the thread count as core_spec with the
+    # CORE_SPEC_THREAD bit still set); we report cores as core_spec, threads as thread_spec.
+    if core_spec == NO_VAL16:
+        doc["core_spec"] = doc["thread_spec"] = None
+    elif core_spec & CORE_SPEC_THREAD:
+        doc["core_spec"] = None
+        doc["thread_spec"] = core_spec & ~CORE_SPEC_THREAD
+    else:
+        doc["core_spec"] = core_spec
+        doc["thread_spec"] = None
+    doc["cores_per_socket"] = unless(mc.get("cores_per_socket", 0), NO_VAL16)
+    billable = g("billable_tres", 0.0)
+    doc["billable_tres"] = None if billable == float(NO_VAL) else float(billable)
+    # FIX: slurmrestd tests cpu_freq_min here (so it is almost always null).
+    doc["cpus_per_task"] = unless(g("cpus_per_task", NO_VAL16), NO_VAL16)
+    # FIX: slurmrestd names the key "cpu_frequency_minumum" when a value is set.
+    doc["cpu_frequency_minimum"] = unless(g("cpu_freq_min", NO_VAL), NO_VAL)
+    doc["cpu_frequency_maximum"] = unless(g("cpu_freq_max", NO_VAL), NO_VAL)
+    doc["cpu_frequency_governor"] = unless(g("cpu_freq_gov", NO_VAL), NO_VAL)
+    doc["cpus_per_tres"] = text(g("cpus_per_tres"))
+    doc["deadline"] = g("deadline", 0)
+    doc["delay_boot"] = unless(g("delay_boot", 0), NO_VAL)
+    doc["dependency"] = text(g("dependency"))
+    doc["derived_exit_code"] = g("derived_ec", 0)
+    doc["eligible_time"] = g("eligible_time", 0)
+    doc["end_time"] = g("end_time", 0)
+    doc["excluded_nodes"] = text(g("exc_nodes"))
+    doc["exit_code"] = g("exit_code", 0)
+    doc["features"] = text(g("features"))
+    doc["federation_origin"] = text(g("fed_origin_str"))
+    doc["federation_siblings_active"] = text(g("fed_siblings_active_str"))
+    doc["federation_siblings_viable"] = text(g("fed_siblings_viable_str"))
+    doc["gres_detail"] = [text(s) for s in (g("gres_detail_str") or ())]
+    group_id = g("group_id", NO_VAL)
+    if group_id == NO_VAL:
+        doc["group_id"] = None
+    else:
+        doc["group_id"] = group_id
+        doc["group_name"] = convert.group_name(group_id)
+    doc["job_id"] = unless(g("job_id", NO_VAL), NO_VAL)
+    res = g("job_resrcs")
+    if _has_resources(res):
+        doc["job_resources"] = job_resources(res, select_type_param)
+    doc["job_state"] = convert.job_state_name(g("job_state", 0))
+    doc["last_sched_evaluation"] = g("last_sched_eval", 0)
+    doc["licenses"] = text(g("licenses"))
+    doc["max_cpus"] = unless(g("max_cpus", 0), NO_VAL)
+    doc["max_nodes"] = unless(g("max_nodes", 0), NO_VAL)
+    doc["mcs_label"] = text(g("mcs_label"))
+    doc["memory_per_tres"] = text(g("mem_per_tres"))
+    doc["name"] = text(g("name"))
+    doc["nodes"] = text(g("nodes"))
+    nice = g("nice", NICE_OFFSET)
+    doc["nice"] = None if nice in (NO_VAL, NICE_OFFSET) else nice - NICE_OFFSET
+    doc["tasks_per_core"] = unless(mc.get("ntasks_per_core", 0), NO_VAL16, INFINITE16)
+    doc["tasks_per_node"] = g("ntasks_per_node", 0)
+    doc["tasks_per_socket"] = unless(mc.get("ntasks_per_socket", 0), NO_VAL16, INFINITE16)
+    doc["tasks_per_board"] = mc.get("ntasks_per_board", 0)
+    num_tasks = g("num_tasks", NO_VAL)
+    known_tasks = num_tasks not in (NO_VAL, INFINITE)
+    doc["cpus"] = g("num_cpus", 0) if known_tasks else None
+    doc["node_count"] = g("num_nodes", 0)
+    doc["tasks"] = num_tasks if known_tasks else None
+    doc["het_job_id"] = g("het_job_id", 0)
+    doc["het_job_id_set"] = text(g("het_job_id_set"))
+    doc["het_job_offset"] = g("het_job_offset", 0)
+    doc["partition"] = text(g("partition"))
+    doc["prefer"] = text(g("prefer"))
+    mem = g("pn_min_memory", 0)
+    if mem & MEM_PER_CPU:
+        doc["memory_per_node"] = None
+        doc["memory_per_cpu"] = mem & ~MEM_PER_CPU
+    elif mem:
+        doc["memory_per_node"] = mem
+        doc["memory_per_cpu"] = None
+    else:
+        doc["memory_per_node"] = doc["memory_per_cpu"] = None
+    doc["minimum_cpus_per_node"] = g("pn_min_cpus", 0)
+    doc["minimum_tmp_disk_per_node"] = g("pn_min_tmp_disk", 0)
+    doc["preempt_time"] = g("preempt_time", 0)
+    doc["pre_sus_time"] = g("pre_sus_time", 0)
+    doc["priority"] = unless(g("priority", 0), NO_VAL, INFINITE)
+    doc["profile"] = _profile(g("profile", 0))
+    doc["qos"] = text(g("qos"))
+    doc["reboot"] = bool(g("reboot", 0))
+    doc["required_nodes"] = text(g("req_nodes"))
+    doc["requeue"] = bool(g("requeue", 0))
+    doc["resize_time"] = g("resize_time", 0)
+    doc["restart_cnt"] = g("restart_cnt", 0)
+    doc["resv_name"] = text(g("resv_name"))
+    shared = g("shared", NO_VAL16)
+    doc["shared"] = _SHARED.get(shared, None if shared == NO_VAL16 else shared)
+    doc["show_flags"] = convert.flag_names(g("show_flags", 0), SHOW_FLAGS)
+    doc["sockets_per_board"] = mc.get("sockets_per_board", 0)
+    doc["sockets_per_node"] = unless(mc.get("sockets_per_node", 0), NO_VAL16)
+    doc["start_time"] = g("start_time", 0)
+    doc["state_description"] = text(g("state_desc"))
+    doc["state_reason"] = convert.job_reason_name(g("state_reason", 0))
+    doc["standard_error"] = text(g("std_err"))
+    doc["standard_input"] = text(g("std_in"))
+    doc["standard_output"] = text(g("std_out"))
+    doc["submit_time"] = g("submit_time", 0)
+    doc["suspend_time"] = g("suspend_time", 0)
+    doc["system_comment"] = text(g("system_comment"))
+    doc["time_limit"] = unless(g("time_limit", 0), INFINITE)
+    doc["time_minimum"] = unless(g("time_min", 0), INFINITE)
+    doc["threads_per_core"] = unless(mc.get("threads_per_core", 0), NO_VAL16)
+    doc["tres_bind"] = text(g("tres_bind"))
+    doc["tres_freq"] = text(g("tres_freq"))
+    doc["tres_per_job"] = text(g("tres_per_job"))
+    doc["tres_per_node"] = text(g("tres_per_node"))
+    doc["tres_per_socket"] = text(g("tres_per_socket"))
+    doc["tres_per_task"] = text(g("tres_per_task"))
+    doc["tres_req_str"] = text(g("tres_req_str"))
+    doc["tres_alloc_str"] = text(g("tres_alloc_str"))
+    doc["user_id"] = g("user_id", 0)
+    user = g("user_name")
+    doc["user_name"] = user if user is not None else convert.user_name(g("user_id", 0))
+    doc["wckey"] = text(g("wckey"))
+    doc["current_working_directory"] = text(g("work_dir"))
+    return doc

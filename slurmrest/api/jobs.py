@@ -1,0 +1,132 @@
+"""Reading jobs: GET /jobs and GET /job/{job_id}, shaped like slurmrestd 22.05's.
+
+GET /jobs without ``update_time`` is answered from ``job_cache`` (refreshed with Slurm's own
+``last_update`` test). With ``update_time`` the caller's time goes to Slurm unchanged and
+"no change" is HTTP 304, as slurmrestd does.
+
+GET /job/{job_id} accepts what ``slurm_xlate_job_id`` accepts — ``123``, ``123_4`` (array
+task), ``123+1`` (het job component) — and, unlike slurmrestd 22.05 (400 for every array
+task id), answers ``123_4`` too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from slurmrest.api import job_cache, meta
+from slurmrest.api.convert import NO_VAL, bit_indexes
+from slurmrest.api.job_records import job_document
+from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
+from slurmrest.wire.errors import NoChange, SlurmError, strerror
+
+ESLURM_INVALID_JOB_ID = 2017
+ESLURM_REST_INVALID_JOBS_DESC = 9002
+
+_JOB_ID = re.compile(r"^(\d+)(?:_(\d+)|\+(\d+))?$")
+
+_JOBS_RESPONSE = {"$ref": "#/components/schemas/v0.0.38_jobs_response"}
+
+
+async def _select_type_param(call: Call) -> int | None:
+    """The cluster's SelectTypeParameters (decides ``allocated_cores`` vs ``allocated_cpus``),
+    from the server's build info cache; None if unavailable (then each job's own)."""
+    if call.server is None or getattr(call.server, "build_info", None) is None:
+        return None
+    try:
+        info = await meta.build_info(call)
+    except SlurmError:
+        return None
+    return info.get("select_type_param")
+
+
+def _documents(reply: dict, select_type_param: int | None) -> list[dict]:
+    return [job_document(rec, select_type_param) for rec in reply.get("records") or ()]
+
+
+@operation("GET", "/jobs", operation_id="slurmctld_get_jobs", summary="get list of jobs",
+           params=(Param("update_time", type=int,
+                         description="only answer if jobs changed since this time (epoch s)"),),
+           tags=("jobs",), response_schema=_JOBS_RESPONSE)
+async def get_jobs(call: Call) -> dict | Result:
+    select_type_param = await _select_type_param(call)
+    update_time = call.params.get("update_time")
+    if update_time:
+        try:
+            reply = await call.ctld.jobs(update_time)
+        except NoChange:
+            raise NotModified()
+        return {"jobs": _documents(reply, select_type_param)}
+    return await job_cache.for_call(call).get(
+        call.user, call.ctld.jobs,
+        lambda reply: {"jobs": _documents(reply, select_type_param)})
+
+
+def _bad_job_id(text: str) -> ApiError:
+    return ApiError(400, [{
+        "description": f"Unable to find JobId={text}",
+        "error_number": ESLURM_REST_INVALID_JOBS_DESC,
+        "error": strerror(ESLURM_REST_INVALID_JOBS_DESC),
+        "source": "_handle_job_get",
+    }])
+
+
+def _no_such_job(text: str) -> ApiError:
+    # slurmrestd answers 500 for a job that does not exist; it is a 404.
+    return ApiError(404, [{
+        "description": f"Unable to find JobId={text}",
+        "error_number": ESLURM_INVALID_JOB_ID,
+        "error": strerror(ESLURM_INVALID_JOB_ID),
+        "source": "slurm_load_job",
+    }])
+
+
+def parse_job_id(text: str) -> tuple[int, int | None, int | None]:
+    """``"123"`` → (123, None, None); ``"123_4"`` → (123, 4, None); ``"123+1"`` →
+    (123, None, 1). Anything else (or job id 0) is a 400, worded like slurmrestd's."""
+    match = _JOB_ID.match(text)
+    if not match or int(match.group(1)) == 0 or int(match.group(1)) >= NO_VAL:
+        raise _bad_job_id(text)
+    task = match.group(2)
+    offset = match.group(3)
+    return (int(match.group(1)), None if task is None else int(task),
+            None if offset is None else int(offset))
+
+
+def _array_task_records(records: list[dict], job_id: int, task: int) -> list[dict]:
+    """The record of task ``task`` of array ``job_id``: its own record once split off, else
+    the array's meta record while the task is still pending inside it (as scontrol does)."""
+    for rec in records:
+        if rec.get("array_task_id") == task:  # slurm_xlate_job_id looks at nothing else
+            return [rec]
+    for rec in records:
+        if (rec.get("array_task_id") == NO_VAL and rec.get("array_task_str")
+                and task in bit_indexes(rec.get("array_task_str"))):
+            return [rec]
+    return []
+
+
+@operation("GET", "/job/{job_id}", operation_id="slurmctld_get_job", summary="get job info",
+           params=(Param("job_id", location="path",
+                         description="job id: 123, 123_4 (array task), 123+1 (het component)"),),
+           tags=("jobs",), response_schema=_JOBS_RESPONSE)
+async def get_job(call: Call) -> dict:
+    text = call.params["job_id"]
+    job_id, task, offset = parse_job_id(text)
+    if offset is not None:
+        job_id += offset
+    try:
+        reply = await call.ctld.job(job_id)
+    except SlurmError as err:
+        if err.errno == ESLURM_INVALID_JOB_ID:
+            raise _no_such_job(text)
+        raise
+    records = reply.get("records") or []
+    if task is not None:
+        records = _array_task_records(records, job_id, task)
+    elif offset is not None:
+        # REQUEST_JOB_INFO_SINGLE of a het leader returns every component; N+K is one.
+        records = [rec for rec in records if rec.get("job_id") == job_id]
+    if not records:
+        raise _no_such_job(text)
+    select_type_param = await _select_type_param(call)
+    return {"jobs": _documents({"records": records}, select_type_param)}

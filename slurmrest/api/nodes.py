@@ -1,0 +1,266 @@
+"""Nodes: GET /nodes and /node/{node_name} as slurmrestd 22.05 shows them, plus node update
+and delete (POST / DELETE /node/{node_name}, which slurmrestd only gained in 23.02).
+"""
+
+from __future__ import annotations
+
+from slurmrest.api import convert
+from slurmrest.api.convert import NO_VAL, text
+from slurmrest.api.registry import ApiError, Call, NotModified, Param, operation
+from slurmrest.wire.errors import NoChange, SlurmError, strerror
+
+SHOW_ALL, SHOW_DETAIL, SHOW_LOCAL = 0x1, 0x2, 0x10
+NODE_STATE_BASE, NODE_STATE_MIXED, NODE_STATE_ALLOCATED = 0xF, 5, 3
+
+ESLURM_INVALID_NODE_NAME = 2018
+ESLURM_INVALID_NODE_STATE = 2028
+ESLURM_ACCESS_DENIED = 2002
+ESLURM_USER_ID_MISSING = 2010
+
+_UPDATE_TIME = Param("update_time", type=int,
+                     description="only answer if nodes changed since this time (epoch s)")
+_NODE_NAME = Param("node_name", location="path", description="node name")
+
+
+def _select_info(rec: dict) -> dict:
+    """The cons_tres select nodeinfo (row 31): a nested dict, or flattened into the record."""
+    info = rec.get("select_nodeinfo")
+    return info if isinstance(info, dict) else rec
+
+
+def mixed_state(rec: dict) -> int:
+    """``_set_node_mixed`` (SHOW_MIXED): a partly allocated node becomes MIXED."""
+    state = rec.get("node_state", 0)
+    used = _select_info(rec).get("alloc_cpus", 0)
+    if used and used != rec.get("cpus_efctv", rec.get("cpus", 0)):
+        state = (state & ~NODE_STATE_BASE) | NODE_STATE_MIXED
+    return state
+
+
+def node_partitions(partitions: list[dict]) -> dict[int, list[str]]:
+    """Node-table index → names of the partitions containing it
+    (``slurm_populate_node_partitions``)."""
+    out: dict[int, list[str]] = {}
+    for part in partitions:
+        for index in convert.bit_indexes(part.get("node_inx")):
+            out.setdefault(index, []).append(text(part.get("name")))
+    return out
+
+
+def node_document(rec: dict, partitions: list[str]) -> dict:
+    """One v0.0.38 node document (``_dump_node`` in nodes.c), same keys in the same order."""
+    g = rec.get
+    sel = _select_info(rec)
+    state = mixed_state(rec)
+    next_state = g("next_state", NO_VAL)
+    owner = g("owner", NO_VAL)
+    alloc_cpus = sel.get("alloc_cpus", 0)
+    tres_used = sel.get("tres_alloc_fmt_str")
+    return {
+        "architecture": text(g("arch")),
+        "burstbuffer_network_address": text(g("bcast_address")),
+        "boards": g("boards", 0),
+        "boot_time": g("boot_time", 0),
+        "comment": text(g("comment")),
+        "cores": g("cores", 0),
+        "cpu_binding": g("cpu_bind", 0),
+        "cpu_load": g("cpu_load", 0),
+        "extra": text(g("extra")),
+        "free_memory": g("free_mem", 0),
+        "cpus": g("cpus", 0),
+        "last_busy": g("last_busy", 0),
+        "features": text(g("features")),
+        "active_features": text(g("features_act")),
+        "gres": text(g("gres")),
+        "gres_drained": text(g("gres_drain")),
+        "gres_used": text(g("gres_used")),
+        "mcs_label": text(g("mcs_label")),
+        "name": text(g("name")),
+        "next_state_after_reboot": convert.node_state_name(next_state),
+        "address": text(g("node_addr")),
+        "hostname": text(g("node_hostname")),
+        "state": convert.node_state_name(state),
+        "state_flags": convert.node_state_flag_names(state),
+        "next_state_after_reboot_flags": convert.node_state_flag_names(next_state),
+        "operating_system": text(g("os")),
+        "owner": None if owner == NO_VAL else convert.user_name(owner),
+        "partitions": partitions,
+        "port": g("port", 0),
+        "real_memory": g("real_memory", 0),
+        "reason": text(g("reason")),
+        "reason_changed_at": g("reason_time", 0),
+        "reason_set_by_user": convert.user_name(g("reason_uid", NO_VAL)),
+        "slurmd_start_time": g("slurmd_start_time", 0),
+        "sockets": g("sockets", 0),
+        "threads": g("threads", 0),
+        "temporary_disk": g("tmp_disk", 0),
+        "weight": g("weight", 0),
+        "tres": text(g("tres_fmt_str")),
+        "slurmd_version": text(g("version")),
+        "alloc_memory": sel.get("alloc_memory", 0),
+        "alloc_cpus": alloc_cpus,
+        "idle_cpus": g("cpus", 0) - alloc_cpus,
+        "tres_used": tres_used,
+        "tres_weighted": float(sel.get("tres_alloc_weighted", 0.0)),
+    }
+
+
+def _node_error(errno: int, status: int = 404) -> ApiError:
+    """slurmrestd's nodes.c error entry: ``{"error": strerror, "errno": n}``."""
+    return ApiError(status, [{"error": strerror(errno), "errno": errno}])
+
+
+async def _partitions_by_index(call: Call) -> dict[int, list[str]]:
+    # Always the full partition table: slurmrestd passes the nodes' update_time here too, and
+    # then loses the partition lists whenever partitions did not change (FIX).
+    reply = await call.ctld.partitions(0)
+    return node_partitions(reply.get("records") or [])
+
+
+@operation("GET", "/nodes", operation_id="slurmctld_get_nodes", summary="get all node info",
+           params=(_UPDATE_TIME,), tags=("nodes",),
+           response_schema={"$ref": "#/components/schemas/v0.0.38_nodes_response"})
+async def get_nodes(call: Call) -> dict:
+    try:
+        reply = await call.ctld.nodes(call.params.get("update_time") or 0)
+    except NoChange:
+        raise NotModified()
+    by_index = await _partitions_by_index(call)
+    nodes = [node_document(rec, by_index.get(index, []))
+             for index, rec in enumerate(reply.get("records") or [])
+             if rec.get("name") is not None]  # blank records keep their slot only
+    return {"nodes": nodes}
+
+
+@operation("GET", "/node/{node_name}", operation_id="slurmctld_get_node",
+           summary="get node info", params=(_NODE_NAME,), tags=("nodes",),
+           response_schema={"$ref": "#/components/schemas/v0.0.38_nodes_response"})
+async def get_node(call: Call) -> dict:
+    name = call.params["node_name"]
+    # The whole table, so that the node's index (and so its partitions) is right:
+    # slurmrestd matches partitions against the index in a one-record reply (FIX).
+    reply = await call.ctld.nodes(0)
+    by_index = await _partitions_by_index(call)
+    for index, rec in enumerate(reply.get("records") or []):
+        if rec.get("name") == name:
+            return {"nodes": [node_document(rec, by_index.get(index, []))]}
+    # slurmrestd answers 500 here; a missing node is a 404.
+    raise _node_error(ESLURM_INVALID_NODE_NAME)
+
+
+# -- update and delete (extensions) --------------------------------------------------------
+
+#: Node state words accepted by ``state`` (scontrol's ``update NodeName=… State=``).
+NODE_STATE_WORDS = {
+    "NO_RESPOND": 0x800, "NORESP": 0x800, "CANCEL_REBOOT": 0x20000,
+    "DRAIN": 0x200, "FAIL": 0x2000, "FUTURE": 6, "RESUME": 0x100,
+    "POWER_DOWN_ASAP": 0x800000 | 0x2000000, "POWER_DOWN_FORCE": 0x800000 | 0x1000,
+    "POWER_DOWN": 0x800000, "POWER_UP": 0x1000000, "UNDRAIN": 0x40,
+    "UNKNOWN": 0, "DOWN": 1, "IDLE": 2, "ALLOCATED": 3, "ERROR": 4, "MIXED": 5,
+}
+
+_STRING_FIELDS = ("comment", "extra", "features", "features_act", "gres", "reason")
+_LIST_OR_STRING = ("features", "features_act", "address", "hostname")
+_UPDATE_FIELDS = {"state", "weight", "cpu_bind", "address", "hostname", *_STRING_FIELDS}
+
+UPDATE_NODE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "state": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                  "description": "DRAIN, RESUME, DOWN, UNDRAIN, IDLE, FAIL, FUTURE, "
+                                 "POWER_DOWN, POWER_UP, POWER_DOWN_ASAP, POWER_DOWN_FORCE, "
+                                 "CANCEL_REBOOT, NO_RESPOND"},
+        "reason": {"type": "string"},
+        "comment": {"type": "string"},
+        "extra": {"type": "string"},
+        "features": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+        "features_act": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+        "gres": {"type": "string"},
+        "weight": {"type": "integer"},
+        "cpu_bind": {"type": "integer"},
+        "address": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+        "hostname": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+    },
+}
+
+
+def _bad_request(description: str, errno: int = -1, error: str = "Invalid request") -> ApiError:
+    return ApiError(400, [{"error_number": errno, "error": error,
+                           "description": description, "source": "update_node"}])
+
+
+def parse_node_state(value) -> int:
+    """``state``: one word or a list of words OR-ed together."""
+    words = [value] if isinstance(value, str) else value
+    if not isinstance(words, list) or not words:
+        raise _bad_request("state must be a string or a non-empty list of strings")
+    state = 0
+    for word in words:
+        bits = NODE_STATE_WORDS.get(str(word).upper()) if isinstance(word, str) else None
+        if bits is None:
+            raise _bad_request(f"Invalid node state: {word!r}", ESLURM_INVALID_NODE_STATE,
+                               strerror(ESLURM_INVALID_NODE_STATE))
+        state |= bits
+    return state
+
+
+def update_node_msg(node_names: str, body) -> dict:
+    """The ``update_node_msg`` (§5.15) for a POST /node/{node_name} document."""
+    if not isinstance(body, dict):
+        raise _bad_request("request body must be an object")
+    unknown = sorted(set(body) - _UPDATE_FIELDS)
+    if unknown:
+        raise _bad_request(f"unknown field(s): {', '.join(unknown)}")
+    msg: dict = {"node_names": node_names}
+    for key in _STRING_FIELDS + ("address", "hostname"):
+        if key not in body:
+            continue
+        value = body[key]
+        if key in _LIST_OR_STRING and isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        if not isinstance(value, str):
+            raise _bad_request(f"{key} must be a string")
+        msg[{"address": "node_addr", "hostname": "node_hostname"}.get(key, key)] = value
+    for key in ("weight", "cpu_bind"):
+        if key in body:
+            if not isinstance(body[key], int) or isinstance(body[key], bool) or body[key] < 0:
+                raise _bad_request(f"{key} must be a non-negative integer")
+            msg[key] = body[key]
+    if "state" in body:
+        msg["node_state"] = parse_node_state(body["state"])
+    return msg
+
+
+def _slurm_failure(err: SlurmError, source: str) -> ApiError:
+    """Permission failures are 403; anything else Slurm refuses is a 400 (bad request)."""
+    status = 403 if err.errno in (ESLURM_ACCESS_DENIED, ESLURM_USER_ID_MISSING) else 400
+    if err.errno == ESLURM_INVALID_NODE_NAME:
+        status = 404
+    return ApiError(status, [{"error_number": err.errno, "error": strerror(err.errno),
+                              "description": getattr(err, "message", None) or "",
+                              "source": source}])
+
+
+@operation("POST", "/node/{node_name}", operation_id="slurmctld_update_node",
+           summary="update node properties (extension: slurmrestd 23.02)",
+           params=(_NODE_NAME,), request_schema=UPDATE_NODE_SCHEMA, tags=("nodes",),
+           extension=True)
+async def update_node(call: Call) -> dict:
+    msg = update_node_msg(call.params["node_name"], call.body if call.body is not None else {})
+    try:
+        await call.ctld.update_node(msg)
+    except SlurmError as err:
+        raise _slurm_failure(err, "slurm_update_node")
+    return {}
+
+
+@operation("DELETE", "/node/{node_name}", operation_id="slurmctld_delete_node",
+           summary="delete a dynamic node (extension: slurmrestd 23.02)",
+           params=(_NODE_NAME,), tags=("nodes",), extension=True)
+async def delete_node(call: Call) -> dict:
+    try:
+        await call.ctld.delete_node(call.params["node_name"])
+    except SlurmError as err:
+        raise _slurm_failure(err, "slurm_delete_node")
+    return {}

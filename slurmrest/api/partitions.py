@@ -1,0 +1,118 @@
+"""Partitions: GET /partitions and /partition/{partition_name}, as slurmrestd 22.05 shows them
+(``_dump_part`` in ``src/plugins/openapi/v0.0.38/partitions.c``)."""
+
+from __future__ import annotations
+
+from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
+from slurmrest.api.registry import ApiError, Call, NotModified, Param, operation
+from slurmrest.wire.errors import NoChange, strerror
+
+ESLURM_INVALID_PARTITION_NAME = 2000
+
+PARTITION_FLAGS = (
+    (0x1, "default"), (0x2, "hidden"), (0x4, "no_root"), (0x8, "root_only"),
+    (0x10, "reservation_required"), (0x20, "least_loaded_nodes"), (0x40, "exclusive_user"),
+)
+_PREEMPT = ((0x1, "suspend"), (0x2, "requeue"), (0x8000, "gang_schedule"), (0x4000, "within"))
+_STATES = {3: "UP", 1: "DOWN", 0: "INACTIVE", 2: "DRAIN"}
+
+
+def _memory(value: int) -> tuple[int | None, int | None]:
+    """(per CPU, per node) from a ``MEM_PER_CPU``-flagged memory word; 0 = unlimited."""
+    if value == NO_VAL64 or not value & ~MEM_PER_CPU:
+        return None, None
+    if value & MEM_PER_CPU:
+        return value & ~MEM_PER_CPU, None
+    return None, value
+
+
+def _unlimited(value: int) -> int | None:
+    if value == INFINITE:
+        return -1
+    return None if value == NO_VAL else value
+
+
+def partition_document(rec: dict) -> dict:
+    """One v0.0.38 partition document, same keys in the same order as slurmrestd's."""
+    g = rec.get
+    flags = [name for bit, name in PARTITION_FLAGS if g("flags", 0) & bit]
+    mode = g("preempt_mode", NO_VAL16)
+    if mode in (0, NO_VAL16):
+        preemption = ["disabled"]
+    else:
+        preemption = [name for bit, name in _PREEMPT if mode & bit]
+    def_cpu, def_node = _memory(g("def_mem_per_cpu", 0))
+    max_cpu, max_node = _memory(g("max_mem_per_cpu", 0))
+    max_nodes = g("max_nodes", INFINITE)
+    max_time = g("max_time", INFINITE)
+    over = g("over_time_limit", NO_VAL16)
+    return {
+        "flags": flags,
+        "preemption_mode": preemption,
+        "allowed_allocation_nodes": text(g("allow_alloc_nodes")),
+        "allowed_accounts": text(g("allow_accounts")),
+        "allowed_groups": text(g("allow_groups")),
+        "allowed_qos": text(g("allow_qos")),
+        "alternative": text(g("alternate")),
+        "billing_weights": text(g("billing_weights_str")),
+        "default_memory_per_cpu": def_cpu,
+        "default_memory_per_node": def_node,
+        # FIX: slurmrestd means -1 for an unlimited DefaultTime but overwrites it with
+        # 4294967295; we keep the -1 it uses everywhere else.
+        "default_time_limit": _unlimited(g("default_time", NO_VAL)),
+        "denied_accounts": text(g("deny_accounts")),
+        "denied_qos": text(g("deny_qos")),
+        "preemption_grace_time": g("grace_time", 0),
+        "maximum_cpus_per_node": _unlimited(g("max_cpus_per_node", INFINITE)),
+        "maximum_memory_per_cpu": max_cpu,
+        "maximum_memory_per_node": max_node,
+        "maximum_nodes_per_job": -1 if max_nodes == INFINITE else max_nodes,
+        "max_time_limit": -1 if max_time == INFINITE else max_time,
+        "min nodes per job": g("min_nodes", 0),
+        "name": text(g("name")),
+        "nodes": text(g("nodes")),
+        "over_time_limit": None if over == NO_VAL16 else over,
+        "priority_job_factor": g("priority_job_factor", 0),
+        "priority_tier": g("priority_tier", 0),
+        "qos": text(g("qos_char")),
+        "state": _STATES.get(g("state_up", 0), "UNKNOWN"),
+        "total_cpus": g("total_cpus", 0),
+        "total_nodes": g("total_nodes", 0),
+        "tres": text(g("tres_fmt_str")),
+    }
+
+
+_UPDATE_TIME = Param("update_time", type=int,
+                     description="only answer if partitions changed since this time (epoch s)")
+
+
+async def _load(call: Call) -> list[dict]:
+    try:
+        reply = await call.ctld.partitions(call.params.get("update_time") or 0)
+    except NoChange:
+        raise NotModified()
+    return reply.get("records") or []
+
+
+@operation("GET", "/partitions", operation_id="slurmctld_get_partitions",
+           summary="get all partition info", params=(_UPDATE_TIME,), tags=("partitions",),
+           response_schema={"$ref": "#/components/schemas/v0.0.38_partitions_response"})
+async def get_partitions(call: Call) -> dict:
+    return {"partitions": [partition_document(rec) for rec in await _load(call)]}
+
+
+@operation("GET", "/partition/{partition_name}", operation_id="slurmctld_get_partition",
+           summary="get partition info",
+           params=(Param("partition_name", location="path", description="partition name"),
+                   _UPDATE_TIME),
+           tags=("partitions",),
+           response_schema={"$ref": "#/components/schemas/v0.0.38_partitions_response"})
+async def get_partition(call: Call) -> dict:
+    name = call.params["partition_name"].lower()
+    found = [partition_document(rec) for rec in await _load(call)
+             if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
+    if not found:
+        # slurmrestd answers 500 here; a missing partition is a 404.
+        raise ApiError(404, [{"error": strerror(ESLURM_INVALID_PARTITION_NAME),
+                              "errno": ESLURM_INVALID_PARTITION_NAME}])
+    return {"partitions": found}

@@ -1,0 +1,88 @@
+"""Reservations: GET /reservations and /reservation/{reservation_name}, as slurmrestd 22.05
+shows them (``_dump_res`` in ``src/plugins/openapi/v0.0.38/reservations.c``)."""
+
+from __future__ import annotations
+
+from slurmrest.api.convert import text
+from slurmrest.api.registry import ApiError, Call, NotModified, Param, operation
+from slurmrest.wire.errors import NoChange, strerror
+
+ESLURM_RESERVATION_INVALID = 2053
+RESERVE_FLAG_PURGE_COMP = 1 << 20
+
+#: slurmrestd's ``res_flags[]``: ``reservation_flags_string`` order, without PURGE_COMP
+#: (reported as ``purge_completed`` instead).
+RESERVATION_FLAGS = tuple((1 << bit, name) for bit, name in (
+    (0, "MAINT"), (1, "NO_MAINT"), (25, "FLEX"), (14, "OVERLAP"), (6, "IGNORE_JOBS"),
+    (35, "HOURLY"), (36, "NO_HOURLY"), (2, "DAILY"), (3, "NO_DAILY"), (21, "WEEKDAY"),
+    (23, "WEEKEND"), (4, "WEEKLY"), (5, "NO_WEEKLY"), (15, "SPEC_NODES"), (19, "ALL_NODES"),
+    (8, "ANY_NODES"), (9, "NO_ANY_NODES"), (10, "STATIC"), (11, "NO_STATIC"),
+    (12, "PART_NODES"), (13, "NO_PART_NODES"), (16, "FIRST_CORES"), (17, "TIME_FLOAT"),
+    (18, "REPLACE"), (30, "REPLACE_DOWN"), (29, "NO_HOLD_JOBS_AFTER_END"), (32, "MAGNETIC"),
+    (33, "NO_MAGNETIC"),
+))
+
+
+def reservation_document(rec: dict) -> dict:
+    """One v0.0.38 reservation document, same keys in the same order as slurmrestd's."""
+    g = rec.get
+    word = g("flags", 0)
+    doc = {
+        "flags": [name for bit, name in RESERVATION_FLAGS if word & bit],
+        "accounts": text(g("accounts")),
+        "burst_buffer": text(g("burst_buffer")),
+        "core_count": g("core_cnt", 0),
+        "core_spec_cnt": g("core_spec_cnt", 0),
+        "end_time": g("end_time", 0),
+        "features": text(g("features")),
+        "groups": text(g("groups")),
+        "licenses": text(g("licenses")),
+        "max_start_delay": g("max_start_delay", 0),
+        "name": text(g("name")),
+        "node_count": g("node_cnt", 0),
+        "node_list": text(g("node_list")),
+        "partition": text(g("partition")),
+    }
+    if word & RESERVE_FLAG_PURGE_COMP:
+        doc["purge_completed"] = {"time": g("purge_comp_time", 0)}
+    doc["start_time"] = g("start_time", 0)
+    doc["watts"] = g("resv_watts", 0)  # raw, NO_VAL included, as slurmrestd prints it
+    doc["tres"] = text(g("tres_str"))
+    doc["users"] = text(g("users"))
+    return doc
+
+
+_UPDATE_TIME = Param("update_time", type=int,
+                     description="only answer if reservations changed since this time (epoch s)")
+
+
+async def _load(call: Call) -> list[dict]:
+    try:
+        reply = await call.ctld.reservations(call.params.get("update_time") or 0)
+    except NoChange:
+        raise NotModified()
+    return reply.get("records") or []
+
+
+@operation("GET", "/reservations", operation_id="slurmctld_get_reservations",
+           summary="get all reservation info", params=(_UPDATE_TIME,), tags=("reservations",),
+           response_schema={"$ref": "#/components/schemas/v0.0.38_reservations_response"})
+async def get_reservations(call: Call) -> dict:
+    return {"reservations": [reservation_document(rec) for rec in await _load(call)]}
+
+
+@operation("GET", "/reservation/{reservation_name}", operation_id="slurmctld_get_reservation",
+           summary="get reservation info",
+           params=(Param("reservation_name", location="path", description="reservation name"),
+                   _UPDATE_TIME),
+           tags=("reservations",),
+           response_schema={"$ref": "#/components/schemas/v0.0.38_reservations_response"})
+async def get_reservation(call: Call) -> dict:
+    name = call.params["reservation_name"].lower()
+    found = [reservation_document(rec) for rec in await _load(call)
+             if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
+    if not found:
+        # slurmrestd answers 500 here; a missing reservation is a 404.
+        raise ApiError(404, [{"error": strerror(ESLURM_RESERVATION_INVALID),
+                              "errno": ESLURM_RESERVATION_INVALID}])
+    return {"reservations": found}
