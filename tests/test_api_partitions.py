@@ -1,0 +1,72 @@
+"""Partitions: record → v0.0.38 document (hand-built records first), and the operations against
+the real test cluster when ``SLURMREST_TEST_CLUSTER`` is set."""
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from slurmrest.api import partitions
+from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16
+from slurmrest.api.registry import ApiError, Call, NotModified
+
+# The test cluster's partition "debug" as RESPONSE_PARTITION_INFO decodes it (§5.7).
+DEBUG = {
+    "name": "debug", "cpu_bind": 0, "grace_time": 0, "max_time": 60, "default_time": 10,
+    "max_nodes": INFINITE, "min_nodes": 0, "total_nodes": 4, "total_cpus": 8,
+    "def_mem_per_cpu": 0, "max_cpus_per_node": INFINITE, "max_mem_per_cpu": 0, "flags": 0x1,
+    "max_share": 1, "over_time_limit": NO_VAL16, "preempt_mode": 0, "priority_job_factor": 1,
+    "priority_tier": 1, "state_up": 3, "cr_type": 0, "resume_timeout": NO_VAL16,
+    "suspend_timeout": NO_VAL16, "suspend_time": NO_VAL, "allow_accounts": None,
+    "allow_groups": None, "allow_alloc_nodes": None, "allow_qos": None, "qos_char": None,
+    "alternate": None, "deny_accounts": None, "deny_qos": None, "nodes": "n[1-4]",
+    "nodesets": None, "node_inx": "0xF", "billing_weights_str": None,
+    "tres_fmt_str": "cpu=8,mem=8000M,node=4,billing=8", "job_defaults_list": None,
+}
+
+# What the real slurmrestd 22.05.8 answered for it (reference sample, meta removed).
+DEBUG_DOCUMENT = {
+    "flags": ["default"], "preemption_mode": ["disabled"], "allowed_allocation_nodes": "",
+    "allowed_accounts": "", "allowed_groups": "", "allowed_qos": "", "alternative": "",
+    "billing_weights": "", "default_memory_per_cpu": None, "default_memory_per_node": None,
+    "default_time_limit": 10, "denied_accounts": "", "denied_qos": "",
+    "preemption_grace_time": 0, "maximum_cpus_per_node": -1, "maximum_memory_per_cpu": None,
+    "maximum_memory_per_node": None, "maximum_nodes_per_job": -1, "max_time_limit": 60,
+    "min nodes per job": 0, "name": "debug", "nodes": "n[1-4]", "over_time_limit": None,
+    "priority_job_factor": 1, "priority_tier": 1, "qos": "", "state": "UP", "total_cpus": 8,
+    "total_nodes": 4, "tres": "cpu=8,mem=8000M,node=4,billing=8",
+}
+
+
+class PartitionDocumentTests(unittest.TestCase):
+    def test_matches_slurmrestd_sample(self):
+        self.assertEqual(partitions.partition_document(DEBUG), DEBUG_DOCUMENT)
+
+    def test_memory_limits(self):
+        doc = partitions.partition_document(dict(DEBUG, def_mem_per_cpu=MEM_PER_CPU | 512,
+                                                 max_mem_per_cpu=4096))
+        self.assertEqual((doc["default_memory_per_cpu"], doc["default_memory_per_node"]),
+                         (512, None))
+        self.assertEqual((doc["maximum_memory_per_cpu"], doc["maximum_memory_per_node"]),
+                         (None, 4096))
+        # MEM_PER_CPU alone is "unlimited per CPU": null, like slurmrestd.
+        doc = partitions.partition_document(dict(DEBUG, def_mem_per_cpu=MEM_PER_CPU))
+        self.assertIsNone(doc["default_memory_per_cpu"])
+
+    def test_flags_states_preemption(self):
+        doc = partitions.partition_document(dict(DEBUG, flags=0x2 | 0x10 | 0x40, state_up=2,
+                                                 preempt_mode=0x8000 | 0x1))
+        self.assertEqual(doc["flags"], ["hidden", "reservation_required", "exclusive_user"])
+        self.assertEqual(doc["state"], "DRAIN")
+        self.assertEqual(doc["preemption_mode"], ["suspend", "gang_schedule"])
+        doc = partitions.partition_document(dict(DEBUG, state_up=1, preempt_mode=NO_VAL16))
+        self.assertEqual(doc["state"], "DOWN")
+        self.assertEqual(doc["preemption_mode"], ["disabled"])
+
+    def test_unlimited_and_unset_times(self):
+        doc = partitions.partition_document(dict(DEBUG, default_time=NO_VAL, max_time=INFINITE,
+                                                 over_time_limit=5, max_nodes=2))
+        self.assertIsNone(doc["default_time_limit"])
+        self.assertEqual(doc["max_time_limit"], -1)
+        self.assertEqual(doc["over_time_limit"], 5)
+        self.assertEqual(doc["maximum_nodes_per_job"], 2)
+        doc = partitions.partition_document(dict(DEBUG, default_time=INFINITE))
+        self.assertEqual(doc["default_time_limit"], -1)

@@ -1,0 +1,40 @@
+"""Reservations: record → v0.0.38 document (hand-built records first)."""
+
+from twisted.trial import unittest
+
+from slurmrest.api import reservations
+from slurmrest.api.convert import NO_VAL
+
+# The test cluster's reservation "maint" as RESPONSE_RESERVATION_INFO decodes it (§5.8).
+MAINT = {
+    "accounts": None, "burst_buffer": None, "core_cnt": 2, "end_time": 1798182613,
+    "features": None, "flags": (1 << 0) | (1 << 15), "licenses": None, "max_start_delay": 0,
+    "name": "maint", "node_cnt": 1, "node_list": "n4", "partition": None,
+    "purge_comp_time": 0, "resv_watts": NO_VAL, "start_time": 1798179013, "tres_str": "cpu=2",
+    "users": "root", "groups": None, "node_inx": "0x8", "core_spec_cnt": 0, "core_spec": [],
+}
+
+# What the real slurmrestd 22.05.8 answered (reference sample).
+MAINT_DOCUMENT = {
+    "flags": ["MAINT", "SPEC_NODES"], "accounts": "", "burst_buffer": "", "core_count": 2,
+    "core_spec_cnt": 0, "end_time": 1798182613, "features": "", "groups": "", "licenses": "",
+    "max_start_delay": 0, "name": "maint", "node_count": 1, "node_list": "n4", "partition": "",
+    "start_time": 1798179013, "watts": 4294967294, "tres": "cpu=2", "users": "root",
+}
+
+
+class ReservationDocumentTests(unittest.TestCase):
+    def test_matches_slurmrestd_sample(self):
+        self.assertEqual(reservations.reservation_document(MAINT), MAINT_DOCUMENT)
+
+    def test_flag_order_is_slurmrestds(self):
+        word = (1 << 25) | (1 << 0) | (1 << 35) | (1 << 32) | (1 << 29)
+        doc = reservations.reservation_document(dict(MAINT, flags=word))
+        self.assertEqual(doc["flags"],
+                         ["MAINT", "FLEX", "HOURLY", "NO_HOLD_JOBS_AFTER_END", "MAGNETIC"])
+
+    def test_purge_completed(self):
+        doc = reservations.reservation_document(dict(MAINT, flags=1 << 20, purge_comp_time=300))
+        self.assertEqual(doc["flags"], [])
+        self.assertEqual(doc["purge_completed"], {"time": 300})
+        self.assertNotIn("purge_completed", reservations.reservation_document(MAINT))
