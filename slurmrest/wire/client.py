@@ -1,0 +1,630 @@
+"""A Deferred-based client of slurmctld: one TCP connection per RPC, as Slurm's own tools do.
+
+Life of an RPC (``SlurmctldClient.call``):
+
+1. The frame is encoded once (cached for small read requests: the same read with the same
+   credential is the same bytes).
+2. Identical read RPCs that are in flight at the same time share one connection and one reply
+   (``_Shared``); writes never do.
+3. A controller is picked: the ``SlurmctldAddr`` virtual address if configured, then every
+   ``SlurmctldHost`` in order. The next one is tried when a connect fails or when the answer
+   says the controller is a standby backup (2027, 2131), as ``slurm_send_recv_controller_msg``
+   does. Addresses are resolved once and remembered (Slurm resolves at config load).
+4. ``_Exchange`` connects (connect timeout), sets ``TCP_NODELAY``, writes the frame in one
+   ``write``, reads one length-prefixed reply (read timeout), and closes.
+5. The reply is decoded; an RC reply with a non-zero code becomes the matching ``SlurmError``.
+
+Every path ends in a result or an exception: refused, timed out, closed early, garbage, too
+large. Cancelling the caller's Deferred aborts the connection (unless other callers share it).
+"""
+
+from __future__ import annotations
+
+import collections
+import socket
+import struct
+
+from twisted.internet import defer, error as ierror
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint, connectProtocol
+from twisted.internet.interfaces import IResolutionReceiver
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from slurmrest.wire import primitives
+from slurmrest.wire.errors import CommunicationError, ProtocolError, error_for
+from slurmrest.wire.msgtypes import MsgType
+from slurmrest.wire.primitives import MAX_MSG_SIZE, NO_VAL
+
+__all__ = ["SlurmctldClient", "BoundClient", "READ_TYPES", "JOB_SHOW_FLAGS", "NODE_SHOW_FLAGS"]
+
+log = Logger()
+
+SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR = 1800
+SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR = 1802
+SLURM_PROTOCOL_INSANE_MSG_LENGTH = 1008
+ESLURM_IN_STANDBY_MODE = 2027
+ESLURM_IN_STANDBY_USE_BACKUP = 2131
+STANDBY_ERRNOS = frozenset({ESLURM_IN_STANDBY_MODE, ESLURM_IN_STANDBY_USE_BACKUP})
+
+# What slurmrestd's libslurm calls end up sending (§4.2 of the protocol reference).
+JOB_SHOW_FLAGS = primitives.SHOW_ALL | primitives.SHOW_DETAIL | primitives.SHOW_LOCAL
+NODE_SHOW_FLAGS = primitives.SHOW_ALL | primitives.SHOW_DETAIL
+PARTITION_SHOW_FLAGS = primitives.SHOW_ALL | primitives.SHOW_LOCAL
+
+# Requests that change nothing: identical concurrent ones may share one RPC.
+READ_TYPES = frozenset({
+    MsgType.REQUEST_PING,
+    MsgType.REQUEST_BUILD_INFO,
+    MsgType.REQUEST_CONTROL_STATUS,
+    MsgType.REQUEST_LICENSE_INFO,
+    MsgType.REQUEST_JOB_INFO,
+    MsgType.REQUEST_JOB_INFO_SINGLE,
+    MsgType.REQUEST_JOB_USER_INFO,
+    MsgType.REQUEST_JOB_STEP_INFO,
+    MsgType.REQUEST_NODE_INFO,
+    MsgType.REQUEST_NODE_INFO_SINGLE,
+    MsgType.REQUEST_PARTITION_INFO,
+    MsgType.REQUEST_RESERVATION_INFO,
+    MsgType.REQUEST_FED_INFO,
+})
+# REQUEST_STATS_INFO is a read only with STAT_COMMAND_GET (reset is a write): decided per call.
+
+# The smallest possible reply after the length prefix: a 16-byte header and a 4-byte auth id.
+MIN_REPLY_LENGTH = 20
+_LENGTH = struct.Struct(">I")
+_FRAME_CACHE_SIZE = 512
+
+
+def _default_protocol(version):
+    from slurmrest.wire import protocol
+
+    if version == primitives.SLURM_22_05_PROTOCOL_VERSION:
+        return protocol.PROTOCOL_22_05
+    raise ValueError(f"no message tables for protocol version {version:#06x}")
+
+
+class _Exchange(Protocol):
+    """One request and one reply on a fresh connection; ``reply`` fires with the payload."""
+
+    def __init__(self, frame, reactor, read_timeout, address, max_reply_size):
+        self._frame = frame
+        self._reactor = reactor
+        self._read_timeout = read_timeout
+        self._address = address
+        self._max_reply_size = max_reply_size
+        self._chunks = []
+        self._have = 0
+        self._need = None
+        self._timer = None
+        self._done = False
+        self.reply = defer.Deferred(canceller=self._cancelled)
+
+    def connectionMade(self):
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            try:
+                set_no_delay(True)
+            except OSError:  # not a TCP socket after all: nothing to gain, nothing lost
+                pass
+        self._timer = self._reactor.callLater(self._read_timeout, self._timedOut)
+        self.transport.write(self._frame)
+
+    def dataReceived(self, data):
+        if self._done:
+            return
+        self._chunks.append(data)
+        self._have += len(data)
+        if self._need is None:
+            if self._have < 4:
+                return
+            head = b"".join(self._chunks)
+            self._chunks = [head]
+            (length,) = _LENGTH.unpack_from(head)
+            if length > self._max_reply_size or length > MAX_MSG_SIZE:
+                self._abort(ProtocolError(
+                    f"reply from {self._address} announces {length} bytes "
+                    f"(limit {min(self._max_reply_size, MAX_MSG_SIZE)})",
+                    SLURM_PROTOCOL_INSANE_MSG_LENGTH))
+                return
+            if length < MIN_REPLY_LENGTH:
+                self._abort(ProtocolError(
+                    f"reply from {self._address} announces only {length} bytes",
+                    SLURM_PROTOCOL_INSANE_MSG_LENGTH))
+                return
+            self._need = 4 + length
+        if self._have >= self._need:
+            whole = b"".join(self._chunks)
+            self._chunks = []
+            self._finish()
+            self.transport.loseConnection()
+            self.reply.callback(whole[4:self._need])
+
+    def connectionLost(self, reason=None):
+        if self._done:
+            return
+        if self._need is None and self._have == 0:
+            text = "slurmctld closed the connection without a reply (credential rejected?)"
+        else:
+            expected = "?" if self._need is None else self._need
+            text = (f"slurmctld closed the connection after {self._have} of {expected} "
+                    "reply bytes")
+        self._finish()
+        self.reply.errback(CommunicationError(
+            SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR, text, address=self._address))
+
+    def _timedOut(self):
+        self._timer = None
+        self._abort(CommunicationError(
+            SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR,
+            f"no reply within {self._read_timeout:g} s", timeout=True, address=self._address))
+
+    def _abort(self, exc):
+        self._finish()
+        self.transport.abortConnection()
+        self.reply.errback(exc)
+
+    def _cancelled(self, _):
+        # The caller went away: drop the connection now; Deferred.cancel errbacks CancelledError.
+        self._finish()
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def _finish(self):
+        self._done = True
+        self._chunks = []
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+
+@implementer(IResolutionReceiver)
+class _Addresses:
+    """Collects what a name resolver finds for one host."""
+
+    def __init__(self):
+        self.found = []
+        self.done = defer.Deferred()
+
+    def resolutionBegan(self, resolution):
+        pass
+
+    def addressResolved(self, address):
+        self.found.append(address)
+
+    def resolutionComplete(self):
+        if not self.done.called:  # the caller may have gone away meanwhile
+            self.done.callback(self.found)
+
+
+class _Shared:
+    """One in-flight RPC awaited by several callers.
+
+    Each caller gets a Deferred of its own. A caller that cancels only leaves; the RPC is
+    cancelled only when nobody is waiting any more.
+    """
+
+    def __init__(self, rpc: defer.Deferred, on_done):
+        self._rpc = rpc
+        self._waiters = []
+        rpc.addBoth(self._fire, on_done)
+
+    def wait(self):
+        d = defer.Deferred(canceller=self._leave)
+        self._waiters.append(d)
+        return d
+
+    def _leave(self, d):
+        if d in self._waiters:
+            self._waiters.remove(d)
+        if not self._waiters and not self._rpc.called:
+            self._rpc.cancel()
+
+    def _fire(self, result, on_done):
+        on_done()
+        waiters, self._waiters = self._waiters, []
+        for d in waiters:
+            if isinstance(result, Failure):
+                d.errback(result)
+            else:
+                d.callback(result)
+        if isinstance(result, Failure):
+            result.trap(Exception)  # handed to every waiter; do not log it as unhandled
+        return None
+
+
+def _freeze(value):
+    """A hashable stand-in for a request body, or TypeError."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    hash(value)
+    return value
+
+
+class SlurmctldClient:
+    """Talks to the slurmctld of one cluster, described by a ``SlurmConfig``.
+
+    ``protocol`` is the codec (``Protocol`` of ``slurmrest.wire.protocol``) for ``version``;
+    ``resolver`` an ``IHostnameResolver`` (default: the reactor's). Timeouts default to the
+    configuration's ``MessageTimeout``.
+    """
+
+    def __init__(self, config, reactor=None, *, version=primitives.SLURM_PROTOCOL_VERSION,
+                 protocol=None, resolver=None, connect_timeout=None, read_timeout=None,
+                 max_reply_size=MAX_MSG_SIZE):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.config = config
+        self.reactor = reactor
+        self.version = version
+        self.protocol = protocol if protocol is not None else _default_protocol(version)
+        self._resolver = resolver
+        timeout = config.message_timeout
+        self.connect_timeout = connect_timeout if connect_timeout is not None else timeout
+        self.read_timeout = read_timeout if read_timeout is not None else timeout
+        self.max_reply_size = max_reply_size
+        self.controllers = tuple((c.address, c.port) for c in config.controllers)
+        vip = getattr(config, "slurmctld_addr", None)
+        self._targets = ((vip, config.controllers[0].port),) if vip else ()
+        self._targets += self.controllers
+        self._resolved = {}
+        self._in_flight = {}
+        self._frames = collections.OrderedDict()
+        self.stats = collections.Counter()  # rpcs, connections, shared, frame_cache_hits
+
+    # -- the RPC --------------------------------------------------------------------------
+
+    async def call(self, msg_type, body, credential, *, controller=None, shareable=None):
+        """Send one request and return the reply ``Message``.
+
+        ``controller``: an index into ``self.controllers`` to talk to that one only (no
+        failover); None = the usual order with failover. ``shareable``: whether identical
+        concurrent calls may share this RPC (default: read request types only).
+        An RC reply with code 0 returns the Message; any other code raises ``SlurmError``
+        (``NoChange`` for 1900).
+        """
+        if shareable is None:
+            shareable = msg_type in READ_TYPES
+        frame = self._frame(msg_type, body, credential, cache=shareable)
+        self.stats["rpcs"] += 1
+        if not shareable:
+            return await self._send(frame, controller)
+        key = (frame, controller)
+        shared = self._in_flight.get(key)
+        if shared is None:
+            rpc = defer.Deferred.fromCoroutine(self._send(frame, controller))
+            if rpc.called:  # finished synchronously: nothing to share
+                return await rpc
+            shared = _Shared(rpc, lambda: self._in_flight.pop(key, None))
+            self._in_flight[key] = shared
+        else:
+            self.stats["shared"] += 1
+        return await shared.wait()
+
+    def bind(self, credential) -> "BoundClient":
+        """The named methods with ``credential`` filled in (what the API room gets)."""
+        return BoundClient(self, credential)
+
+    def _frame(self, msg_type, body, credential, cache):
+        if not cache:
+            return self.protocol.encode(msg_type, body, credential)
+        try:
+            key = (int(msg_type), _freeze(body), credential)
+        except TypeError:
+            return self.protocol.encode(msg_type, body, credential)
+        frame = self._frames.get(key)
+        if frame is not None:
+            self._frames.move_to_end(key)
+            self.stats["frame_cache_hits"] += 1
+            return frame
+        frame = self.protocol.encode(msg_type, body, credential)
+        self._frames[key] = frame
+        if len(self._frames) > _FRAME_CACHE_SIZE:
+            self._frames.popitem(last=False)
+        return frame
+
+    async def _send(self, frame, controller):
+        targets = self._targets if controller is None else (self.controllers[controller],)
+        last = None
+        for host, port in targets:
+            try:
+                message = await self._exchange(host, port, frame)
+            except CommunicationError as e:
+                if e.errno != SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR:
+                    raise
+                last = e
+                continue
+            rc = _return_code(message)
+            if rc in STANDBY_ERRNOS and controller is None:
+                last = error_for(rc, _rc_text(message))
+                continue
+            return _checked(message)
+        raise last
+
+    async def _exchange(self, host, port, frame):
+        """Connect to one controller (each of its addresses in turn), send, read, decode."""
+        addresses = await self._addresses(host, port)
+        failure = None
+        for address in addresses:
+            where = _where(address, port)
+            exchange = _Exchange(frame, self.reactor, self.read_timeout, where,
+                                 self.max_reply_size)
+            try:
+                await self._connect(address, port, exchange, where)
+            except CommunicationError as e:
+                failure = e
+                continue
+            payload = await exchange.reply
+            try:
+                return self.protocol.decode(payload)
+            except ProtocolError:
+                raise
+            except Exception as e:  # the codec promises ProtocolError; never let a bug hang
+                raise ProtocolError(f"reply from {where} could not be decoded: "
+                                    f"{type(e).__name__}: {e}") from e
+        self._resolved.pop(host, None)  # maybe the name moved: resolve again next time
+        raise failure
+
+    async def _connect(self, address, port, exchange, where):
+        endpoint_class = TCP6ClientEndpoint if ":" in address else TCP4ClientEndpoint
+        endpoint = endpoint_class(self.reactor, address, port, timeout=self.connect_timeout)
+        self.stats["connections"] += 1
+        connecting = connectProtocol(endpoint, exchange)
+        timed_out = []
+
+        def give_up():
+            timed_out.append(True)
+            connecting.cancel()
+
+        timer = self.reactor.callLater(self.connect_timeout, give_up)
+        try:
+            await connecting
+        except (ierror.ConnectingCancelledError, defer.CancelledError):
+            if timed_out:
+                raise CommunicationError(
+                    SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
+                    f"no connection within {self.connect_timeout:g} s",
+                    timeout=True, address=where) from None
+            raise defer.CancelledError()
+        except ierror.TimeoutError:
+            raise CommunicationError(
+                SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, "connect timed out",
+                timeout=True, address=where) from None
+        except (ierror.ConnectError, OSError) as e:
+            raise CommunicationError(
+                SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, _reason(e), address=where) from None
+        finally:
+            if timer.active():
+                timer.cancel()
+
+    async def _addresses(self, host, port):
+        if _is_ip(host):
+            return [host]
+        known = self._resolved.get(host)
+        if known:
+            return known
+        resolver = self._resolver or self.reactor.nameResolver
+        receiver = _Addresses()
+        resolver.resolveHostName(receiver, host, port,
+                                 addressTypes=[IPv4Address, IPv6Address])
+        found = await receiver.done
+        addresses = list(dict.fromkeys(a.host for a in found))
+        if not addresses:
+            raise CommunicationError(SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
+                                     f"cannot resolve {host}", address=f"{host}:{port}")
+        self._resolved[host] = addresses
+        return addresses
+
+    # -- named RPCs: each returns the decoded body of the expected reply --------------------
+
+    async def ping(self, credential, index=0):
+        """``REQUEST_PING`` to controller ``index``: the RC body (``return_code`` 0 = up)."""
+        message = await self.call(MsgType.REQUEST_PING, {}, credential, controller=index)
+        return _expect(message, MsgType.RESPONSE_SLURM_RC)
+
+    async def build_info(self, credential, update_time=0):
+        return _expect(await self.call(MsgType.REQUEST_BUILD_INFO,
+                                       {"last_update": update_time}, credential),
+                       MsgType.RESPONSE_BUILD_INFO)
+
+    async def control_status(self, credential, index=0):
+        return _expect(await self.call(MsgType.REQUEST_CONTROL_STATUS, {}, credential,
+                                       controller=index),
+                       MsgType.RESPONSE_CONTROL_STATUS)
+
+    async def stats(self, credential, reset=False):
+        command = primitives.STAT_COMMAND_RESET if reset else primitives.STAT_COMMAND_GET
+        message = await self.call(MsgType.REQUEST_STATS_INFO, {"command_id": command},
+                                  credential, shareable=not reset)
+        return _expect(message, MsgType.RESPONSE_STATS_INFO)
+
+    async def licenses(self, credential, update_time=0):
+        return _expect(await self.call(MsgType.REQUEST_LICENSE_INFO,
+                                       {"last_update": update_time, "show_flags": 0},
+                                       credential),
+                       MsgType.RESPONSE_LICENSE_INFO)
+
+    async def jobs(self, credential, update_time=0, show_flags=JOB_SHOW_FLAGS):
+        body = {"last_update": update_time, "show_flags": show_flags, "job_ids": None}
+        return _expect(await self.call(MsgType.REQUEST_JOB_INFO, body, credential),
+                       MsgType.RESPONSE_JOB_INFO)
+
+    async def job(self, credential, job_id, show_flags=JOB_SHOW_FLAGS):
+        body = {"job_id": int(job_id), "show_flags": show_flags}
+        return _expect(await self.call(MsgType.REQUEST_JOB_INFO_SINGLE, body, credential),
+                       MsgType.RESPONSE_JOB_INFO)
+
+    async def job_user(self, credential, uid, show_flags=JOB_SHOW_FLAGS):
+        body = {"user_id": int(uid), "show_flags": show_flags}
+        return _expect(await self.call(MsgType.REQUEST_JOB_USER_INFO, body, credential),
+                       MsgType.RESPONSE_JOB_INFO)
+
+    async def job_steps(self, credential, job_id=NO_VAL, step_id=NO_VAL, update_time=0,
+                        show_flags=primitives.SHOW_ALL | primitives.SHOW_LOCAL):
+        body = {"last_update": update_time,
+                "step_id": {"job_id": job_id, "step_id": step_id, "step_het_comp": NO_VAL},
+                "show_flags": show_flags}
+        return _expect(await self.call(MsgType.REQUEST_JOB_STEP_INFO, body, credential),
+                       MsgType.RESPONSE_JOB_STEP_INFO)
+
+    async def submit_batch(self, credential, desc):
+        return _expect(await self.call(MsgType.REQUEST_SUBMIT_BATCH_JOB, desc, credential),
+                       MsgType.RESPONSE_SUBMIT_BATCH_JOB)
+
+    async def submit_het(self, credential, descs):
+        body = {"job_descs": list(descs)}
+        return _expect(await self.call(MsgType.REQUEST_SUBMIT_BATCH_HET_JOB, body, credential),
+                       MsgType.RESPONSE_SUBMIT_BATCH_JOB)
+
+    async def update_job(self, credential, desc):
+        """``REQUEST_UPDATE_JOB``: the reply ``Message`` (RC 0, or RESPONSE_JOB_ARRAY_ERRORS)."""
+        message = await self.call(MsgType.REQUEST_UPDATE_JOB, desc, credential)
+        if message.msg_type not in (MsgType.RESPONSE_SLURM_RC, MsgType.RESPONSE_SLURM_RC_MSG,
+                                    MsgType.RESPONSE_JOB_ARRAY_ERRORS):
+            raise _unexpected(message, MsgType.RESPONSE_SLURM_RC)
+        return message
+
+    async def kill_job(self, credential, job_id_str, signal=9, flags=primitives.KILL_FULL_JOB):
+        body = {"step_id": {"job_id": NO_VAL, "step_id": NO_VAL, "step_het_comp": NO_VAL},
+                "sjob_id": str(job_id_str), "sibling": None, "signal": signal, "flags": flags}
+        return _expect(await self.call(MsgType.REQUEST_KILL_JOB, body, credential),
+                       MsgType.RESPONSE_SLURM_RC)
+
+    async def nodes(self, credential, update_time=0, show_flags=NODE_SHOW_FLAGS):
+        body = {"last_update": update_time, "show_flags": show_flags}
+        return _expect(await self.call(MsgType.REQUEST_NODE_INFO, body, credential),
+                       MsgType.RESPONSE_NODE_INFO)
+
+    async def node(self, credential, name, show_flags=NODE_SHOW_FLAGS):
+        body = {"node_name": name, "show_flags": show_flags}
+        return _expect(await self.call(MsgType.REQUEST_NODE_INFO_SINGLE, body, credential),
+                       MsgType.RESPONSE_NODE_INFO)
+
+    async def update_node(self, credential, msg):
+        return _expect(await self.call(MsgType.REQUEST_UPDATE_NODE, msg, credential),
+                       MsgType.RESPONSE_SLURM_RC)
+
+    async def delete_node(self, credential, names):
+        return _expect(await self.call(MsgType.REQUEST_DELETE_NODE, {"node_names": names},
+                                       credential),
+                       MsgType.RESPONSE_SLURM_RC)
+
+    async def partitions(self, credential, update_time=0, show_flags=PARTITION_SHOW_FLAGS):
+        body = {"last_update": update_time, "show_flags": show_flags}
+        return _expect(await self.call(MsgType.REQUEST_PARTITION_INFO, body, credential),
+                       MsgType.RESPONSE_PARTITION_INFO)
+
+    async def reservations(self, credential, update_time=0):
+        return _expect(await self.call(MsgType.REQUEST_RESERVATION_INFO,
+                                       {"last_update": update_time}, credential),
+                       MsgType.RESPONSE_RESERVATION_INFO)
+
+    async def fed_info(self, credential):
+        return _expect(await self.call(MsgType.REQUEST_FED_INFO, {}, credential),
+                       MsgType.RESPONSE_FED_INFO)
+
+    async def auth_token(self, credential, user=None, lifespan=0):
+        body = {"lifespan": lifespan, "username": user}
+        return _expect(await self.call(MsgType.REQUEST_AUTH_TOKEN, body, credential,
+                                       shareable=False),
+                       MsgType.RESPONSE_AUTH_TOKEN)
+
+
+NAMED_RPCS = (
+    "ping", "build_info", "control_status", "stats", "licenses", "jobs", "job", "job_user",
+    "job_steps", "submit_batch", "submit_het", "update_job", "kill_job", "nodes", "node",
+    "update_node", "delete_node", "partitions", "reservations", "fed_info", "auth_token",
+)
+
+
+class BoundClient:
+    """A ``SlurmctldClient`` with one caller's credential: the named RPCs without it."""
+
+    def __init__(self, client: SlurmctldClient, credential):
+        self.client = client
+        self.credential = credential
+
+    def __repr__(self):
+        return f"BoundClient({self.credential!r})"
+
+    async def call(self, msg_type, body, **kwargs):
+        return await self.client.call(msg_type, body, self.credential, **kwargs)
+
+    @property
+    def controllers(self):
+        return self.client.controllers
+
+
+def _bound(name):
+    async def rpc(self, *args, **kwargs):
+        return await getattr(self.client, name)(self.credential, *args, **kwargs)
+
+    rpc.__name__ = rpc.__qualname__ = name
+    rpc.__doc__ = getattr(SlurmctldClient, name).__doc__
+    return rpc
+
+
+for _name in NAMED_RPCS:
+    setattr(BoundClient, _name, _bound(_name))
+del _name
+
+
+# -- reply helpers -------------------------------------------------------------------------
+
+def _return_code(message):
+    if message.msg_type not in (MsgType.RESPONSE_SLURM_RC, MsgType.RESPONSE_SLURM_RC_MSG):
+        return None
+    rc = message.body["return_code"]
+    return rc - (1 << 32) if rc >= 1 << 31 else rc  # a C int sent as u32 (-1 = SLURM_ERROR)
+
+
+def _rc_text(message):
+    if message.msg_type == MsgType.RESPONSE_SLURM_RC_MSG:
+        return message.body.get("err_msg")
+    return None
+
+
+def _checked(message):
+    rc = _return_code(message)
+    if rc:
+        raise error_for(rc, _rc_text(message))
+    return message
+
+
+def _expect(message, msg_type):
+    if message.msg_type != msg_type:
+        raise _unexpected(message, msg_type)
+    return message.body
+
+
+def _unexpected(message, msg_type):
+    try:
+        got = MsgType(message.msg_type).name
+    except ValueError:
+        got = str(message.msg_type)
+    return ProtocolError(f"expected {MsgType(msg_type).name}, slurmctld sent {got}")
+
+
+def _is_ip(host):
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def _where(address, port):
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _reason(exc):
+    if isinstance(exc, ierror.ConnectionRefusedError):
+        return "connection refused"
+    text = getattr(exc, "osError", None) or str(exc) or type(exc).__name__
+    return str(text)
