@@ -1,0 +1,243 @@
+"""Framing of one Slurm RPC message: length prefix, header (§1.2), auth credential (§2),
+and the body encoded/decoded by the message table of the protocol version.
+
+``Protocol.encode`` gives the whole frame as one ``bytes`` for a single write;
+``Protocol.decode`` takes a frame *without* its 4-byte length prefix (what the reader has
+after reading the prefix and that many bytes) and returns a ``Message``.
+"""
+
+import ipaddress
+import struct
+from typing import NamedTuple
+
+from slurmrest.wire import primitives as P
+from slurmrest.wire.msgtypes import MsgType
+from slurmrest.wire.primitives import ProtocolError
+from slurmrest.wire.tables import BY_VERSION
+
+_HEADER_22_05 = struct.Struct(">HHHIHHH")  # version flags type body_len fwd_cnt ret_cnt fam
+_HEAD = struct.Struct(">HH")  # version, flags
+_TYPE_LEN = struct.Struct(">HI")
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_I32 = struct.Struct(">i")
+
+AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
+
+_SUPPORTED_HEADERS = (P.SLURM_20_11_PROTOCOL_VERSION, P.SLURM_21_08_PROTOCOL_VERSION)
+
+
+class Message(NamedTuple):
+    """A decoded frame: header version and flags, message type, decoded body (or None)."""
+
+    version: int
+    flags: int
+    msg_type: int
+    body: object
+
+
+def _msg_type(number):
+    try:
+        return MsgType(number)
+    except ValueError:
+        return number
+
+
+def _type_name(number):
+    t = _msg_type(number)
+    return t.name if isinstance(t, MsgType) else str(number)
+
+
+class _Reader:
+    """Bounds-checked reads for the (short, irregular) header; bodies use the tables."""
+
+    __slots__ = ("buf", "off")
+
+    def __init__(self, buf, off=0):
+        self.buf, self.off = buf, off
+
+    def take(self, n, what):
+        if self.off + n > len(self.buf):
+            raise ProtocolError(f"frame truncated in {what}: needs {n} bytes, "
+                                f"{len(self.buf) - self.off} left")
+        start = self.off
+        self.off += n
+        return start
+
+    def u16(self, what):
+        return _U16.unpack_from(self.buf, self.take(2, what))[0]
+
+    def u32(self, what):
+        return _U32.unpack_from(self.buf, self.take(4, what))[0]
+
+    def str(self, what):
+        n = self.u32(what)
+        if n == 0:
+            return None
+        if n > P.MAX_PACK_MEM_LEN:
+            raise ProtocolError(f"{what}: length {n} exceeds 1 GiB")
+        start = self.take(n, what)
+        return self.buf[start:start + n - 1].decode("utf-8", "surrogateescape")
+
+    def addr(self):
+        """``slurm_unpack_addr_no_alloc``: family, then the address for INET/INET6 (§1.4)."""
+        family = self.u16("orig_addr")
+        if family == AF_INET:
+            start = self.take(6, "orig_addr")
+            raw = self.buf[start:start + 4]
+            # packed with htonl on an address already in network order: reversed on the wire
+            return str(ipaddress.IPv4Address(raw[::-1])), int.from_bytes(
+                self.buf[start + 4:start + 6], "little")
+        if family == AF_INET6:
+            n = self.u32("orig_addr")
+            if n != 16:
+                raise ProtocolError(f"orig_addr: IPv6 address of {n} bytes")
+            start = self.take(18, "orig_addr")
+            return str(ipaddress.IPv6Address(self.buf[start:start + 16])), int.from_bytes(
+                self.buf[start + 16:start + 18], "little")
+        return None
+
+
+class Protocol:
+    """Encoder/decoder for one protocol version and its message tables."""
+
+    def __init__(self, version, bodies):
+        self.version = version
+        self.bodies = dict(bodies)
+
+    def __repr__(self):
+        return f"Protocol(0x{self.version:04x})"
+
+    def table(self, msg_type):
+        """The body ``Struct`` of ``msg_type`` (None for bodiless types)."""
+        try:
+            return self.bodies[msg_type]
+        except KeyError:
+            raise ProtocolError(f"no body table for message type {_type_name(msg_type)} in "
+                                f"protocol 0x{self.version:04x}") from None
+
+    # -- bodies --------------------------------------------------------------------------
+
+    def encode_body(self, msg_type, body):
+        table = self.table(msg_type)
+        if table is None:
+            if body:
+                raise ValueError(f"{_type_name(msg_type)} has no body")
+            return b""
+        return table.pack(body)
+
+    def decode_body(self, msg_type, data):
+        """Decode exactly ``data`` (left-over bytes are a ProtocolError)."""
+        table = self.table(msg_type)
+        if table is None:
+            if len(data):
+                raise ProtocolError(f"{_type_name(msg_type)} has no body, got {len(data)} "
+                                    f"bytes")
+            return None
+        return table.unpack_exact(data)
+
+    # -- frames --------------------------------------------------------------------------
+
+    def encode(self, msg_type, body, credential, flags=0):
+        """One whole frame: u32 length, 22.05 header, auth/jwt credential, body."""
+        payload = self.encode_body(msg_type, body)
+        auth = (_U32.pack(P.AUTH_PLUGIN_JWT)
+                + P.pack_str(credential.token if credential is not None else None)
+                + P.pack_str(credential.user_name if credential is not None else None))
+        if self.version not in (P.SLURM_22_05_PROTOCOL_VERSION,):
+            raise ValueError(f"cannot encode headers of protocol 0x{self.version:04x}")
+        header = _HEADER_22_05.pack(self.version, flags, int(msg_type), len(payload), 0, 0,
+                                    AF_UNSPEC)
+        length = len(header) + len(auth) + len(payload)
+        if length > P.MAX_MSG_SIZE:
+            raise ValueError(f"message of {length} bytes exceeds MAX_MSG_SIZE")
+        return _U32.pack(length) + header + auth + payload
+
+    def decode(self, payload):
+        """Parse a frame without its length prefix into a ``Message``.
+
+        The body is decoded with the tables of the header's version (which must be known
+        to ``protocol_for``) and must fill ``body_length`` exactly.
+        """
+        if not isinstance(payload, bytes):
+            payload = bytes(payload)
+        r = _Reader(payload)
+        version = r.u16("header version")
+        flags = r.u16("header flags")
+        if version < P.SLURM_MIN_PROTOCOL_VERSION:
+            raise ProtocolError(f"protocol version 0x{version:04x} not supported")
+        if version in _SUPPORTED_HEADERS:
+            r.u16("header msg_index")  # 20.11/21.08 headers: the old msg_index slot
+        msg_type = r.u16("header msg_type")
+        body_length = r.u32("header body_length")
+        proto = protocol_for(version)
+
+        forward_cnt = r.u16("header forward.cnt")
+        if forward_cnt:
+            r.str("header forward.nodelist")
+            r.u32("header forward.timeout")
+            r.u16("header forward.tree_width")
+        ret_cnt = r.u16("header ret_cnt")
+        for _ in range(ret_cnt):
+            # _pack_ret_list: err, type, node name, then that type's body with no length.
+            r.u32("ret_list err")
+            ret_type = r.u16("ret_list msg_type")
+            r.str("ret_list node_name")
+            table = proto.table(ret_type)
+            if table is not None:
+                _, r.off = table.unpack(payload, r.off)
+        r.addr()
+
+        plugin = r.u32("auth plugin id")
+        if plugin == P.AUTH_PLUGIN_JWT:
+            r.str("auth token")
+            r.str("auth user name")
+        elif plugin == P.AUTH_PLUGIN_MUNGE:
+            r.str("auth credential")
+        else:
+            raise ProtocolError(f"unsupported auth plugin id {plugin}")
+
+        left = len(payload) - r.off
+        if body_length > left:
+            raise ProtocolError(f"body_length {body_length} exceeds the {left} bytes left "
+                                f"in the frame")
+        body = proto._decode_at(msg_type, payload, r.off, body_length)
+        return Message(version, flags, _msg_type(msg_type), body)
+
+    def _decode_at(self, msg_type, payload, offset, length):
+        table = self.table(msg_type)
+        if table is None:
+            if length:
+                raise ProtocolError(f"{_type_name(msg_type)} has no body, got {length} bytes")
+            return None
+        if offset + length == len(payload):
+            record, end = table.unpack(payload, offset)  # no copy in the usual case
+        else:
+            record, end = table.unpack(payload[offset:offset + length])
+            end += offset
+        if end != offset + length:
+            raise ProtocolError(f"{table.name}: {offset + length - end} bytes left over "
+                                f"after the body")
+        return record
+
+
+PROTOCOL_22_05 = Protocol(P.SLURM_22_05_PROTOCOL_VERSION, BY_VERSION[
+    P.SLURM_22_05_PROTOCOL_VERSION])
+
+_PROTOCOLS = {PROTOCOL_22_05.version: PROTOCOL_22_05}
+
+
+def protocol_for(version):
+    """The ``Protocol`` for a version number; ProtocolError when there are no tables."""
+    try:
+        return _PROTOCOLS[version]
+    except KeyError:
+        raise ProtocolError(f"no message tables for protocol version 0x{version:04x}") \
+            from None
+
+
+# Convenience: the current protocol's methods.
+encode = PROTOCOL_22_05.encode
+decode = PROTOCOL_22_05.decode
+encode_body = PROTOCOL_22_05.encode_body
+decode_body = PROTOCOL_22_05.decode_body
