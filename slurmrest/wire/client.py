@@ -79,11 +79,9 @@ _FRAME_CACHE_SIZE = 512
 
 
 def _default_protocol(version):
-    from slurmrest.wire import protocol
+    from slurmrest.wire.protocol import protocol_for
 
-    if version == primitives.SLURM_22_05_PROTOCOL_VERSION:
-        return protocol.PROTOCOL_22_05
-    raise ValueError(f"no message tables for protocol version {version:#06x}")
+    return protocol_for(version)
 
 
 class _Exchange(Protocol):
@@ -274,7 +272,7 @@ class SlurmctldClient:
         self._resolved = {}
         self._in_flight = {}
         self._frames = collections.OrderedDict()
-        self.stats = collections.Counter()  # rpcs, connections, shared, frame_cache_hits
+        self.counters = collections.Counter()  # rpcs, connections, shared, frame_cache_hits
 
     # -- the RPC --------------------------------------------------------------------------
 
@@ -290,7 +288,7 @@ class SlurmctldClient:
         if shareable is None:
             shareable = msg_type in READ_TYPES
         frame = self._frame(msg_type, body, credential, cache=shareable)
-        self.stats["rpcs"] += 1
+        self.counters["rpcs"] += 1
         if not shareable:
             return await self._send(frame, controller)
         key = (frame, controller)
@@ -302,7 +300,7 @@ class SlurmctldClient:
             shared = _Shared(rpc, lambda: self._in_flight.pop(key, None))
             self._in_flight[key] = shared
         else:
-            self.stats["shared"] += 1
+            self.counters["shared"] += 1
         return await shared.wait()
 
     def bind(self, credential) -> "BoundClient":
@@ -319,7 +317,7 @@ class SlurmctldClient:
         frame = self._frames.get(key)
         if frame is not None:
             self._frames.move_to_end(key)
-            self.stats["frame_cache_hits"] += 1
+            self.counters["frame_cache_hits"] += 1
             return frame
         frame = self.protocol.encode(msg_type, body, credential)
         self._frames[key] = frame
@@ -372,7 +370,7 @@ class SlurmctldClient:
     async def _connect(self, address, port, exchange, where):
         endpoint_class = TCP6ClientEndpoint if ":" in address else TCP4ClientEndpoint
         endpoint = endpoint_class(self.reactor, address, port, timeout=self.connect_timeout)
-        self.stats["connections"] += 1
+        self.counters["connections"] += 1
         connecting = connectProtocol(endpoint, exchange)
         timed_out = []
 
@@ -422,9 +420,13 @@ class SlurmctldClient:
     # -- named RPCs: each returns the decoded body of the expected reply --------------------
 
     async def ping(self, credential, index=0):
-        """``REQUEST_PING`` to controller ``index``: the RC body (``return_code`` 0 = up)."""
+        """``REQUEST_PING`` to controller ``index``: its return code (0 = up).
+
+        A controller that cannot be reached raises ``CommunicationError``.
+        """
         message = await self.call(MsgType.REQUEST_PING, {}, credential, controller=index)
-        return _expect(message, MsgType.RESPONSE_SLURM_RC)
+        _expect(message, MsgType.RESPONSE_SLURM_RC)
+        return _return_code(message)
 
     async def build_info(self, credential, update_time=0):
         return _expect(await self.call(MsgType.REQUEST_BUILD_INFO,
