@@ -65,6 +65,9 @@ class Call:
     user: str | None = None
     ctld: Any = None
     dbd: Any = None
+    #: Server-wide helpers the web room shares with every call (``.build_info``: the
+    #: ``api.meta.BuildInfoCache``); ``None`` outside a server.
+    server: Any = None
 
 
 class ApiError(Exception):
@@ -94,6 +97,11 @@ class Result:
     status: int = 200
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    #: Opt-in serialisation cache. A handler that returns the *same* ``Result`` object again
+    #: for identical data (e.g. while slurmctld's ``last_update`` is unchanged) sets this to a
+    #: dict; the web room then stores each serialised body in it, keyed by (media type, API
+    #: version, meta), and reuses it instead of serialising again.
+    cache: dict | None = None
 
 
 Handler = Callable[[Call], Awaitable["dict | Result"]]
@@ -140,6 +148,17 @@ class Registry:
 
 
 REGISTRY = Registry()
+
+#: Named OpenAPI schemas (``components/schemas``) that operations' schemas refer to.
+SCHEMAS: dict[str, dict] = {}
+
+
+def schema_ref(name: str, definition: dict | None = None) -> dict:
+    """Register ``definition`` (once) as the named schema ``name``; return a ``$ref`` to it."""
+    if definition is not None:
+        if SCHEMAS.setdefault(name, definition) != definition:
+            raise ValueError(f"schema {name!r} defined twice, differently")
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def operation(method: str, path: str, *, family: str = "slurm", operation_id: str, summary: str,

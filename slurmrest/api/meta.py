@@ -1,0 +1,78 @@
+"""The ``meta`` block of every response, and the controller's build info it is made from.
+
+slurmrestd reports which plugin answered and which Slurm it talks to. We take the Slurm
+version from the controller's ``RESPONSE_BUILD_INFO`` (its ``version`` string) and keep it:
+the version of a running slurmctld does not change under us, and ``/ping`` needs the
+controller list from the same message.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Awaitable, Callable
+
+#: What slurmrestd calls its plugins, per API family and version prefix.
+_PLUGINS = {
+    ("slurm", "v0.0.38"): ("openapi/v0.0.38", "Slurm OpenAPI v0.0.38"),
+    ("slurmdb", "v0.0.38"): ("openapi/dbv0.0.38", "Slurm OpenAPI DB v0.0.38"),
+    ("slurm", "v1"): ("openapi/v1", "slurmrest OpenAPI v1"),
+    ("slurmdb", "v1"): ("openapi/dbv1", "slurmrest OpenAPI DB v1"),
+}
+
+
+def plugin(family: str, version: str) -> dict:
+    kind, name = _PLUGINS.get((family, version), (f"openapi/{version}", f"slurmrest {version}"))
+    return {"type": kind, "name": name}
+
+
+def slurm_version(release: str | None) -> dict | None:
+    """``"22.05.8"`` → slurmrestd's ``Slurm`` block; ``None`` while the version is unknown."""
+    if not release:
+        return None
+    parts = (release.split("-")[0].split(".") + ["0", "0", "0"])[:3]
+    try:
+        major, minor, micro = (int(p) for p in parts)
+    except ValueError:
+        return {"version": {}, "release": release}
+    return {"version": {"major": major, "micro": micro, "minor": minor}, "release": release}
+
+
+def meta(family: str, version: str, release: str | None) -> dict:
+    block: dict[str, Any] = {"plugin": plugin(family, version)}
+    slurm = slurm_version(release)
+    if slurm is not None:
+        block["Slurm"] = slurm
+    return block
+
+
+class BuildInfoCache:
+    """The controller's build info, fetched with some caller's credential and kept for
+    ``max_age`` seconds (the controller list can change on reconfigure; the version cannot
+    without a restart, so ``release`` stays known even when the cache is stale)."""
+
+    def __init__(self, max_age: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.max_age = max_age
+        self._clock = clock
+        self._info: dict | None = None
+        self._fetched = 0.0
+        self.release: str | None = None
+
+    async def get(self, fetch: Callable[[], Awaitable[dict]], *, fresh: bool = False) -> dict:
+        """The cached build info, or ``await fetch()`` if none is fresh enough."""
+        now = self._clock()
+        if fresh or self._info is None or now - self._fetched > self.max_age:
+            self.update(await fetch())
+        return self._info
+
+    def update(self, info: dict) -> None:
+        self._info = info
+        self._fetched = self._clock()
+        self.release = info.get("version") or self.release
+
+
+async def build_info(call) -> dict:
+    """The build info for ``call``: through the server's cache when there is one."""
+    cache = getattr(call.server, "build_info", None)
+    if cache is None:
+        return await call.ctld.build_info()
+    return await cache.get(call.ctld.build_info)

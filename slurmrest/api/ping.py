@@ -1,0 +1,53 @@
+"""``GET /ping``: is each controller of the cluster answering?
+
+As slurmrestd does: the controller list comes from the controller's build info, then each
+controller gets a ``REQUEST_PING``; "UP" iff it answered with return code 0.
+"""
+
+from __future__ import annotations
+
+from slurmrest.api.meta import build_info
+from slurmrest.api.registry import operation, schema_ref
+from slurmrest.wire.errors import SlurmError
+
+PING = schema_ref("v0.0.38_ping", {
+    "type": "object",
+    "properties": {
+        "hostname": {"type": "string", "description": "slurm controller hostname"},
+        "ping": {"type": "string", "description": "slurm controller host up", "enum": ["UP", "DOWN"]},
+        "mode": {"type": "string", "description": "slurm controller mode"},
+        "status": {"type": "integer", "description": "slurm controller status"},
+    },
+})
+
+
+def controller_mode(index: int, count: int) -> str:
+    """slurmrestd's names: primary, then "backup" when there is one, else backup1, backup2…"""
+    if index == 0:
+        return "primary"
+    if index == 1 and count == 2:
+        return "backup"
+    return f"backup{index}"
+
+
+async def ping_one(ctld, index: int) -> int:
+    try:
+        reply = await ctld.ping(index)
+    except SlurmError as e:  # CommunicationError included: the controller is down
+        return e.errno
+    # The RC body ({"return_code": 0}); a non-zero code was raised as SlurmError already.
+    return int(reply.get("return_code", 0)) if isinstance(reply, dict) else int(reply or 0)
+
+
+@operation("GET", "/ping", operation_id="ping", summary="ping test", tags=("slurm",),
+           response_schema={"type": "object", "properties": {
+               "pings": {"type": "array", "description": "slurm controller pings", "items": PING}}})
+async def ping(call):
+    info = await build_info(call)
+    machines = list(info.get("control_machine") or [])
+    pings = []
+    for index, hostname in enumerate(machines):
+        status = await ping_one(call.ctld, index)
+        pings.append({"hostname": hostname, "ping": "UP" if status == 0 else "DOWN",
+                      "status": status, "mode": controller_mode(index, len(machines))})
+    return {"pings": pings}

@@ -1,0 +1,127 @@
+"""Content negotiation and the two document formats: JSON (the default) and YAML.
+
+Serialising is the costly step of a big response, so it happens once per response, here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+JSON = "application/json"
+YAML_TYPE = "application/x-yaml"
+
+#: Accepted spellings of each format, in the order we prefer them.
+_FORMATS = {
+    "application/json": JSON,
+    "application/x-yaml": YAML_TYPE,
+    "application/yaml": YAML_TYPE,
+    "text/yaml": YAML_TYPE,
+    "text/x-yaml": YAML_TYPE,
+}
+
+
+class NotAcceptable(Exception):
+    """No format the client accepts can be produced."""
+
+
+class UnsupportedMediaType(Exception):
+    """The request body is in a format we do not read."""
+
+
+class BadDocument(Exception):
+    """The request body does not parse."""
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    q: float
+
+
+def parse_accept(header: str) -> list[MediaRange]:
+    ranges = []
+    for part in header.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if not fields[0]:
+            continue
+        q = 1.0
+        for f in fields[1:]:
+            name, _, value = f.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append(MediaRange(fields[0].lower(), q))
+    return ranges
+
+
+def negotiate(accept: str | None, default: str = JSON) -> str:
+    """The media type to answer with (``JSON`` or ``YAML_TYPE``), or ``NotAcceptable``."""
+    if accept is None or not accept.strip():
+        return default
+    best, best_q = None, 0.0
+    for r in parse_accept(accept):
+        if r.q <= 0:
+            continue
+        if r.type in _FORMATS:
+            chosen = _FORMATS[r.type]
+        elif r.type in ("*/*", "application/*", "*"):
+            chosen = default
+        elif r.type == "text/*":
+            chosen = YAML_TYPE
+        else:
+            continue
+        if r.q > best_q:
+            best, best_q = chosen, r.q
+    if best is None:
+        raise NotAcceptable(accept)
+    return best
+
+
+def body_format(content_type: str | None) -> str:
+    """The format of a request body from its ``Content-Type`` (JSON when none is given)."""
+    if content_type is None or not content_type.strip():
+        return JSON
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in _FORMATS:
+        return _FORMATS[kind]
+    raise UnsupportedMediaType(kind)
+
+
+def _yaml(kind: str) -> YAML:
+    y = YAML(typ=kind, pure=True)
+    y.default_flow_style = False
+    y.allow_unicode = True
+    y.representer.sort_base_mapping_type_on_output = False  # keep the document's key order
+    return y
+
+
+_YAML_OUT = _yaml("safe")
+
+
+def encode(document, media: str) -> bytes:
+    if media == YAML_TYPE:
+        out = io.StringIO()
+        _YAML_OUT.dump(document, out)
+        return out.getvalue().encode("utf-8")
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")
+
+
+def decode(data: bytes, media: str):
+    """Parse a request body; ``BadDocument`` when it does not parse. Empty means ``None``."""
+    if not data.strip():
+        return None
+    try:
+        text = data.decode("utf-8")
+        if media == YAML_TYPE:
+            # The safe loader builds only plain data: no tags that construct objects.
+            return _yaml("safe").load(text)
+        return json.loads(text)
+    except (UnicodeDecodeError, ValueError, YAMLError) as e:
+        raise BadDocument(type(e).__name__) from None

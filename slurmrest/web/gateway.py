@@ -1,0 +1,259 @@
+"""The gateway: admits a request from its headers, then runs its operation and answers.
+
+Two steps, because the body must not be read before the caller is known:
+
+1. ``admit`` runs when the headers are in (``channel.GatewayChannel`` calls it): target,
+   authentication, route, formats, body size. A refusal is answered without reading the body.
+2. ``respond`` runs once the body is in: parse it, convert the parameters, await the
+   operation's handler, wrap its payload in slurmrestd's envelope, serialise once, write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from slurmrest.api.meta import BuildInfoCache, meta
+from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, NotModified, Registry, Result
+from slurmrest.web import content, errors
+from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
+from slurmrest.web.errors import HttpFailure
+from slurmrest.web.openapi import build_document
+from slurmrest.web.routing import Match, MethodNotAllowed, NotFound, Router, query_string, request_path
+from slurmrest.wire.errors import NoChange
+
+log = Logger()
+
+DEFAULT_MAX_BODY_SIZE = 1 << 20
+
+# The texts of slurmrestd's refusals, kept so that scripts matching on them keep working.
+AUTH_FAILURE_TEXT = "Authentication failure"
+
+
+@dataclass
+class Admission:
+    """What ``admit`` decided from the headers."""
+
+    family: str = "slurm"
+    version: str = "v0.0.38"
+    media: str = content.JSON
+    match: Match | None = None
+    identity: Identity | None = field(default=None, repr=False)
+    body_media: str | None = None
+    query: bytes = b""
+    failure: HttpFailure | None = None
+
+
+def _api_of(path: str) -> tuple[str, str]:
+    """The (family, version) a path is under, for the ``meta`` of an error document."""
+    parts = path.strip("/").split("/")
+    family = parts[0] if parts and parts[0] in API_VERSIONS else "slurm"
+    version = parts[1] if len(parts) > 1 and parts[1] in API_VERSIONS[family] else "v0.0.38"
+    return family, version
+
+
+class Gateway:
+    def __init__(self, ctld, authenticator: Authenticator, *, registry: Registry = REGISTRY,
+                 dbd=None, max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+                 build_info: BuildInfoCache | None = None):
+        self.ctld = ctld
+        self.dbd = dbd
+        self.authenticator = authenticator
+        self.max_body_size = max_body_size
+        self.build_info = build_info or BuildInfoCache()
+        self.router = Router(registry)
+        self.openapi = build_document(self.router)
+        self._openapi_bytes: dict[str, bytes] = {}
+
+    # -- step 1: headers ------------------------------------------------------------------
+
+    def admit(self, method: bytes, target: bytes, headers, length: int | None,
+              local_user: str | None = None) -> Admission:
+        adm = Admission()
+        try:
+            path = request_path(target)
+        except NotFound:
+            adm.failure = errors.failure(404, "Not found", errors.NOT_FOUND_TEXT)
+            return adm
+        adm.family, adm.version = _api_of(path)
+        adm.query = query_string(target)
+        has_body = length != 0
+        acceptable = True
+        try:
+            adm.media = content.negotiate(
+                _text(headers, b"Accept"),
+                default=content.YAML_TYPE if path == "/openapi.yaml" else content.JSON)
+        except content.NotAcceptable:
+            acceptable = False  # answered after authentication, in JSON
+        try:
+            adm.identity = self.authenticator.authenticate(headers, local_user)
+        except AuthenticationFailed as e:
+            adm.failure = errors.failure(e.status, AUTH_FAILURE_TEXT, str(e),
+                                         source="authentication", close=has_body)
+            return adm
+        if not acceptable:
+            adm.failure = errors.failure(406, "Accept content type is unknown",
+                                         "this server answers application/json or "
+                                         "application/x-yaml", close=has_body)
+            return adm
+        try:
+            adm.match = self.router.match(method.decode("latin-1").upper(), path)
+        except NotFound:
+            adm.failure = errors.failure(404, "Not found", errors.NOT_FOUND_TEXT, close=has_body)
+            return adm
+        except MethodNotAllowed as e:
+            adm.failure = errors.failure(405, "Method not allowed", errors.NOT_ALLOWED_TEXT,
+                                         headers={"Allow": ", ".join(e.allowed)},
+                                         close=has_body)
+            return adm
+        if length is not None and length > self.max_body_size:
+            adm.failure = errors.failure(
+                413, "Request body too large",
+                f"the body may have at most {self.max_body_size} bytes", close=True)
+            return adm
+        if has_body:
+            try:
+                adm.body_media = content.body_format(_text(headers, b"Content-Type"))
+            except content.UnsupportedMediaType as e:
+                adm.failure = errors.failure(
+                    415, "Unsupported Content-Type",
+                    f"{e}: send application/json or application/x-yaml", close=True)
+                return adm
+        return adm
+
+    # -- step 2: body in, run the operation ----------------------------------------------
+
+    async def respond(self, request, adm: Admission) -> None:
+        if adm.failure is not None:
+            return self.send_failure(request, adm, adm.failure)
+        match = adm.match
+        if match.route is None:
+            return self._send(request, 200, self.openapi_bytes(adm.media), adm.media)
+        route = match.route
+        try:
+            call = self._call(request, adm)
+            if self.build_info.release is None:
+                await self._learn_version(call.ctld)
+            result = await route.operation.handler(call)
+        except defer.CancelledError:
+            raise  # the client went away: nothing to answer
+        except (NotModified, NoChange):
+            return self._send(request, 304, None, adm.media)
+        except Exception as e:
+            failure = errors.from_exception(e, route.operation_id)
+            if failure.status == 500 and not isinstance(e, (HttpFailure,)) and not _is_slurm(e):
+                log.failure("{op} failed", op=route.operation_id)
+            return self.send_failure(request, adm, failure)
+        self._send_result(request, adm, result)
+
+    def _call(self, request, adm: Admission) -> Call:
+        route = adm.match.route
+        op = route.operation
+        query = parse_qs(adm.query.decode("latin-1"), keep_blank_values=True) if adm.query else {}
+        params = {}
+        for p in op.params:
+            if p.location == "path":
+                raw = adm.match.path_params.get(p.name)
+            else:
+                values = query.get(p.name)
+                raw = values[-1] if values else None
+            if raw is None:
+                if p.required:
+                    raise errors.failure(400, "Missing parameter", f"{p.name} is required",
+                                         source=route.operation_id)
+                continue
+            try:
+                params[p.name] = p.parse(raw)
+            except (ValueError, TypeError):
+                raise errors.failure(400, "Invalid parameter",
+                                     f"{p.name}: not a valid {p.type.__name__}",
+                                     source=route.operation_id) from None
+        body = None
+        if adm.body_media is not None and op.request_schema is not None:
+            data = request.content.read()
+            try:
+                body = content.decode(data, adm.body_media)
+            except content.BadDocument as e:
+                raise errors.failure(400, "Unable to parse query.",
+                                     f"the request body is not valid "
+                                     f"{'YAML' if adm.body_media == content.YAML_TYPE else 'JSON'}"
+                                     f" ({e})", source=route.operation_id) from None
+        identity = adm.identity
+        return Call(params=params, body=body, user=identity.user,
+                    ctld=self.ctld.bind(identity.credential) if self.ctld is not None else None,
+                    dbd=self.dbd.bind(identity.credential) if self.dbd is not None else None,
+                    server=self)
+
+    async def _learn_version(self, ctld) -> None:
+        """The Slurm version for ``meta``: once, with the first caller's credential."""
+        try:
+            await self.build_info.get(ctld.build_info)
+        except defer.CancelledError:
+            raise
+        except Exception:
+            pass  # the operation itself will meet and report the same failure
+
+    # -- answers --------------------------------------------------------------------------
+
+    def envelope(self, adm: Admission, payload: dict | None = None,
+                 errs: list | None = None, warnings: list | None = None) -> dict:
+        doc = {"meta": meta(adm.family, adm.version, self.build_info.release),
+               "errors": list(errs or [])}
+        if warnings:
+            doc["warnings"] = list(warnings)
+        if payload:
+            doc.update(payload)
+        return doc
+
+    def _send_result(self, request, adm: Admission, result) -> None:
+        if isinstance(result, Result):
+            status, cache = result.status, result.cache
+            key = (adm.media, adm.family, adm.version, self.build_info.release)
+            body = cache.get(key) if cache is not None else None
+            if body is None:
+                body = content.encode(
+                    self.envelope(adm, result.payload, result.errors, result.warnings), adm.media)
+                if cache is not None:
+                    cache[key] = body
+            return self._send(request, status, body, adm.media)
+        return self._send(request, 200, content.encode(self.envelope(adm, result), adm.media),
+                          adm.media)
+
+    def send_failure(self, request, adm: Admission, failure: HttpFailure) -> None:
+        for name, value in failure.headers.items():
+            request.setHeader(name.encode(), value.encode())
+        body = content.encode(self.envelope(adm, None, failure.errors), adm.media)
+        self._send(request, failure.status, body, adm.media, close=failure.close)
+
+    def _send(self, request, status: int, body: bytes | None, media: str, close=False) -> None:
+        if request.finished or getattr(request, "_disconnected", False):
+            return
+        request.setResponseCode(status)
+        if close:
+            request.setHeader(b"Connection", b"close")
+            request.channel.persistent = False
+        if body is not None:
+            request.setHeader(b"Content-Type", media.encode())
+            request.setHeader(b"Content-Length", b"%d" % len(body))
+            request.write(body)
+        request.finish()
+
+    def openapi_bytes(self, media: str) -> bytes:
+        """The OpenAPI document, serialised once per format."""
+        body = self._openapi_bytes.get(media)
+        if body is None:
+            body = self._openapi_bytes[media] = content.encode(self.openapi, media)
+        return body
+
+
+def _text(headers, name: bytes) -> str | None:
+    values = headers.getRawHeaders(name)
+    return values[0].decode("latin-1") if values else None
+
+
+def _is_slurm(e: Exception) -> bool:
+    from slurmrest.wire.errors import SlurmError
+    return isinstance(e, SlurmError)
