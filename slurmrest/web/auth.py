@@ -143,7 +143,8 @@ class Authenticator:
 
     def _local(self, user: str) -> Identity:
         if self._local_credential is not None:
-            return Identity(user, self._local_credential(user), "local")
+            credential = self._local_credential(user)
+            return Identity(credential.user_name or user, credential, "local")
         if self.minter is None:
             raise AuthenticationFailed("local authentication needs the cluster's jwt_key")
         return Identity(user, self.minter.credential_for(user), "local")
