@@ -1,0 +1,252 @@
+"""The test cluster harness, proved on the real cluster (``SLURMREST_TEST_CLUSTER``)."""
+
+import base64
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from twisted.trial.unittest import TestCase
+
+from slurmrest.testing import configs
+from slurmrest.testing.cluster import Cluster
+from slurmrest.testing.layout import Layout, Ports, free_port_base, port_is_free
+
+JOB_NAME = "slurmrest-test-cluster"
+
+
+class PortSchemeTests(TestCase):
+    """Ports derive from one base; the default base is the reference cluster's."""
+
+    def test_default_base_gives_reference_ports(self):
+        p = Ports.from_base()
+        self.assertEqual((p.ctld, p.dbd, p.restd, p.slurmd, p.mysql),
+                         (6817, 6819, 6820, (6831, 6832, 6833, 6834), 3307))
+
+    def test_base_moves_every_port(self):
+        p = Ports.from_base(7800)
+        self.assertEqual((p.ctld, p.dbd, p.restd, p.slurmd, p.mysql),
+                         (7800, 7802, 7803, (7814, 7815, 7816, 7817), 4290))
+        self.assertEqual(p.base, 7800)
+        self.assertEqual(Ports.from_dict(p.as_dict()), p)
+
+    def test_two_bases_apart_share_no_port(self):
+        a, b = Ports.from_base(6817), Ports.from_base(7817)
+        self.assertFalse(set(a.all()) & set(b.all()))
+
+    def test_out_of_range_base_refused(self):
+        self.assertRaises(ValueError, Ports.from_base, 1000)
+        self.assertRaises(ValueError, Ports.from_base, 65530)
+
+    def test_free_port_base_skips_a_busy_base(self):
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            busy = s.getsockname()[1]
+            self.assertFalse(port_is_free(busy))
+            # a base whose slurmctld port is the busy one is passed over
+            self.assertEqual(free_port_base([busy, 20000]), 20000)
+
+
+class LayoutTests(TestCase):
+    """``Layout.load`` reads cluster.json, or the shell script's configs when there is none."""
+
+    def make_dir(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        os.makedirs(os.path.join(d, "etc"))
+        return d
+
+    def test_round_trip_through_cluster_json(self):
+        d = self.make_dir()
+        layout = Layout(dir=d, ports=Ports.from_base(9100), cluster_name="c2", restd=True)
+        layout.write_json()
+        loaded = Layout.load(d)
+        self.assertEqual(loaded, layout)
+        self.assertEqual(loaded.restd_url, "http://127.0.0.1:9103")
+
+    def test_shell_layout_without_cluster_json(self):
+        d = self.make_dir()
+        written = Layout(dir=d, ports=Ports.from_base(9200), cluster_name="shell", restd=True)
+        with open(written.slurm_conf, "w") as f:
+            f.write(configs.slurm_conf(written, loopback_only=True))
+        with open(written.slurmdbd_conf, "w") as f:
+            f.write(configs.slurmdbd_conf(written, True, "pw"))
+        with open(os.path.join(d, "env.sh"), "w") as f:
+            f.write(configs.env_sh(written, restd_running=True))
+        self.assertEqual(Layout.load(d), written)
+
+    def test_not_a_cluster_directory(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        self.assertRaises(FileNotFoundError, Layout.load, d)
+
+    def test_from_environment_skips_without_variable(self):
+        saved = os.environ.pop("SLURMREST_TEST_CLUSTER", None)
+        if saved is not None:
+            self.addCleanup(os.environ.__setitem__, "SLURMREST_TEST_CLUSTER", saved)
+        self.assertRaises(unittest.SkipTest, Cluster.from_environment)
+
+
+class RealClusterTests(TestCase):
+    """The cluster in ``$SLURMREST_TEST_CLUSTER`` works as the harness promises."""
+
+    timeout = 180
+
+    def setUp(self):
+        self.cluster = Cluster.from_environment()
+
+    def test_sinfo_lists_the_four_nodes(self):
+        out = self.cluster.run(["sinfo", "-h", "-N", "-o", "%N %P %T"]).stdout
+        rows = [line.split() for line in out.splitlines()]
+        self.assertEqual({r[0] for r in rows}, {"n1", "n2", "n3", "n4"})
+        by_partition = {}
+        for node, partition, _ in rows:
+            by_partition.setdefault(partition, set()).add(node)
+        self.assertEqual(by_partition["debug*"], {"n1", "n2", "n3", "n4"})
+        self.assertEqual(by_partition["long"], {"n3", "n4"})
+
+    def test_batch_job_as_alice_completes_and_is_accounted(self):
+        job_id = self.cluster.submit('echo "hello from $(id -un)"', user="alice", name=JOB_NAME)
+        self.addCleanup(self.cluster.cancel, job_id)
+        owner = self.cluster.run(["squeue", "-h", "-j", str(job_id), "-o", "%u"], check=False)
+        self.assertIn(owner.stdout.strip(), ("alice", ""))  # "" once it has already finished
+        self.cluster.wait_for_job_state(job_id, {"COMPLETED"}, timeout=60)
+        self.assertEqual(self.cluster.accounting_state(job_id, timeout=60), "COMPLETED")
+        # slurmdbd may show the record before its name arrives ("allocation"): poll briefly.
+        expected = f"{JOB_NAME}|alice|COMPLETED"
+        deadline = time.monotonic() + 30
+        while True:
+            out = self.cluster.run(["sacct", "-n", "-X", "-P", "-j", str(job_id), "-o",
+                                    "JobName,User,State"]).stdout.split()
+            if out[:1] == [expected] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(out[:1], [expected])
+        with open(os.path.join(self.cluster.dir, "jobs", f"{JOB_NAME}-{job_id}.out")) as f:
+            self.assertEqual(f.read().strip(), "hello from alice")
+
+    def test_token_is_accepted_by_slurmctld_and_slurmdbd(self):
+        token = self.cluster.token("alice", lifespan=120)
+        self.assertEqual(token.count("."), 2)  # header.payload.signature
+        jwt = {"SLURM_JWT": token}
+        proc = self.cluster.run(["squeue", "-h", "-u", "alice", "-o", "%i"], user="nobody", env=jwt)
+        self.assertEqual(proc.returncode, 0)
+        proc = self.cluster.run(["sacctmgr", "-n", "-P", "show", "user", "alice",
+                                 "format=user"], user="nobody", env=jwt)
+        self.assertEqual(proc.stdout.split(), ["alice"])
+
+    def test_forged_token_is_refused(self):
+        token = self.cluster.token("alice", lifespan=120)
+        head, payload, signature = token.split(".")
+        forged = ".".join([head, payload, signature[::-1]])
+        proc = self.cluster.run(["squeue", "-h", "-u", "alice"], user="nobody",
+                                env={"SLURM_JWT": forged}, check=False)
+        self.assertNotEqual(proc.returncode, 0)
+
+    def test_token_names_the_user_and_lifespan(self):
+        token = self.cluster.token("bob", lifespan=123)
+        payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        self.assertEqual(payload["sun"], "bob")
+        self.assertEqual(payload["exp"] - payload["iat"], 123)
+
+    def test_every_listener_is_on_loopback(self):
+        pids = self.cluster.daemon_pids()
+        for stem in ("slurmctld", "slurmdbd", "mariadbd", "slurmd.n1", "slurmd.n4"):
+            self.assertIn(stem, pids)
+        listeners = tcp_listeners()
+        expected = {
+            "slurmctld": {self.cluster.ctld_port},
+            "slurmdbd": {self.cluster.dbd_port},
+            "mariadbd": {self.cluster.mysql_port},
+            **{f"slurmd.{n}": {p} for n, p in zip(self.cluster.nodes, self.cluster.slurmd_ports)},
+        }
+        if "slurmrestd" in pids:
+            expected["slurmrestd"] = {self.cluster.ports.restd}
+        for stem, pid in pids.items():
+            addresses = listeners.get(pid, [])
+            for address, port in addresses:
+                self.assertTrue(ipaddress.ip_address(address).is_loopback,
+                                f"{stem} (pid {pid}) listens on {address}:{port}")
+            if stem in expected:
+                self.assertEqual({port for _, port in addresses}, expected[stem], stem)
+
+    def test_restd_url_answers_when_running(self):
+        url = self.cluster.restd_url
+        if url is None:
+            raise unittest.SkipTest("no reference slurmrestd runs for this cluster")
+        import urllib.request
+
+        token = self.cluster.token("alice", lifespan=120)
+        req = urllib.request.Request(f"{url}/slurm/v0.0.38/ping", headers={
+            "X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": token})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            doc = json.load(resp)
+        self.assertEqual(doc["pings"][0]["ping"], "UP")
+
+
+class SecondClusterTests(TestCase):
+    """A second cluster comes up beside the running one, on other ports (about 20 s)."""
+
+    timeout = 300
+
+    def setUp(self):
+        self.cluster = Cluster.from_environment()
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("bringing a cluster up needs root")
+
+    def cli(self, *args, timeout=150):
+        return subprocess.run([sys.executable, "-m", "slurmrest.testing.cluster", *args],
+                              capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+
+    def test_second_cluster_beside_the_first(self):
+        d = tempfile.mkdtemp(prefix="slurmrest-second-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        self.addCleanup(self.cli, "down", d)
+        up = self.cli("up", d, "--port-base", "auto", "--no-verify", "--cluster-name", "second")
+        self.assertEqual(up.returncode, 0, up.stderr[-3000:])
+        second = Cluster(d)
+        self.assertEqual(second.cluster_name, "second")
+        self.assertFalse(set(second.ports.all()) & set(self.cluster.ports.all()))
+        self.assertIsNone(second.restd_url)
+        for c, name in ((second, "second"), (self.cluster, self.cluster.cluster_name)):
+            out = c.run(["scontrol", "show", "config"]).stdout
+            self.assertRegex(out, rf"(?m)^ClusterName\s*=\s*{re.escape(name)}$")
+            self.assertRegex(out, rf"(?m)^SlurmctldPort\s*=\s*{c.ctld_port}$")
+            nodes = c.run(["sinfo", "-h", "-N", "-o", "%N"]).stdout.split()
+            self.assertEqual(set(nodes), {"n1", "n2", "n3", "n4"})
+        pids = second.daemon_pids()
+        self.assertFalse(set(pids.values()) & set(self.cluster.daemon_pids().values()))
+        down = self.cli("down", d)
+        self.assertEqual(down.returncode, 0, down.stderr[-3000:])
+        self.assertEqual(second.daemon_pids(), {})
+        self.assertTrue(all(port_is_free(p) for p in second.ports.all()))
+        # the first cluster is untouched
+        self.assertIn("UP", self.cluster.run(["scontrol", "ping"]).stdout)
+
+
+def tcp_listeners():
+    """``{pid: [(address, port), ...]}`` of every listening TCP socket (``ss -ltnpH``)."""
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    result = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        local = fields[3]
+        address, _, port = local.rpartition(":")
+        address = address.strip("[]").split("%")[0]
+        if address == "*":
+            address = "0.0.0.0"
+        for pid in re.findall(r"pid=(\d+)", line):
+            result.setdefault(int(pid), []).append((address, int(port)))
+    return result
