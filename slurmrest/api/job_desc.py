@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from slurmrest.api.registry import ApiError
+from slurmrest.wire import errors
 from slurmrest.wire.primitives import (
     CORE_SPEC_THREAD,
     INFINITE,
@@ -41,27 +42,16 @@ from slurmrest.wire.primitives import (
     NO_VAL64,
 )
 
-# -- error numbers this module reports (slurm_errno.h) and their slurm_strerror texts -------
+# -- error numbers this module reports (slurm_errno.h) ------------------------------------
 
-SLURM_ERROR = -1
-ESLURM_JOB_SCRIPT_MISSING = 2009
-ESLURM_INVALID_TIME_VALUE = 2054
-ESLURM_ENVIRONMENT_MISSING = 2127
-ESLURM_REST_INVALID_QUERY = 9000
-ESLURM_REST_FAIL_PARSING = 9001
-ESLURM_REST_INVALID_JOBS_DESC = 9002
-ESLURM_DATA_CONV_FAILED = 9202
-
-_ERROR_TEXT = {
-    SLURM_ERROR: "Unspecified error",
-    ESLURM_JOB_SCRIPT_MISSING: "Job script not specified",
-    ESLURM_INVALID_TIME_VALUE: "Invalid time specified",
-    ESLURM_ENVIRONMENT_MISSING: "Environment is missing in job",
-    ESLURM_REST_INVALID_QUERY: "Query empty or not RFC7320 compliant",
-    ESLURM_REST_FAIL_PARSING: "Failure during parsing",
-    ESLURM_REST_INVALID_JOBS_DESC: "Jobs description entry not found, empty or not dictionary or list",
-    ESLURM_DATA_CONV_FAILED: "Unable to convert Data type",
-}
+SLURM_ERROR = errors.SLURM_ERROR
+ESLURM_JOB_SCRIPT_MISSING = errors.ESLURM_JOB_SCRIPT_MISSING
+ESLURM_INVALID_TIME_VALUE = errors.ESLURM_INVALID_TIME_VALUE
+ESLURM_ENVIRONMENT_MISSING = errors.ESLURM_ENVIRONMENT_MISSING
+ESLURM_REST_INVALID_QUERY = errors.ESLURM_REST_INVALID_QUERY
+ESLURM_REST_FAIL_PARSING = errors.ESLURM_REST_FAIL_PARSING
+ESLURM_REST_INVALID_JOBS_DESC = errors.ESLURM_REST_INVALID_JOBS_DESC
+ESLURM_DATA_CONV_FAILED = errors.ESLURM_DATA_CONV_FAILED
 
 # -- job_desc flag words (slurm.h) ---------------------------------------------------------
 
@@ -117,7 +107,7 @@ def error_entry(errno: int, description: str, source: str, text: str | None = No
     return {
         "error_number": errno,
         "error_code": errno,
-        "error": text if text is not None else _ERROR_TEXT.get(errno, "Unspecified error"),
+        "error": text if text is not None else errors.strerror(errno),
         "description": description,
         "source": source,
     }
