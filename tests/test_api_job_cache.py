@@ -1,0 +1,99 @@
+"""The GET /jobs cache: reuse while Slurm says "no change", rebuild otherwise, one refresh for
+concurrent requests, bounded size. (The loader here stands for the jobs RPC; the same cache
+against the real slurmctld is exercised in test_api_jobs_read.)"""
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from slurmrest.api.job_cache import JobListCache
+from slurmrest.wire.errors import NoChange, SlurmError
+
+
+class Loader:
+    """Answers like REQUEST_JOB_INFO: NoChange if ``last_update - 1 >= changed``."""
+
+    def __init__(self):
+        self.changed = 100
+        self.now = 100
+        self.asked = []
+        self.pending: list[defer.Deferred] | None = None
+
+    async def __call__(self, last_update):
+        self.asked.append(last_update)
+        if self.pending is not None:
+            d = defer.Deferred()
+            self.pending.append(d)
+            await d
+        if last_update and last_update - 1 >= self.changed:
+            raise NoChange()
+        return {"last_update": self.now, "records": [{"job_id": self.changed}]}
+
+
+def build(reply):
+    return {"jobs": list(reply["records"])}
+
+
+class JobListCacheTests(unittest.TestCase):
+    def get(self, cache, loader, key="alice"):
+        return defer.ensureDeferred(cache.get(key, loader, build))
+
+    def test_reused_while_unchanged(self):
+        cache, loader = JobListCache(), Loader()
+        loader.now = 105
+        first = self.successResultOf(self.get(cache, loader))
+        again = self.successResultOf(self.get(cache, loader))
+        self.assertIs(again, first)
+        self.assertEqual(loader.asked, [0, 105])
+        self.assertEqual((cache.hits, cache.rebuilds), (1, 1))
+        self.assertEqual(first.cache, {})
+
+    def test_rebuilt_after_a_change_in_the_same_second(self):
+        cache, loader = JobListCache(), Loader()
+        first = self.successResultOf(self.get(cache, loader))
+        loader.changed = 100  # changed again at the second of the reply: 100 - 1 < 100
+        second = self.successResultOf(self.get(cache, loader))
+        self.assertIsNot(second, first)
+        loader.now, loader.changed = 200, 150
+        third = self.successResultOf(self.get(cache, loader))
+        self.assertEqual(third.payload, {"jobs": [{"job_id": 150}]})
+
+    def test_per_identity(self):
+        cache, loader = JobListCache(), Loader()
+        loader.now = 105
+        a = self.successResultOf(self.get(cache, loader, "alice"))
+        b = self.successResultOf(self.get(cache, loader, "bob"))
+        self.assertIsNot(a, b)
+        self.assertEqual(loader.asked, [0, 0])
+
+    def test_concurrent_requests_share_one_refresh(self):
+        cache, loader = JobListCache(), Loader()
+        loader.pending = []
+        results = [self.get(cache, loader) for _ in range(5)]
+        self.assertEqual(len(loader.asked), 1)
+        loader.pending[0].callback(None)
+        docs = [self.successResultOf(d) for d in results]
+        self.assertTrue(all(d is docs[0] for d in docs))
+
+    def test_failure_reaches_every_waiter_and_is_not_cached(self):
+        cache = JobListCache()
+        gate = defer.Deferred()
+
+        async def failing(last_update):
+            await gate
+            raise SlurmError(2002)
+
+        results = [defer.ensureDeferred(cache.get("alice", failing, build)) for _ in range(3)]
+        gate.callback(None)
+        for d in results:
+            self.assertEqual(self.failureResultOf(d, SlurmError).value.errno, 2002)
+        self.assertEqual(len(cache), 0)
+
+    def test_bounded(self):
+        cache, loader = JobListCache(max_entries=2), Loader()
+        for user in ("a", "b", "c"):
+            self.successResultOf(self.get(cache, loader, user))
+        self.assertEqual(len(cache), 2)
+        loader.now = 105
+        loader.asked.clear()
+        self.successResultOf(self.get(cache, loader, "a"))  # evicted: asked from scratch
+        self.assertEqual(loader.asked, [0])

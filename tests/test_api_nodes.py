@@ -1,0 +1,109 @@
+"""Nodes: record → v0.0.38 document (hand-built records first), node update messages, and the
+operations against the real test cluster (``SLURMREST_TEST_CLUSTER``)."""
+
+import os
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from slurmrest.api import nodes
+from slurmrest.api.convert import NO_VAL, NO_VAL64
+from slurmrest.api.registry import ApiError
+
+# Node n1 of the test cluster as RESPONSE_NODE_INFO decodes it (§5.6), running one 1-CPU job.
+N1 = {
+    "name": "n1", "node_hostname": "localhost", "node_addr": "127.0.0.1",
+    "bcast_address": None, "port": 6831, "next_state": NO_VAL, "node_state": 3,
+    "version": "22.05.8", "cpus": 2, "boards": 1, "sockets": 1, "cores": 2, "threads": 1,
+    "real_memory": 2000, "tmp_disk": 0, "mcs_label": None, "owner": NO_VAL,
+    "core_spec_cnt": 0, "cpu_bind": 0, "mem_spec_limit": 0, "cpu_spec_list": None,
+    "cpus_efctv": 2, "cpu_load": 21, "free_mem": 22860, "weight": 1, "reason_uid": NO_VAL,
+    "boot_time": 1795582601, "last_busy": 1795587156, "reason_time": 0,
+    "slurmd_start_time": 1795587008,
+    "select_nodeinfo": {"plugin_id": 109, "alloc_cpus": 1, "alloc_memory": 100,
+                        "tres_alloc_fmt_str": "cpu=1,mem=100M", "tres_alloc_weighted": 1.0},
+    "arch": "x86_64", "features": None, "features_act": None, "gres": None,
+    "gres_drain": "N/A", "gres_used": None,
+    "os": "Linux 6.18.44-fc-v595 #1 SMP PREEMPT_DYNAMIC @0", "comment": None, "extra": None,
+    "reason": None, "energy": {}, "ext_sensors": {}, "power": {"cap_watts": NO_VAL},
+    "tres_fmt_str": "cpu=2,mem=2000M,billing=2",
+}
+
+# What the real slurmrestd 22.05.8 answered for it (reference sample, meta removed).
+N1_DOCUMENT = {
+    "architecture": "x86_64", "burstbuffer_network_address": "", "boards": 1,
+    "boot_time": 1795582601, "comment": "", "cores": 2, "cpu_binding": 0, "cpu_load": 21,
+    "extra": "", "free_memory": 22860, "cpus": 2, "last_busy": 1795587156, "features": "",
+    "active_features": "", "gres": "", "gres_drained": "N/A", "gres_used": "",
+    "mcs_label": "", "name": "n1", "next_state_after_reboot": "invalid",
+    "address": "127.0.0.1", "hostname": "localhost", "state": "mixed", "state_flags": [],
+    "next_state_after_reboot_flags": [],
+    "operating_system": "Linux 6.18.44-fc-v595 #1 SMP PREEMPT_DYNAMIC @0", "owner": None,
+    "partitions": ["debug"], "port": 6831, "real_memory": 2000, "reason": "",
+    "reason_changed_at": 0, "reason_set_by_user": None, "slurmd_start_time": 1795587008,
+    "sockets": 1, "threads": 1, "temporary_disk": 0, "weight": 1,
+    "tres": "cpu=2,mem=2000M,billing=2", "slurmd_version": "22.05.8", "alloc_memory": 100,
+    "alloc_cpus": 1, "idle_cpus": 1, "tres_used": "cpu=1,mem=100M", "tres_weighted": 1.0,
+}
+
+
+class NodeDocumentTests(unittest.TestCase):
+    def test_matches_slurmrestd_sample(self):
+        doc = nodes.node_document(N1, ["debug"])
+        self.assertEqual(doc, N1_DOCUMENT)
+        self.assertEqual(list(doc), list(N1_DOCUMENT))
+
+    def test_mixed_only_when_partly_allocated(self):
+        full = dict(N1, select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=2))
+        self.assertEqual(nodes.node_document(full, [])["state"], "allocated")
+        idle = dict(N1, node_state=2, select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=0))
+        self.assertEqual(nodes.node_document(idle, [])["state"], "idle")
+
+    def test_flags_and_reason(self):
+        rec = dict(N1, node_state=2 | 0x200 | 0x800, reason="disk", reason_uid=0,
+                   next_state=2, owner=0, select_nodeinfo=dict(N1["select_nodeinfo"],
+                                                               alloc_cpus=0))
+        doc = nodes.node_document(rec, [])
+        self.assertEqual(doc["state"], "idle")
+        self.assertEqual(doc["state_flags"], ["DRAIN", "NOT_RESPONDING"])
+        self.assertEqual(doc["reason"], "disk")
+        self.assertEqual(doc["reason_set_by_user"], "root")
+        self.assertEqual(doc["owner"], "root")
+        self.assertEqual(doc["next_state_after_reboot"], "idle")
+
+    def test_partitions_from_node_index_bitmaps(self):
+        parts = [{"name": "debug", "node_inx": (4, "0xF")}, {"name": "long",
+                                                            "node_inx": (4, "0xC")}]
+        self.assertEqual(nodes.node_partitions(parts),
+                         {0: ["debug"], 1: ["debug"], 2: ["debug", "long"],
+                          3: ["debug", "long"]})
+
+
+class UpdateNodeMessageTests(unittest.TestCase):
+    def test_fields(self):
+        msg = nodes.update_node_msg("n[1-2]", {
+            "state": ["DRAIN"], "reason": "maintenance", "features": ["a", "b"],
+            "weight": 5, "comment": "c", "gres": "", "extra": "x", "features_act": "a"})
+        self.assertEqual(msg, {"node_names": "n[1-2]", "node_state": 0x200,
+                               "reason": "maintenance", "features": "a,b", "weight": 5,
+                               "comment": "c", "gres": "", "extra": "x",
+                               "features_act": "a"})
+
+    def test_state_words(self):
+        self.assertEqual(nodes.parse_node_state("resume"), 0x100)
+        self.assertEqual(nodes.parse_node_state(["POWER_DOWN", "POWER_DOWN_FORCE"]),
+                         0x800000 | 0x1000)
+        self.assertEqual(nodes.parse_node_state("UNDRAIN"), 0x40)
+        self.assertEqual(nodes.parse_node_state("DOWN"), 1)
+
+    def test_bad_state(self):
+        e = self.assertRaises(ApiError, nodes.update_node_msg, "n1", {"state": "SLEEPY"})
+        self.assertEqual(e.status, 400)
+        self.assertEqual(e.errors[0]["error_number"], 2028)
+        self.assertEqual(e.errors[0]["error"], "Invalid node state specified")
+
+    def test_unknown_field_and_types(self):
+        for body in ({"colour": "red"}, {"weight": "heavy"}, {"weight": -1}, {"reason": 3},
+                     {"state": []}, [], {"weight": True}):
+            e = self.assertRaises(ApiError, nodes.update_node_msg, "n1", body)
+            self.assertEqual(e.status, 400, body)
