@@ -1,0 +1,262 @@
+"""``python -m slurmrest.rpc``: send one slurmctld RPC and print the decoded reply.
+
+For people debugging a cluster (or this gateway): it speaks the same protocol as the gateway,
+through the same client, with the same credentials::
+
+    python -m slurmrest.rpc [-f SLURM_CONF] [--user NAME] [--token TOKEN | --key KEYFILE]
+        ping | build-info | stats | licenses | jobs | job ID | nodes | node NAME |
+        partitions | reservations | control-status | fed-info   [--json]
+
+Credentials: ``--token`` or ``$SLURM_JWT`` (sent with ``--user`` as the user to act as, if
+given); otherwise a token is minted for ``--user`` (default: the current user) with
+``--key`` or the ``jwt_key`` of ``AuthAltParameters`` when that file is readable.
+Without ``--json`` a short summary is printed. Exit status 1 on a Slurm error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import enum
+import getpass
+import json
+import os
+import sys
+
+from twisted.internet import defer, task
+
+from slurmrest.wire.client import SlurmctldClient
+from slurmrest.wire.conf import ConfigError, SlurmConfig
+from slurmrest.wire.credentials import Credential, TokenMinter
+from slurmrest.wire.errors import SlurmError
+from slurmrest.wire.primitives import INFINITE, NO_VAL
+
+COMMANDS = ("ping", "build-info", "stats", "licenses", "jobs", "job", "nodes", "node",
+            "partitions", "reservations", "control-status", "fed-info")
+
+# enum job_states and enum node_states, for the summaries only (scontrol's spellings).
+JOB_STATES = ("PENDING", "RUNNING", "SUSPENDED", "COMPLETED", "CANCELLED", "FAILED",
+              "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY")
+NODE_STATES = ("UNKNOWN", "DOWN", "IDLE", "ALLOCATED", "ERROR", "MIXED", "FUTURE")
+NODE_FLAGS = ((0x200, "DRAIN"), (0x8000, "COMPLETING"), (0x800, "NO_RESPOND"),
+              (0x1000, "POWERED_DOWN"), (0x40000, "MAINT"), (0x80000, "REBOOT_REQUESTED"),
+              (0x400, "RES"))
+
+
+class UsageError(Exception):
+    pass
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m slurmrest.rpc",
+                                description="Send one slurmctld RPC and print the reply.")
+    p.add_argument("-f", "--conf", metavar="SLURM_CONF",
+                   help="slurm.conf (default: $SLURM_CONF, else /etc/slurm/slurm.conf)")
+    p.add_argument("--user", help="user to act as (default: the current user)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--token", help="a JWT (default: $SLURM_JWT); beware: visible in ps")
+    who.add_argument("--key", metavar="KEYFILE",
+                     help="mint a token with this HS256 key (default: AuthAltParameters)")
+    p.add_argument("--json", action="store_true", help="print the decoded reply as JSON")
+    p.add_argument("--timeout", type=float, help="seconds (default: MessageTimeout)")
+    p.add_argument("command", choices=COMMANDS)
+    p.add_argument("argument", nargs="?", help="job ID (job) or node name (node)")
+    return p
+
+
+def credential_from(options, config) -> Credential:
+    token = options.token or os.environ.get("SLURM_JWT")
+    if token:
+        return Credential(token, options.user)
+    user = options.user or getpass.getuser()
+    key = options.key or config.jwt_key_path
+    if not key:
+        raise UsageError("no token: give --token, set SLURM_JWT, or --key")
+    try:
+        return TokenMinter.from_file(key, lifespan=300).credential_for(user)
+    except OSError as e:
+        raise UsageError(f"no token: cannot read the JWT key {key} ({e.strerror}); "
+                         "give --token, set SLURM_JWT, or --key") from None
+
+
+async def run(reactor, options, out=sys.stdout):
+    config = SlurmConfig.load(options.conf)
+    credential = credential_from(options, config)
+    client = SlurmctldClient(config, reactor, connect_timeout=options.timeout,
+                             read_timeout=options.timeout)
+    ctld = client.bind(credential)
+    command = options.command
+    if command in ("job", "node") and not options.argument:
+        raise UsageError(f"{command} needs an argument")
+    if command == "ping":
+        reply = {"pings": []}
+        for index, controller in enumerate(config.controllers):
+            try:
+                rc = await ctld.ping(index)
+            except SlurmError as e:
+                rc, error = e.errno, str(e)
+            else:
+                error = None
+            reply["pings"].append({"index": index, "name": controller.name,
+                                   "address": f"{controller.address}:{controller.port}",
+                                   "rc": rc, "up": rc == 0, "error": error})
+    elif command == "job":
+        reply = await ctld.job(int(options.argument))
+    elif command == "node":
+        reply = await ctld.node(options.argument)
+    elif command == "control-status":
+        reply = await ctld.control_status(0)
+    else:
+        reply = await getattr(ctld, command.replace("-", "_"))()
+    if options.json:
+        json.dump(reply, out, indent=2, default=_json_default, sort_keys=False)
+        out.write("\n")
+    else:
+        for line in SUMMARIES.get(command, _summary_generic)(reply):
+            out.write(line + "\n")
+    if command == "ping" and not all(p["up"] for p in reply["pings"]):
+        return 1
+    return 0
+
+
+def _json_default(value):
+    """Anything the decoder may produce that json does not know: bytes, bitmaps, enums."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _time(t):
+    if not t:
+        return "-"
+    try:
+        return datetime.datetime.fromtimestamp(t).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return str(t)
+
+
+def _job_state(state):
+    base = state & 0xFF
+    name = JOB_STATES[base] if base < len(JOB_STATES) else str(base)
+    return name
+
+
+def _node_state(state):
+    base = state & 0x0F
+    names = [NODE_STATES[base] if base < len(NODE_STATES) else str(base)]
+    names += [flag for bit, flag in NODE_FLAGS if state & bit]
+    return "+".join(names)
+
+
+def _minutes(value):
+    if value == INFINITE:
+        return "UNLIMITED"
+    if value == NO_VAL:
+        return "-"
+    return f"{value}min"
+
+
+def _summary_ping(reply):
+    for p in reply["pings"]:
+        state = "UP" if p["up"] else f"DOWN ({p['error']})"
+        yield f"controller {p['index']} {p['name']} {p['address']}: {state}"
+
+
+def _summary_build_info(reply):
+    yield f"cluster {reply.get('cluster_name')} version {reply.get('version')}"
+    yield f"controllers {', '.join(m or '?' for m in reply.get('control_machine') or [])}"
+    yield f"configuration of {_time(reply.get('last_update'))}"
+
+
+def _summary_stats(reply):
+    parts = reply.get("parts") or reply
+    yield f"data since {_time(parts.get('req_time_start'))}, at {_time(parts.get('req_time'))}"
+    for key in ("server_thread_count", "agent_queue_size", "jobs_submitted", "jobs_started",
+                "jobs_completed", "jobs_canceled", "jobs_failed", "jobs_pending",
+                "jobs_running", "schedule_cycle_last", "bf_cycle_counter"):
+        if key in parts:
+            yield f"{key}: {parts[key]}"
+
+
+def _summary_licenses(reply):
+    for lic in reply.get("licenses") or []:
+        yield f"{lic['name']}: {lic['in_use']}/{lic['total']} in use, {lic['reserved']} reserved"
+
+
+def _summary_jobs(reply):
+    records = reply.get("records") or []
+    yield f"{len(records)} jobs (as of {_time(reply.get('last_update'))})"
+    for job in records:
+        task = "" if job.get("array_task_id") in (None, NO_VAL) else f"_{job['array_task_id']}"
+        array = f"{job['array_job_id']}{task}" if job.get("array_job_id") else str(job["job_id"])
+        yield (f"{array:>12} {job.get('name') or '':<20} {job.get('user_name') or '':<10} "
+               f"{_job_state(job['job_state']):<10} {job.get('partition') or '':<10} "
+               f"{_minutes(job.get('time_limit', NO_VAL)):>9} {job.get('nodes') or ''}")
+
+
+def _summary_nodes(reply):
+    for node in reply.get("records") or []:
+        if not node.get("name"):
+            continue
+        yield (f"{node['name']:<10} {_node_state(node['node_state']):<18} "
+               f"cpus={node.get('cpus')} mem={node.get('real_memory')}MB "
+               f"{node.get('reason') or ''}")
+
+
+def _summary_partitions(reply):
+    for part in reply.get("records") or []:
+        yield (f"{part.get('name'):<10} nodes={part.get('nodes')} "
+               f"max_time={_minutes(part.get('max_time', NO_VAL))}")
+
+
+def _summary_reservations(reply):
+    for resv in reply.get("records") or []:
+        yield (f"{resv.get('name'):<12} {_time(resv.get('start_time'))} - "
+               f"{_time(resv.get('end_time'))} nodes={resv.get('node_list')}")
+
+
+def _summary_control_status(reply):
+    role = "primary" if reply.get("backup_inx") == 0 else f"backup {reply.get('backup_inx')}"
+    yield f"{role}, in control since {_time(reply.get('control_time'))}"
+
+
+def _summary_generic(reply):
+    yield json.dumps(reply, default=_json_default)
+
+
+SUMMARIES = {
+    "ping": _summary_ping, "build-info": _summary_build_info, "stats": _summary_stats,
+    "licenses": _summary_licenses, "jobs": _summary_jobs, "job": _summary_jobs,
+    "nodes": _summary_nodes, "node": _summary_nodes, "partitions": _summary_partitions,
+    "reservations": _summary_reservations, "control-status": _summary_control_status,
+}
+
+
+def main(argv=None):
+    options = parser().parse_args(argv)
+
+    async def entry(reactor):
+        try:
+            status = await run(reactor, options)
+        except (UsageError, ConfigError) as e:
+            sys.stderr.write(f"slurmrest.rpc: {e}\n")
+            status = 2
+        except SlurmError as e:
+            sys.stderr.write(f"slurmrest.rpc: {options.command}: {e} "
+                             f"({e.name or e.errno})\n")
+            status = 1
+        except BrokenPipeError:  # e.g. piped into head: nobody is reading any more
+            status = 1
+        if status:
+            raise SystemExit(status)
+
+    task.react(lambda reactor: defer.ensureDeferred(entry(reactor)))
+
+
+if __name__ == "__main__":
+    main()
