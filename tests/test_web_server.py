@@ -1,0 +1,434 @@
+"""The web room through the real HTTP stack, in memory (``StringTransport``), with operations
+of a test registry that need no Slurm (the real operations are tested against the real
+cluster in ``test_server_live``)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from twisted.internet import defer
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import globalLogPublisher
+from twisted.trial import unittest
+
+from slurmrest.api.registry import ApiError, NotModified, Param, Registry, Result, operation
+from slurmrest.web.auth import Authenticator
+from slurmrest.web.channel import GatewayRequest, GatewaySite
+from slurmrest.web.content import YAML_TYPE, decode
+from slurmrest.web.gateway import Gateway
+from slurmrest.wire.credentials import TokenMinter
+from slurmrest.wire.errors import CommunicationError, ProtocolError, SlurmError
+
+KEY = b"test-jwt-key-of-32-bytes-exactly"
+
+
+class Clientless:
+    """Stands where the slurmctld client goes: records the credentials handlers were given."""
+
+    def __init__(self):
+        self.bound = []
+
+    def bind(self, credential):
+        self.bound.append(credential)
+        return credential
+
+
+def test_registry(state: dict) -> Registry:
+    reg = Registry()
+
+    @operation("GET", "/echo", operation_id="echo", summary="echo", registry=reg,
+               params=(Param("n", type=int), Param("flag", type=bool)))
+    async def echo(call):
+        state.setdefault("calls", []).append(call)
+        return {"user": call.user, "params": call.params}
+
+    @operation("GET", "/item/{item_id}", operation_id="item", summary="item", registry=reg,
+               params=(Param("item_id", "path", int),))
+    async def item(call):
+        return {"item": call.params["item_id"]}
+
+    @operation("GET", "/item/special", operation_id="special", summary="special", registry=reg)
+    async def special(call):
+        return {"special": True}
+
+    @operation("POST", "/submit", operation_id="submit", summary="submit", registry=reg,
+               request_schema={"type": "object"})
+    async def submit(call):
+        state.setdefault("calls", []).append(call)
+        return {"got": call.body}
+
+    @operation("GET", "/slow", operation_id="slow", summary="slow", registry=reg)
+    async def slow(call):
+        state["slow"] = d = defer.Deferred(lambda _: state.__setitem__("cancelled", True))
+        await d
+        return {"slow": True}
+
+    @operation("GET", "/boom", operation_id="boom", summary="boom", registry=reg)
+    async def boom(call):
+        raise RuntimeError("secret internals")
+
+    @operation("GET", "/cached", operation_id="cached", summary="cached", registry=reg)
+    async def cached(call):
+        state["cached_calls"] = state.get("cached_calls", 0) + 1
+        if "result" not in state:
+            state["result"] = Result({"big": list(range(5))}, cache={})
+        return state["result"]
+
+    @operation("GET", "/unchanged", operation_id="unchanged", summary="304", registry=reg)
+    async def unchanged(call):
+        raise NotModified()
+
+    @operation("GET", "/fail/{kind}", operation_id="fail", summary="failures", registry=reg,
+               params=(Param("kind", "path"),))
+    async def fail(call):
+        kind = call.params["kind"]
+        if kind == "slurm":
+            raise SlurmError(2017, "Unable to find JobId=1")
+        if kind == "down":
+            raise CommunicationError(1800)
+        if kind == "timeout":
+            raise CommunicationError(1802, timeout=True)
+        if kind == "garbage":
+            raise ProtocolError("truncated reply")
+        if kind == "api":
+            raise ApiError(400, description="bad thing")
+        raise AssertionError(kind)
+
+    return reg
+
+
+class RecordingRequest(GatewayRequest):
+    made: list = []
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.body_seen = []
+        RecordingRequest.made.append(self)
+
+    def handleContentChunk(self, data):
+        self.body_seen.append(data)
+        super().handleContentChunk(data)
+
+
+def make_site(state=None, registry=None, *, api_keys=(), max_body_size=1000, ctld=None,
+              minter=None) -> GatewaySite:
+    state = {} if state is None else state
+    minter = minter or TokenMinter(KEY)
+    auth = Authenticator(minter, api_keys=api_keys, proxy_users=frozenset({"root", "slurm"}))
+    gateway = Gateway(ctld if ctld is not None else Clientless(), auth,
+                      registry=registry if registry is not None else test_registry(state),
+                      max_body_size=max_body_size)
+    site = GatewaySite(gateway, reactor=MemoryReactorClock())
+    site.requestFactory = RecordingRequest
+    return site
+
+
+def connect(site, peer=None):
+    peer = peer or IPv4Address("TCP", "127.0.0.1", 40000)
+    channel = site.buildProtocol(peer)
+    transport = StringTransport(peerAddress=peer)
+    channel.makeConnection(transport)
+    return channel, transport
+
+
+def request(method="GET", target="/slurm/v1/echo", headers=None, body=b"", version="HTTP/1.1",
+            length=None) -> bytes:
+    lines = [f"{method} {target} {version}"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body or length is not None:
+        lines.append(f"Content-Length: {len(body) if length is None else length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:200]!r}>"
+
+
+def responses(raw: bytes) -> list[Response]:
+    out = []
+    while raw:
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        n = int(headers.get("content-length", 0))
+        out.append(Response(status, headers, rest[:n]))
+        raw = rest[n:]
+    return out
+
+
+def exchange(site, data: bytes, peer=None) -> tuple[list[Response], StringTransport]:
+    channel, transport = connect(site, peer)
+    channel.dataReceived(data)
+    return responses(transport.value()), transport
+
+
+def creds(user="alice", minter=None, **claims):
+    token = (minter or TokenMinter(KEY)).mint(user)
+    return {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": token}
+
+
+def expired_token(user="alice", key=KEY):
+    import jwt
+    now = int(time.time())
+    return jwt.encode({"iat": now - 100, "exp": now - 10, "sun": user}, key, algorithm="HS256")
+
+
+class ServingTests(unittest.TestCase):
+    def setUp(self):
+        self.state = {}
+        self.site = make_site(self.state)
+        RecordingRequest.made = []
+
+    def get(self, target, headers=None, **kw):
+        h = creds()
+        h.update(headers or {})
+        (r,), _ = exchange(self.site, request("GET", target, h, **kw))
+        return r
+
+    def test_payload_in_envelope(self):
+        r = self.get("/slurm/v1/echo?n=3&flag=no&unknown=1")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("content-type"), "application/json")
+        doc = r.json()
+        self.assertEqual(list(doc)[:2], ["meta", "errors"])
+        self.assertEqual(doc["meta"]["plugin"]["type"], "openapi/v1")
+        self.assertEqual(doc["errors"], [])
+        self.assertEqual(doc["user"], "alice")
+        self.assertEqual(doc["params"], {"n": 3, "flag": False})
+
+    def test_both_version_prefixes_and_trailing_slash(self):
+        for target in ("/slurm/v0.0.38/echo", "/slurm/v1/echo", "/slurm/v1/echo/"):
+            self.assertEqual(self.get(target).status, 200, target)
+        self.assertEqual(self.get("/slurm/v0.0.38/echo").json()["meta"]["plugin"]["type"],
+                         "openapi/v0.0.38")
+        self.assertEqual(self.get("/slurm/v2/echo").status, 404)
+
+    def test_credential_passed_to_the_client(self):
+        h = creds()
+        self.get("/slurm/v1/echo")
+        credential = self.site.gateway.ctld.bound[-1]
+        self.assertEqual(credential.user_name, "alice")
+        self.assertEqual(credential.token, TokenMinter(KEY).mint("alice"))
+        self.assertEqual(h["X-SLURM-USER-TOKEN"], credential.token)
+
+    def test_typed_path_parameter(self):
+        self.assertEqual(self.get("/slurm/v1/item/42").json()["item"], 42)
+        r = self.get("/slurm/v1/item/abc")
+        self.assertEqual(r.status, 400)
+        self.assertIn("item_id", r.json()["errors"][0]["description"])
+        # A literal segment wins over a parameter.
+        self.assertEqual(self.get("/slurm/v1/item/special").json()["special"], True)
+
+    def test_bad_query_parameter(self):
+        r = self.get("/slurm/v1/echo?n=lots")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errors"][0]["error"], "Invalid parameter")
+
+    def test_absolute_form_target(self):
+        r = self.get("http://gateway.example:6820/slurm/v1/echo?n=1")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["params"], {"n": 1})
+
+    def test_unknown_path(self):
+        r = self.get("/nothing/here")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.assertIn("/openapi/v3", r.json()["errors"][0]["description"])
+
+    def test_wrong_method(self):
+        (r,), _ = exchange(self.site, request("PUT", "/slurm/v1/echo", creds()))
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.header("allow"), "GET, HEAD")
+        self.assertEqual(r.json()["errors"][0]["error"], "Method not allowed")
+
+    def test_head(self):
+        raw = request("HEAD", "/slurm/v1/echo", creds())
+        channel, transport = connect(self.site)
+        channel.dataReceived(raw)
+        head = transport.value()
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"))
+        self.assertTrue(head.endswith(b"\r\n\r\n"), head)
+
+    def test_yaml_answer(self):
+        for accept in ("application/x-yaml", "application/yaml", "text/yaml"):
+            r = self.get("/slurm/v1/echo?n=7", {"Accept": accept})
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("content-type"), YAML_TYPE)
+            doc = decode(r.body, YAML_TYPE)
+            self.assertEqual(doc["params"], {"n": 7})
+            self.assertEqual(doc["errors"], [])
+
+    def test_accept_any_and_quality(self):
+        self.assertEqual(self.get("/slurm/v1/echo", {"Accept": "*/*"}).header("content-type"),
+                         "application/json")
+        r = self.get("/slurm/v1/echo", {"Accept": "application/json;q=0.5, text/yaml;q=0.9"})
+        self.assertEqual(r.header("content-type"), YAML_TYPE)
+
+    def test_unacceptable(self):
+        r = self.get("/slurm/v1/echo", {"Accept": "text/html"})
+        self.assertEqual(r.status, 406)
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.assertNotIn("calls", self.state)
+
+    def test_json_body(self):
+        h = dict(creds(), **{"Content-Type": "application/json"})
+        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b'{"a": [1, 2]}'))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["got"], {"a": [1, 2]})
+
+    def test_yaml_body(self):
+        h = dict(creds(), **{"Content-Type": "application/x-yaml", "Accept": "text/yaml"})
+        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"a:\n- 1\n- x\n"))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(decode(r.body, YAML_TYPE)["got"], {"a": [1, "x"]})
+
+    def test_yaml_body_is_loaded_safely(self):
+        h = dict(creds(), **{"Content-Type": "application/yaml"})
+        body = b"a: !!python/object/apply:os.system ['true']\n"
+        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, body))
+        self.assertEqual(r.status, 400)
+
+    def test_malformed_json_body(self):
+        h = dict(creds(), **{"Content-Type": "application/json"})
+        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b'{"a": '))
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errors"][0]["error"], "Unable to parse query.")
+        self.assertNotIn("calls", self.state)
+
+    def test_unsupported_body_type(self):
+        h = dict(creds(), **{"Content-Type": "application/x-www-form-urlencoded"})
+        (r,), transport = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"a=1"))
+        self.assertEqual(r.status, 415)
+        self.assertNotIn("calls", self.state)
+
+    def test_body_too_large_refused_before_reading(self):
+        h = dict(creds(), **{"Content-Type": "application/json"})
+        # Announce 5000 bytes (limit 1000), send only a few: answered at once, then closed.
+        (r,), transport = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"{",
+                                                      length=5000))
+        self.assertEqual(r.status, 413)
+        self.assertEqual(r.header("connection"), "close")
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(RecordingRequest.made[0].body_seen, [])
+        self.assertNotIn("calls", self.state)
+
+    def test_chunked_body_too_large(self):
+        h = dict(creds(), **{"Content-Type": "application/json",
+                             "Transfer-Encoding": "chunked"})
+        raw = request("POST", "/slurm/v1/submit", h)
+        chunk = b"x" * 600
+        raw += b"%x\r\n%s\r\n" % (len(chunk), chunk) * 2 + b"0\r\n\r\n"
+        (r,), transport = exchange(self.site, raw)
+        self.assertEqual(r.status, 413)
+        self.assertTrue(transport.disconnecting)
+        self.assertNotIn("calls", self.state)
+
+    def test_chunked_body_within_limit(self):
+        h = dict(creds(), **{"Content-Type": "application/json",
+                             "Transfer-Encoding": "chunked"})
+        raw = request("POST", "/slurm/v1/submit", h) + b"3\r\n[1,\r\n3\r\n 2]\r\n0\r\n\r\n"
+        (r,), _ = exchange(self.site, raw)
+        self.assertEqual((r.status, r.json()["got"]), (200, [1, 2]))
+
+    def test_pipelined_requests_answered_in_order(self):
+        h = creds()
+        raw = b"".join(request("GET", f"/slurm/v1/item/{i}", h) for i in range(5))
+        rs, transport = exchange(self.site, raw)
+        self.assertEqual([r.json()["item"] for r in rs], [0, 1, 2, 3, 4])
+        self.assertFalse(transport.disconnecting)
+
+    def test_client_disconnect_cancels_the_handler(self):
+        channel, transport = connect(self.site)
+        channel.dataReceived(request("GET", "/slurm/v1/slow", creds()))
+        self.assertIn("slow", self.state)
+        channel.connectionLost(Exception("client went away"))
+        self.assertTrue(self.state.get("cancelled"))
+        self.assertEqual(transport.value(), b"")
+
+    def test_unexpected_exception_is_a_json_500(self):
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        r = self.get("/slurm/v1/boom")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.assertNotIn(b"secret internals", r.body)
+        self.assertNotIn(b"Traceback", r.body)
+        self.assertTrue(any(e.get("log_failure") for e in events))
+        self.flushLoggedErrors(RuntimeError)
+
+    def test_slurm_failures_statuses(self):
+        expected = {"slurm": 404, "down": 503, "timeout": 504, "garbage": 502, "api": 400}
+        for kind, status in expected.items():
+            r = self.get(f"/slurm/v1/fail/{kind}")
+            self.assertEqual(r.status, status, kind)
+            self.assertEqual(r.header("content-type"), "application/json")
+        err = self.get("/slurm/v1/fail/slurm").json()["errors"][0]
+        self.assertEqual(err["error_number"], 2017)
+        self.assertEqual(err["error"], "Invalid job id specified")
+        self.assertEqual(err["description"], "Unable to find JobId=1")
+
+    def test_not_modified(self):
+        r = self.get("/slurm/v1/unchanged")
+        self.assertEqual((r.status, r.body), (304, b""))
+
+    def test_result_cache_serialises_once(self):
+        first = self.get("/slurm/v1/cached")
+        cache = self.state["result"].cache
+        self.assertEqual(len(cache), 1)
+        # Prove the second answer comes from the cache: change the stored bytes.
+        key = next(iter(cache))
+        cache[key] = cache[key].replace(b"[0,1,2,3,4]", b"[9]")
+        second = self.get("/slurm/v1/cached")
+        self.assertEqual(first.json()["big"], [0, 1, 2, 3, 4])
+        self.assertEqual(second.json()["big"], [9])
+        self.assertEqual(self.state["cached_calls"], 2)
+        self.get("/slurm/v1/cached", {"Accept": "text/yaml"})
+        self.assertEqual(len(cache), 2)
+
+    def test_openapi_paths(self):
+        for path in ("/openapi", "/openapi.json", "/openapi/v3"):
+            r = self.get(path)
+            self.assertEqual(r.status, 200, path)
+            self.assertEqual(r.json()["openapi"], "3.0.3")
+        r = self.get("/openapi.yaml")
+        self.assertEqual(r.header("content-type"), YAML_TYPE)
+        self.assertIn("/slurm/v1/echo", decode(r.body, YAML_TYPE)["paths"])
+        self.assertEqual(self.get("/openapi").body, self.get("/openapi").body)
+
+    def test_openapi_needs_authentication(self):
+        (r,), _ = exchange(self.site, request("GET", "/openapi/v3"))
+        self.assertEqual(r.status, 401)
+
+    def test_ipv6_client(self):
+        peer = IPv6Address("TCP", "::1", 40000)
+        (r,), _ = exchange(self.site, request("GET", "/slurm/v1/echo", creds()), peer)
+        self.assertEqual(r.status, 200)
+
+    def test_access_log_has_no_secrets(self):
+        token = creds()["X-SLURM-USER-TOKEN"]
+        lines = []
+        self.site.logFile = type("F", (), {"write": lambda self, s: lines.append(s)})()
+        self.get("/slurm/v1/echo", {"X-SLURM-API-KEY": "not-a-key"})
+        self.get("/slurm/v1/echo")
+        self.assertEqual(len(lines), 2)
+        for line in lines:
+            self.assertNotIn(token, line)
+            self.assertNotIn("not-a-key", line)
