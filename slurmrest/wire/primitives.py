@@ -8,12 +8,7 @@ to cross-check the compiled code, and by the API room to interpret special value
 import struct
 from typing import NamedTuple
 
-try:
-    from slurmrest.wire.errors import ProtocolError
-except ImportError:  # errors.py is written alongside; this stand-in goes when it lands
-
-    class ProtocolError(Exception):
-        pass
+from slurmrest.wire.errors import ProtocolError
 
 
 # -- protocol versions (src/common/slurm_protocol_common.h) ---------------------------------

@@ -140,6 +140,13 @@ def _count_fail(n, size, avail):
                         f"{avail} bytes left")
 
 
+def _array_reader(cache, fmt_char, n):
+    reader = struct.Struct(">%d%s" % (n, fmt_char)).unpack_from
+    if len(cache) < 256:  # bounded: counts come from the wire
+        cache[n] = reader
+    return reader
+
+
 def _unknown_keys(keys, known):
     extra = sorted(str(k) for k in keys if k not in known)
     raise ValueError(f"unknown field(s) {', '.join(extra)}")
@@ -147,7 +154,7 @@ def _unknown_keys(keys, known):
 
 _BASE_NS = {
     "_fail": _fail, "_len_fail": _len_fail, "_count_fail": _count_fail,
-    "_unknown_keys": _unknown_keys, "_relocate": _relocate, "ProtocolError": ProtocolError,
+    "_unknown_keys": _unknown_keys, "_array_reader": _array_reader, "_relocate": _relocate, "ProtocolError": ProtocolError,
     "_UNPACK_ERRORS": _UNPACK_ERRORS, "_PACK_ERRORS": _PACK_ERRORS, "_Bitmap": Bitmap,
     "_enc": primitives.encode_text, "_unpack_from": struct.unpack_from,
     "_pack": struct.pack, "_u32": struct.Struct(">I").unpack_from,
@@ -329,6 +336,7 @@ class _Array(FieldType):
     def __init__(self, name, fmt):
         self.name, self.fmt_char = name, fmt
         self.width = struct.calcsize(">" + fmt)
+        self.readers = {}  # count -> compiled unpack_from (arrays are short and repetitive)
 
     def __repr__(self):
         return self.name
@@ -341,7 +349,9 @@ class _Array(FieldType):
         g.indent()
         g.emit(f"if {n} * {self.width} > end - off: _count_fail({n}, {self.width}, end - off)",
                label)
-        g.emit(f"{target} = list(_unpack_from('>%d{self.fmt_char}' % {n}, buf, off))")
+        cache = g.const(self.readers, "_A")
+        g.emit(f"{target} = list(({cache}.get({n}) or _array_reader({cache}, "
+               f"'{self.fmt_char}', {n}))(buf, off))")
         g.emit(f"off += {n} * {self.width}")
         g.dedent()
         g.emit("else:")
