@@ -240,13 +240,25 @@ async def start_ours(cluster) -> str:
         return url
     from twisted.internet import reactor
 
-    from slurmrest.web.server import listen  # the web room's entry point for tests
+    from slurmrest.tap import make_gateway
+    from slurmrest.web.channel import GatewaySite
+    from slurmrest.wire.conf import SlurmConfig
 
-    port = await listen(reactor, slurm_conf=cluster.slurm_conf, interface="127.0.0.1", port=0,
-                        jwt_key=cluster.jwt_key_path)
-    _started["port"] = port
-    _started["url"] = f"http://127.0.0.1:{port.getHost().port}"
+    gateway = make_gateway(SlurmConfig.load(cluster.slurm_conf), jwt_key=cluster.jwt_key_path,
+                           reactor=reactor)
+    port = reactor.listenTCP(0, GatewaySite(gateway), interface="127.0.0.1")
+    _started.update(port=port, gateway=gateway,
+                    url=f"http://127.0.0.1:{port.getHost().port}")
     return _started["url"]
+
+
+async def stop_ours() -> None:
+    """Stop the in-process server (trial's reactor must be clean after each test module)."""
+    port = _started.pop("port", None)
+    _started.pop("url", None)
+    _started.pop("gateway", None)
+    if port is not None:
+        await port.stopListening()
 
 
 async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET",

@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 from typing import Iterable, Iterator
 
+from slurmrest.wire import enums
+
 NO_VAL8 = 0xFE
 NO_VAL16 = 0xFFFE
 NO_VAL = 0xFFFFFFFE
@@ -198,26 +200,22 @@ def hostnames(expr: str | None) -> list[str]:
 
 def job_state_name(state: int) -> str:
     """``job_state_string``: the first notable flag, else the base state ("PENDING" …)."""
-    from slurmrest.wire import enums
     return enums.job_state_string(state)
 
 
 def job_reason_name(reason: int) -> str:
     """``job_reason_string``: "None", "Priority", "Resources" …"""
-    from slurmrest.wire import enums
     return enums.job_reason_string(reason)
 
 
 def node_state_name(state: int) -> str:
-    """slurmrestd's node ``state``: the lower-cased base state ("idle", "mixed" …)."""
-    from slurmrest.wire import enums
-    return enums.node_state_base_string(state).lower()
+    """slurmrestd's node ``state``: the lower-cased base state ("idle", "mixed", "invalid")."""
+    return enums.node_state_base_name(state).lower()
 
 
 def node_state_flag_names(state: int) -> list[str]:
     """slurmrestd's ``state_flags``: the flag names in Slurm's table order; none at all when
     the base state is not a valid one."""
-    from slurmrest.wire import enums
-    if state & 0xF >= 7:  # NODE_STATE_END: valid_base_state() is false
+    if not enums.node_state_valid_base(state):
         return []
-    return enums.node_state_flag_strings(state)
+    return enums.node_state_flag_names(state)

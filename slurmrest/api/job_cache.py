@@ -94,10 +94,17 @@ class JobListCache:
         self._entries.clear()
 
 
-#: The process-wide cache, used when the server does not hand one in (``call.server``).
+#: The cache of calls made outside a server (``call.server`` None).
 DEFAULT = JobListCache()
 
 
 def for_call(call) -> JobListCache:
-    cache = getattr(call.server, "jobs_cache", None)
-    return cache if cache is not None else DEFAULT
+    """The server's cache (its ``jobs_cache``, attached on first use: one per server, so per
+    cluster), else ``DEFAULT``."""
+    server = call.server
+    if server is None:
+        return DEFAULT
+    cache = getattr(server, "jobs_cache", None)
+    if cache is None:
+        cache = server.jobs_cache = JobListCache()
+    return cache

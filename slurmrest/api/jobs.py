@@ -70,9 +70,9 @@ def _bad_job_id(text: str) -> ApiError:
     }])
 
 
-def _no_such_job(text: str) -> ApiError:
-    # slurmrestd answers 500 for a job that does not exist; it is a 404.
-    return ApiError(404, [{
+def _no_such_job(text: str) -> Result:
+    # slurmrestd answers 500 for a job that does not exist; it is a 404 (same document).
+    return Result({"jobs": []}, status=404, errors=[{
         "description": f"Unable to find JobId={text}",
         "error_number": ESLURM_INVALID_JOB_ID,
         "error": strerror(ESLURM_INVALID_JOB_ID),
@@ -109,7 +109,7 @@ def _array_task_records(records: list[dict], job_id: int, task: int) -> list[dic
            params=(Param("job_id", location="path",
                          description="job id: 123, 123_4 (array task), 123+1 (het component)"),),
            tags=("jobs",), response_schema=_JOBS_RESPONSE)
-async def get_job(call: Call) -> dict:
+async def get_job(call: Call) -> dict | Result:
     text = call.params["job_id"]
     job_id, task, offset = parse_job_id(text)
     if offset is not None:
@@ -118,7 +118,7 @@ async def get_job(call: Call) -> dict:
         reply = await call.ctld.job(job_id)
     except SlurmError as err:
         if err.errno == ESLURM_INVALID_JOB_ID:
-            raise _no_such_job(text)
+            return _no_such_job(text)
         raise
     records = reply.get("records") or []
     if task is not None:
@@ -127,6 +127,6 @@ async def get_job(call: Call) -> dict:
         # REQUEST_JOB_INFO_SINGLE of a het leader returns every component; N+K is one.
         records = [rec for rec in records if rec.get("job_id") == job_id]
     if not records:
-        raise _no_such_job(text)
+        return _no_such_job(text)
     select_type_param = await _select_type_param(call)
     return {"jobs": _documents({"records": records}, select_type_param)}

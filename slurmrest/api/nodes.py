@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from slurmrest.api import convert
 from slurmrest.api.convert import NO_VAL, text
-from slurmrest.api.registry import ApiError, Call, NotModified, Param, operation
+from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, SlurmError, strerror
 
 SHOW_ALL, SHOW_DETAIL, SHOW_LOCAL = 0x1, 0x2, 0x10
@@ -105,9 +105,11 @@ def node_document(rec: dict, partitions: list[str]) -> dict:
     }
 
 
-def _node_error(errno: int, status: int = 404) -> ApiError:
-    """slurmrestd's nodes.c error entry: ``{"error": strerror, "errno": n}``."""
-    return ApiError(status, [{"error": strerror(errno), "errno": errno}])
+def _no_such_node() -> Result:
+    """slurmrestd's answer (its nodes.c error entry, an empty list), as a 404 rather than
+    slurmrestd's 500."""
+    return Result({"nodes": []}, status=404, errors=[
+        {"error": strerror(ESLURM_INVALID_NODE_NAME), "errno": ESLURM_INVALID_NODE_NAME}])
 
 
 async def _partitions_by_index(call: Call) -> dict[int, list[str]]:
@@ -135,7 +137,7 @@ async def get_nodes(call: Call) -> dict:
 @operation("GET", "/node/{node_name}", operation_id="slurmctld_get_node",
            summary="get node info", params=(_NODE_NAME,), tags=("nodes",),
            response_schema={"$ref": "#/components/schemas/v0.0.38_nodes_response"})
-async def get_node(call: Call) -> dict:
+async def get_node(call: Call) -> dict | Result:
     name = call.params["node_name"]
     # The whole table, so that the node's index (and so its partitions) is right:
     # slurmrestd matches partitions against the index in a one-record reply (FIX).
@@ -144,8 +146,7 @@ async def get_node(call: Call) -> dict:
     for index, rec in enumerate(reply.get("records") or []):
         if rec.get("name") == name:
             return {"nodes": [node_document(rec, by_index.get(index, []))]}
-    # slurmrestd answers 500 here; a missing node is a 404.
-    raise _node_error(ESLURM_INVALID_NODE_NAME)
+    return _no_such_node()
 
 
 # -- update and delete (extensions) --------------------------------------------------------

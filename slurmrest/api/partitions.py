@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
-from slurmrest.api.registry import ApiError, Call, NotModified, Param, operation
+from slurmrest.api.registry import Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, strerror
 
 ESLURM_INVALID_PARTITION_NAME = 2000
@@ -107,12 +107,12 @@ async def get_partitions(call: Call) -> dict:
                    _UPDATE_TIME),
            tags=("partitions",),
            response_schema={"$ref": "#/components/schemas/v0.0.38_partitions_response"})
-async def get_partition(call: Call) -> dict:
+async def get_partition(call: Call) -> dict | Result:
     name = call.params["partition_name"].lower()
     found = [partition_document(rec) for rec in await _load(call)
              if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
     if not found:
-        # slurmrestd answers 500 here; a missing partition is a 404.
-        raise ApiError(404, [{"error": strerror(ESLURM_INVALID_PARTITION_NAME),
-                              "errno": ESLURM_INVALID_PARTITION_NAME}])
+        # slurmrestd answers 500 here (same document); a missing partition is a 404.
+        return Result({"partitions": []}, status=404, errors=[
+            {"error": strerror(ESLURM_INVALID_PARTITION_NAME), "errno": ESLURM_INVALID_PARTITION_NAME}])
     return {"partitions": found}

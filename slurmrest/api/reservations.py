@@ -4,7 +4,7 @@ shows them (``_dump_res`` in ``src/plugins/openapi/v0.0.38/reservations.c``)."""
 from __future__ import annotations
 
 from slurmrest.api.convert import text
-from slurmrest.api.registry import ApiError, Call, NotModified, Param, operation
+from slurmrest.api.registry import Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, strerror
 
 ESLURM_RESERVATION_INVALID = 2053
@@ -77,12 +77,12 @@ async def get_reservations(call: Call) -> dict:
                    _UPDATE_TIME),
            tags=("reservations",),
            response_schema={"$ref": "#/components/schemas/v0.0.38_reservations_response"})
-async def get_reservation(call: Call) -> dict:
+async def get_reservation(call: Call) -> dict | Result:
     name = call.params["reservation_name"].lower()
     found = [reservation_document(rec) for rec in await _load(call)
              if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
     if not found:
-        # slurmrestd answers 500 here; a missing reservation is a 404.
-        raise ApiError(404, [{"error": strerror(ESLURM_RESERVATION_INVALID),
-                              "errno": ESLURM_RESERVATION_INVALID}])
+        # slurmrestd answers 500 here (same document); a missing reservation is a 404.
+        return Result({"reservations": []}, status=404, errors=[
+            {"error": strerror(ESLURM_RESERVATION_INVALID), "errno": ESLURM_RESERVATION_INVALID}])
     return {"reservations": found}
