@@ -109,7 +109,7 @@ def build_document(router: Router) -> dict:
     schemas = {"slurmrest_meta": ENVELOPE_SCHEMAS["meta"],
                "slurmrest_error": ENVELOPE_SCHEMAS["error"]}
     schemas.update(SCHEMAS)
-    return {
+    document = {
         "openapi": "3.0.3",
         "info": {
             "title": "slurmrest",
@@ -127,3 +127,25 @@ def build_document(router: Router) -> dict:
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }
+    # An operation may name a schema nobody registered (api.registry.schema_ref): keep the
+    # document valid with an open object, rather than refuse to serve it.
+    for name in sorted(_referenced([paths, schemas]) - set(schemas)):
+        schemas[name] = {"type": "object", "description": "not described yet"}
+    return document
+
+
+_PREFIX = "#/components/schemas/"
+
+
+def _referenced(node, found=None) -> set[str]:
+    found = set() if found is None else found
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_PREFIX):
+            found.add(ref[len(_PREFIX):])
+        for value in node.values():
+            _referenced(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, found)
+    return found
