@@ -193,6 +193,10 @@ def make_layout(layout):
     p = layout.path
     os.makedirs(layout.dir, exist_ok=True)
     os.chmod(layout.dir, 0o755)
+    # munge, slurm, mysql and the test users all work inside DIR.
+    if sh(["runuser", "-u", "nobody", "--", "test", "-x", layout.dir], check=False).returncode:
+        raise ClusterError(f"{layout.dir} is not reachable by other users (a parent directory "
+                           "lacks o+x); choose a directory under /tmp or /var/tmp")
     install_dir(p("etc"), 0o755)
     install_dir(p("secrets"), 0o700)
     install_dir(p("munge"), 0o755, "munge")
