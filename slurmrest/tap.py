@@ -221,16 +221,25 @@ def makeService(options) -> service.MultiService:
     context = tls_context(*tls) if tls else None
     top = GatewayService(_uid(options["user"]), _gid(options["group"]))
     for listen in options["listen"]:
-        for description in endpoint_descriptions(listen, None):
-            if context is not None and description.startswith(("tcp:", "tcp6:")):
-                endpoint = _tls_endpoint(reactor, description, context)
-            else:
-                endpoint = endpoints.serverFromString(reactor, description)
+        for endpoint in listener_endpoints(reactor, listen, context):
             svc = StreamServerEndpointService(endpoint, site)
             svc._raiseSynchronously = True  # a port that cannot be bound stops the start
-            svc.setName(description)
             svc.setServiceParent(top)
     return top
+
+
+def listener_endpoints(reactor, listen: str, context=None) -> list:
+    """The server endpoints of one ``-l`` value. Addresses (``host:port``) are TLS-wrapped
+    when ``context`` is given; endpoint strings are used as written."""
+    descriptions = endpoint_descriptions(listen)
+    if context is None or descriptions == [listen] and not _is_address(listen):
+        return [endpoints.serverFromString(reactor, d) for d in descriptions]
+    return [_tls_endpoint(reactor, d, context) for d in descriptions]
+
+
+def _is_address(listen: str) -> bool:
+    return bool(_V6.match(listen) or (_HOST_PORT.match(listen)
+                                      and listen.split(":", 1)[0] not in ENDPOINT_TYPES))
 
 
 def _tls_endpoint(reactor, description: str, context):

@@ -1,0 +1,329 @@
+"""The whole server against the real test cluster: listeners (IPv4, IPv6, TLS at once),
+ping/diag/licenses compared with the real slurmrestd, every auth path with real tokens, and
+slurmctld down, silent, and back."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import socket
+import tempfile
+import time
+
+import jwt
+from twisted.internet import protocol, reactor
+from twisted.internet.endpoints import SSL4ServerEndpoint
+from twisted.internet.ssl import Certificate, optionsForClientTLS
+from twisted.protocols.portforward import ProxyFactory
+from twisted.trial import unittest
+from twisted.web.client import Agent, HTTPConnectionPool, readBody
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IPolicyForHTTPS
+from zope.interface import implementer
+
+from slurmrest import tap
+from slurmrest.testing.cluster import Cluster
+from slurmrest.web.channel import GatewaySite
+from slurmrest.web.content import YAML_TYPE, decode
+from slurmrest.wire.conf import SlurmConfig
+
+
+def self_signed(directory: str) -> tuple[str, str, bytes]:
+    """A throwaway certificate for localhost, 127.0.0.1 and ::1."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.IPAddress(ipaddress.ip_address("::1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert_pem)
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    os.chmod(key_path, 0o600)
+    return cert_path, key_path, cert_pem
+
+
+@implementer(IPolicyForHTTPS)
+class TrustOnly:
+    """Trust exactly our throwaway certificate, checked against the name "localhost"."""
+
+    def __init__(self, pem: bytes):
+        self.root = Certificate.loadPEM(pem)
+
+    def creatorForNetloc(self, hostname, port):
+        return optionsForClientTLS("localhost", trustRoot=self.root)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Silent(protocol.Protocol):
+    """Accepts, reads, never answers: a slurmctld that hangs."""
+
+
+def slurm_conf_copy(cluster, directory: str, port: int, message_timeout: int = 2) -> str:
+    lines = []
+    with open(cluster.slurm_conf) as f:
+        for line in f:
+            key = line.split("=", 1)[0].strip().lower()
+            if key in ("slurmctldport", "messagetimeout"):
+                continue
+            lines.append(line)
+    lines.append(f"\nSlurmctldPort={port}\nMessageTimeout={message_timeout}\n")
+    path = os.path.join(directory, "slurm.conf")
+    with open(path, "w") as f:
+        f.writelines(lines)
+    return path
+
+
+class LiveBase(unittest.TestCase):
+    timeout = 120
+
+    def setUp(self):
+        self.cluster = Cluster.from_environment()
+        self.dir = tempfile.mkdtemp(prefix="slurmrest-live-")
+        self.http = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
+        self.alice = self.cluster.token("alice")
+
+    def auth(self, user="alice", token=None):
+        return {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": token or self.alice}
+
+    async def start(self, argv) -> list[str]:
+        """Run ``twistd slurmrest ARGV`` in this process; the base URL of each listener."""
+        options = tap.Options()
+        options.parseOptions(argv)
+        top = tap.makeService(options)
+        top.privilegedStartService()
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.gateway = next(iter(top)).factory.gateway
+        urls = []
+        for svc in top:
+            port = (await svc._waitingForPort).getHost()
+            scheme = "https" if isinstance(svc.endpoint, SSL4ServerEndpoint) else "http"
+            host = f"[{port.host}]" if ":" in port.host else port.host
+            urls.append(f"{scheme}://{host}:{port.port}")
+        return urls
+
+    async def get(self, url, headers=None, client=None):
+        """GET with Twisted's Agent (it takes IPv6 literals in URLs as they are)."""
+        headers = headers if headers is not None else self.auth()
+        h = Headers({k.encode(): [v.encode()] for k, v in headers.items()})
+        response = await (client or self.http).request(b"GET", url.encode("ascii"), h)
+        body = await readBody(response)
+        return response, body
+
+
+def _shape(value):
+    """Keys and types of a document, recursively (the first item stands for a list)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+class ListenersTests(LiveBase):
+    async def test_ipv4_ipv6_and_tls_at_once(self):
+        cert, key, pem = self_signed(self.dir)
+        urls = await self.start(["-f", self.cluster.slurm_conf, "--tls-cert", cert,
+                                 "--tls-key", key, "-l", "127.0.0.1:0", "-l", "[::1]:0",
+                                 "-l", "tcp:0:interface=127.0.0.1",
+                                 "-l", r"tcp6:0:interface=\:\:1"])
+        self.assertEqual([u.split(":")[0] for u in urls], ["https", "https", "http", "http"])
+        tls = Agent(reactor, contextFactory=TrustOnly(pem),
+                    pool=HTTPConnectionPool(reactor, persistent=False))
+        for base in urls:
+            client = tls if base.startswith("https") else self.http
+            for path, key_ in (("ping", "pings"), ("diag", "statistics"),
+                               ("licenses", "licenses")):
+                response, body = await self.get(f"{base}/slurm/v0.0.38/{path}", client=client)
+                self.assertEqual(response.code, 200, (base, path, body[:300]))
+                doc = json.loads(body)
+                self.assertEqual(doc["errors"], [])
+                self.assertEqual(doc["meta"]["Slurm"]["release"].split(".")[0], "22")
+                self.assertIn(key_, doc)
+            response, body = await self.get(f"{base}/slurm/v1/ping", client=client)
+            self.assertEqual(json.loads(body)["pings"][0]["ping"], "UP")
+
+    async def test_tls_refuses_old_protocols(self):
+        cert, key, pem = self_signed(self.dir)
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "--tls-cert", cert,
+                                    "--tls-key", key, "-l", "127.0.0.1:0"])
+        port = int(base.rsplit(":", 1)[1])
+        from OpenSSL import SSL
+        from twisted.internet.threads import deferToThread
+
+        def handshake(version):
+            ctx = SSL.Context(SSL.TLS_METHOD)
+            ctx.set_min_proto_version(version)
+            ctx.set_max_proto_version(version)
+            # Let the client offer old protocols at all (OpenSSL's default forbids TLS 1.1).
+            ctx.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.settimeout(None)  # pyOpenSSL wants a blocking socket
+            conn = SSL.Connection(ctx, sock)
+            conn.set_connect_state()
+            try:
+                conn.do_handshake()
+                return conn.get_protocol_version_name()
+            except SSL.Error as e:
+                return str(e)
+            finally:
+                sock.close()
+
+        self.assertIn("protocol version", await deferToThread(handshake, SSL.TLS1_1_VERSION))
+        self.assertEqual(await deferToThread(handshake, SSL.TLS1_2_VERSION), "TLSv1.2")
+
+
+class ReferenceComparisonTests(LiveBase):
+    async def test_same_documents_as_slurmrestd(self):
+        # The harness knows the slurmrestd it started; one started otherwise can be named.
+        reference = self.cluster.restd_url or os.environ.get("SLURMREST_REFERENCE_URL")
+        if reference is None:
+            raise unittest.SkipTest("no reference slurmrestd runs for this cluster")
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        for path in ("ping", "diag", "licenses"):
+            _, ours = await self.get(f"{base}/slurm/v0.0.38/{path}")
+            _, theirs = await self.get(f"{reference}/slurm/v0.0.38/{path}")
+            ours, theirs = json.loads(ours), json.loads(theirs)
+            self.assertEqual(_shape(ours), _shape(theirs), path)
+            self.assertEqual(list(ours), list(theirs), path)
+            if path != "diag":  # diag's counters move between the two requests
+                self.assertEqual(ours, theirs, path)
+        # Slurm's own tools agree on the licenses.
+        shown = self.cluster.run(["scontrol", "-o", "show", "licenses"]).stdout
+        _, ours = await self.get(f"{base}/slurm/v1/licenses")
+        for lic in json.loads(ours)["licenses"]:
+            self.assertIn(f"LicenseName={lic['LicenseName']}", shown)
+            self.assertIn(f"Total={lic['Total']}", shown)
+
+    async def test_yaml_both_ways(self):
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        response, body = await self.get(f"{base}/slurm/v1/ping",
+                                        dict(self.auth(), Accept="application/x-yaml"))
+        self.assertEqual(response.headers.getRawHeaders("content-type"), [YAML_TYPE])
+        doc = decode(body, YAML_TYPE)
+        self.assertEqual(doc["pings"][0]["ping"], "UP")
+        _, body = await self.get(f"{base}/slurm/v1/ping")
+        self.assertEqual(doc, json.loads(body))
+
+
+class LiveAuthTests(LiveBase):
+    async def asserting(self, base, headers, status):
+        rpcs = self.gateway.ctld.counters["rpcs"]
+        response, body = await self.get(f"{base}/slurm/v1/diag", headers)
+        self.assertEqual(response.code, status, body[:300])
+        for value in headers.values():
+            if len(value) > 20:
+                self.assertNotIn(value.encode(), body)
+        if status in (401, 403):
+            self.assertEqual(self.gateway.ctld.counters["rpcs"], rpcs, "an RPC was sent")
+        return json.loads(body)
+
+    async def test_token_paths(self):
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        await self.asserting(base, self.auth(), 200)
+        await self.asserting(base, {}, 401)
+        await self.asserting(base, {"X-SLURM-USER-NAME": "alice"}, 401)
+        await self.asserting(base, {"X-SLURM-USER-TOKEN": self.alice}, 401)
+        await self.asserting(base, self.auth(token="garbage.garbage.garbage"), 401)
+        now = int(time.time())
+        expired = jwt.encode({"iat": now - 600, "exp": now - 60, "sun": "alice"},
+                             self.cluster.jwt_key(), algorithm="HS256")
+        doc = await self.asserting(base, self.auth(token=expired), 401)
+        self.assertIn("expired", doc["errors"][0]["description"])
+        await self.asserting(base, self.auth("bob", self.alice), 403)
+        # SlurmUser's and root's tokens may act for alice, as slurmctld allows.
+        for proxy in ("slurm", "root"):
+            await self.asserting(base, self.auth("alice", self.cluster.token(proxy)), 200)
+
+    async def test_api_key_proxy(self):
+        keyfile = os.path.join(self.dir, "api-keys")
+        with open(keyfile, "w") as f:
+            f.write("# proxy\nsecret-proxy-key-123456789\n")
+        os.chmod(keyfile, 0o600)
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "--api-key-file", keyfile,
+                                    "-l", "tcp:0:interface=127.0.0.1"])
+        doc = await self.asserting(base, {"X-SLURM-API-KEY": "secret-proxy-key-123456789",
+                                          "X-SLURM-USER-NAME": "alice"}, 200)
+        users = {u["user"] for u in doc["statistics"]["rpcs_by_user"]}
+        self.assertIn("alice", users)
+        await self.asserting(base, {"X-SLURM-API-KEY": "secret-proxy-key-123456789",
+                                    "X-SLURM-USER-ID": "2002"}, 200)
+        await self.asserting(base, {"X-SLURM-API-KEY": "wrong-proxy-key-1234567890",
+                                    "X-SLURM-USER-NAME": "alice"}, 401)
+
+    def test_world_readable_api_key_file_refused(self):
+        keyfile = os.path.join(self.dir, "api-keys")
+        with open(keyfile, "w") as f:
+            f.write("secret-proxy-key-123456789\n")
+        os.chmod(keyfile, 0o644)
+        options = tap.Options()
+        options.parseOptions(["-f", self.cluster.slurm_conf, "--api-key-file", keyfile])
+        from twisted.python.usage import UsageError
+        with self.assertRaises(UsageError) as cm:
+            tap.makeService(options)
+        self.assertNotIn("secret-proxy-key", str(cm.exception))
+
+
+class ControllerTroubleTests(LiveBase):
+    async def serve(self, conf):
+        config = SlurmConfig.load(conf)
+        gateway = tap.make_gateway(config, jwt_key=self.cluster.jwt_key_path, reactor=reactor)
+        port = reactor.listenTCP(0, GatewaySite(gateway), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return f"http://127.0.0.1:{port.getHost().port}"
+
+    async def test_down_then_back(self):
+        ctld_port = free_port()
+        base = await self.serve(slurm_conf_copy(self.cluster, self.dir, ctld_port))
+        for path in ("ping", "diag", "licenses"):
+            response, body = await self.get(f"{base}/slurm/v1/{path}")
+            self.assertEqual(response.code, 503, body[:300])
+            err = json.loads(body)["errors"][0]
+            self.assertEqual(err["error_number"], 1800)
+        # slurmctld "comes back": a forwarder to the real one on the configured port.
+        forwarder = reactor.listenTCP(ctld_port, ProxyFactory("127.0.0.1", self.cluster.ctld_port),
+                                      interface="127.0.0.1")
+        self.addCleanup(forwarder.stopListening)
+        response, body = await self.get(f"{base}/slurm/v1/ping")
+        self.assertEqual(response.code, 200, body[:300])
+        self.assertEqual(json.loads(body)["pings"][0]["ping"], "UP")
+
+    async def test_silent_controller_times_out(self):
+        factory = protocol.Factory.forProtocol(Silent)
+        silent = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(silent.stopListening)
+        conf = slurm_conf_copy(self.cluster, self.dir, silent.getHost().port, message_timeout=1)
+        base = await self.serve(conf)
+        response, body = await self.get(f"{base}/slurm/v1/diag")
+        self.assertEqual(response.code, 504, body[:300])
+        self.assertEqual(response.headers.getRawHeaders("content-type"), ["application/json"])
+        # The server is still up and answers what needs no slurmctld.
+        response, _ = await self.get(f"{base}/openapi/v3")
+        self.assertEqual(response.code, 200)
+        for conn in list(factory.__dict__.get("connections", [])):
+            conn.transport.abortConnection()
