@@ -168,3 +168,24 @@ class ExceptionTests(unittest.TestCase):
             self.assertEqual(type(copy), type(error))
             self.assertEqual(vars(copy), vars(error))
             self.assertEqual(str(copy), str(error))
+
+
+class LibslurmCrossCheckTests(unittest.TestCase):
+    """strerror() against the installed Slurm 22.05's own slurm_strerror (test support only:
+    slurmrest never loads libslurm)."""
+
+    def test_slurm_strerror(self):
+        import ctypes
+        path = os.environ.get("SLURMREST_LIBSLURM",
+                              "/usr/lib/x86_64-linux-gnu/slurm-wlm/libslurmfull.so")
+        if not os.path.exists(path):
+            raise unittest.SkipTest(f"{path} not installed")
+        lib = ctypes.CDLL(path)
+        lib.slurm_api_version.restype = ctypes.c_long
+        if lib.slurm_api_version() >> 16 != 38:
+            raise unittest.SkipTest("installed libslurm is not Slurm 22.05 (API 38)")
+        slurm_strerror = lib.slurm_strerror
+        slurm_strerror.restype = ctypes.c_char_p
+        slurm_strerror.argtypes = [ctypes.c_int]
+        for number in [*range(-3, 12000), 2 ** 31 - 1, -2 ** 31]:
+            self.assertEqual(slurm_strerror(number).decode(), strerror(number), number)
