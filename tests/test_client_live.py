@@ -330,6 +330,25 @@ class JobTests(LiveTestCase):
             self.assertEqual(f.read(), "hi\n")
 
     @live
+    async def test_submit_het_job(self):
+        alice = pwd.getpwnam("alice")
+        common = {"environment": ["PATH=/bin:/usr/bin"], "work_dir": "/tmp", "name": self.tag,
+                  "user_id": alice.pw_uid, "group_id": alice.pw_gid, "priority": 0,
+                  "std_out": "/dev/null", "min_nodes": 1, "time_limit": 1}
+        descs = [{**common, "script": "#!/bin/sh\ntrue\n", "partition": "debug"},
+                 {**common, "partition": "long"}]
+        reply = await self.alice.submit_het(descs)
+        job_id = reply["job_id"]
+        self.addCleanup(self.cluster.cancel, job_id)
+        out = self.run_tool("squeue", "-h", "-j", str(job_id), "-o", "%i|%P|%j")
+        self.assertEqual(sorted(out.split()),
+                         [f"{job_id}+0|debug|{self.tag}", f"{job_id}+1|long|{self.tag}"])
+        records = (await self.alice.job(job_id))["records"]
+        self.assertEqual(sorted((r["het_job_offset"], r["partition"]) for r in records),
+                         [(0, "debug"), (1, "long")])
+        self.assertTrue(all(r["het_job_id"] == job_id for r in records))
+
+    @live
     async def test_submit_as_someone_else_is_refused(self):
         bob = pwd.getpwnam("bob")
         desc = {"script": "#!/bin/sh\ntrue\n", "environment": ["A=1"], "work_dir": "/tmp",
@@ -415,3 +434,38 @@ class CredentialTests(LiveTestCase):
         self.assertEqual(self.client.counters["connections"] - before, 1)
         self.assertTrue(all(reply is replies[0] for reply in replies))
         self.assertEqual(len(replies[0]["records"]), len(self.cluster.nodes))
+
+
+class CommandLineTests(LiveTestCase):
+    """``python -m slurmrest.rpc`` against the cluster."""
+
+    def rpc(self, *argv, check=True):
+        import subprocess
+        import sys
+        return subprocess.run(
+            [sys.executable, "-m", "slurmrest.rpc", "-f", self.cluster.slurm_conf,
+             "--user", "alice", *argv],
+            capture_output=True, text=True, check=check, timeout=60, env=self.cluster.env)
+
+    def test_nodes_json(self):
+        reply = json.loads(self.rpc("--json", "nodes").stdout)
+        self.assertEqual(sorted(n["name"] for n in reply["records"]), self.cluster.nodes)
+
+    def test_ping_summary(self):
+        self.assertIn(": UP", self.rpc("ping").stdout)
+
+    def test_job_summary_and_errors(self):
+        job_id = self.submit("--hold")
+        out = self.rpc("job", str(job_id)).stdout
+        self.assertIn(self.tag, out)
+        self.assertIn("PENDING", out)
+        proc = self.rpc("job", "67108800", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("ESLURM_INVALID_JOB_ID", proc.stderr)
+
+    def test_rejected_token_exit_status(self):
+        token = TokenMinter(b"not-the-cluster-key-at-all-32byt").mint("alice")
+        proc = self.rpc("--token", token, "ping", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("DOWN", proc.stdout)
+        self.assertNotIn(token, proc.stdout + proc.stderr)
