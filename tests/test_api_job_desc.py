@@ -96,6 +96,9 @@ class SubmitDocumentTests(unittest.TestCase):
         self.assertEqual(both["pn_min_memory"], 300)
         self.assertEqual(submit({"environment": ENV, "memory_per_node": "1536K"})["pn_min_memory"],
                          2)
+        self.assertEqual(
+            submit({"environment": ENV, "temporary_disk_per_node": "1G"})["pn_min_tmp_disk"],
+            1024)
 
     def test_nodes_forms(self):
         desc = submit({"environment": ENV, "nodes": "1-2"})

@@ -98,6 +98,57 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
 
     @deferred
+    async def test_submit_field_by_field(self):
+        # Each document alone, so that a difference names its field. (Not here: "argv" and
+        # "batch_features", which crash slurmrestd 22.05.8 — a double free in jobs.c.)
+        for fields in (
+                {"exclusive": "user"}, {"nodes": "1-2"}, {"cpus_per_task": 2, "tasks": 2},
+                {"requeue": True}, {"no_kill": None}, {"kill_on_invalid_dependency": True},
+                {"spread_job": True}, {"minimum_nodes": True}, {"open_mode": "truncate"},
+                {"standard_error": "/tmp/e-%j", "standard_input": "/dev/null"},
+                {"memory_per_node": "1G"}, {"temporary_disk_per_node": 100},
+                {"cores_per_socket": 1, "threads_per_core": 1, "sockets_per_node": 1},
+                {"delay_boot": "5:00"}, {"profile": "task"},
+                {"account_gather_frequency": "task=30"},
+                {"mail_user": "x@y", "mail_type": "ALL"},
+                {"time_minimum": 2, "time_limit": 5}, {"tasks_per_node": 1},
+                {"account": "physics"}, {"qos": "high"}, {"dependency": "afterok:1"},
+                {"oversubscribe": True}, {"minimum_cpus_per_node": 2},
+                {"core_specification": 1}, {"thread_specification": 1}, {"wckey": "w"},
+                {"licenses": "fluent:1"}, {"get_user_environment": "10L"},
+                {"cpu_frequency": "low"}, {"exclude_nodes": "n1", "nodelist": "n2"},
+                {"wait_all_nodes": 1}, {"time_limit": "0:30:00", "nice": -0},
+                {"PARTITION": "long", "TASKS": "3"}):
+            try:
+                cmp = await self.submit_both({"script": SCRIPT,
+                                              "job": self.job(hold=True, **fields)})
+                self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
+            except self.failureException as e:
+                self.fail(f"{fields}: {e}")
+
+    @deferred
+    async def test_submit_where_slurmrestd_errs(self):
+        # requeue=false: slurmrestd sets requeue whatever the value; "nodes" as a list: it
+        # parses the counts and drops them. We do what the document says.
+        cmp = await self.submit_both({"script": SCRIPT, "job": self.job(
+            hold=True, requeue=False, nodes=[2, 3])})
+        [ref], [ours] = self.show(cmp.reference["job_id"]), self.show(cmp.ours["job_id"])
+        self.assertEqual((ref["Requeue"], ours["Requeue"]), ("1", "0"))
+        self.assertEqual((ref["NumNodes"], ours["NumNodes"]), ("1", "2-3"))
+        self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"],
+                            also_differ={"Requeue", "NumNodes", "NumCPUs", "NumTasks", "TRES"})
+
+    @deferred
+    async def test_submit_refusals_with_better_statuses(self):
+        for fields, number, status in (({"prefer": "x"}, 2133, 400),
+                                       ({"constraints": "nofeat"}, 2029, 400),
+                                       ({"reservation": "maint"}, 2052, 403)):
+            cmp = await self.submit_both({"script": SCRIPT, "job": self.job(**fields)},
+                                         status=status)
+            self.assertEqual(cmp.reference_status, 500)  # slurmrestd
+            self.assertEqual(cmp.ours["errors"][0]["error_number"], number)
+
+    @deferred
     async def test_submit_sample_bodies(self):
         # the bodies of the reference samples (single, held), with our name and directory
         for job in (self.job(partition="debug", standard_output="/tmp/rest-%j.out",

@@ -621,6 +621,13 @@ def _mbytes(attr: str) -> Handler:
     return handle
 
 
+def _tmp_disk(o: _Options, v: Any) -> None:
+    mb = str_to_mbytes(as_string(v))
+    if mb == NO_VAL64 or mb >= NO_VAL:
+        raise _Invalid(f"Invalid temporary disk specification: {v!r}")
+    o.desc["pn_min_tmp_disk"] = mb
+
+
 def _attr(attr: str) -> Handler:
     def handle(o: _Options, v: Any) -> None:
         setattr(o, attr, as_string(v))
@@ -1024,7 +1031,7 @@ KEYS: dict[str, Handler | None] = {
     "tasks_per_socket": _count("ntasks_per_socket"),
     "ntasks_per_socket": _count("ntasks_per_socket"),
     "ntasks_per_tres": _count("ntasks_per_tres"),
-    "temporary_disk_per_node": _mbytes("tmp_disk"),
+    "temporary_disk_per_node": _tmp_disk,
     "test_only": _test_only,
     "thread_specification": _thread_spec,
     "threads_per_core": _count("threads_per_core"),
@@ -1080,9 +1087,6 @@ def _read(doc: Any, where: str, errors: list[dict]) -> _Options | None:
 def _build(o: _Options, *, submit: bool) -> dict:
     """``slurm_opt_create_job_desc(opt, set_defaults=submit)`` plus slurmrestd's additions."""
     d = dict(o.desc)
-    tmp_disk = d.pop("tmp_disk", None)
-    if tmp_disk is not None:
-        d["pn_min_tmp_disk"] = tmp_disk
     if o.job_flags:
         d["bitflags"] = o.job_flags
     if o.ntasks_set:
