@@ -1,0 +1,171 @@
+"""``twistd slurmrest`` options, listener strings and the service tree (no cluster needed:
+a slurm.conf written here, nothing contacted)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import tempfile
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.python.usage import UsageError
+from twisted.trial import unittest
+
+from slurmrest import tap
+from slurmrest.web.channel import GatewaySite
+
+
+def write_conf(directory, key_path=None):
+    path = os.path.join(directory, "slurm.conf")
+    with open(path, "w") as f:
+        f.write("ClusterName=unit\nSlurmctldHost=ctl(127.0.0.1)\nSlurmctldPort=1\n"
+                "SlurmUser=slurm\nAuthAltTypes=auth/jwt\n")
+        if key_path:
+            f.write(f"AuthAltParameters=jwt_key={key_path}\n")
+    return path
+
+
+class OptionsTests(unittest.TestCase):
+    def parse(self, *argv):
+        options = tap.Options()
+        options.parseOptions(list(argv))
+        return options
+
+    def test_defaults(self):
+        options = self.parse()
+        self.assertEqual(options["listen"], ["127.0.0.1:6820", "[::1]:6820"])
+        self.assertEqual(options["max-body-size"], 1 << 20)
+
+    def test_repeatable_listen(self):
+        options = self.parse("-l", "[::1]:9999", "--listen", "127.0.0.1:9999", "-l", "unix:/x")
+        self.assertEqual(options["listen"], ["[::1]:9999", "127.0.0.1:9999", "unix:/x"])
+
+    def test_tls_options_go_together(self):
+        self.assertRaises(UsageError, self.parse, "--tls-cert", "c.pem")
+        self.assertRaises(UsageError, self.parse, "--tls-key", "k.pem")
+
+    def test_all_options(self):
+        options = self.parse("-f", "/etc/x.conf", "-u", "nobody", "-g", "nogroup",
+                             "--api-key-file", "/k", "--max-body-size", "10", "--jwt-key", "/j")
+        self.assertEqual((options["slurm-conf"], options["user"], options["group"],
+                          options["api-key-file"], options["max-body-size"], options["jwt-key"]),
+                         ("/etc/x.conf", "nobody", "nogroup", "/k", 10, "/j"))
+
+
+class ListenStringTests(unittest.TestCase):
+    def test_addresses(self):
+        self.assertEqual(tap.endpoint_descriptions("127.0.0.1:9"), ["tcp:9:interface=127.0.0.1"])
+        self.assertEqual(tap.endpoint_descriptions("[::1]:9"), [r"tcp6:9:interface=\:\:1"])
+        self.assertEqual(tap.endpoint_descriptions(":9"), [r"tcp6:9:interface=\:\:"])
+
+    def test_names_resolve_to_each_address(self):
+        self.assertIn("tcp:9:interface=127.0.0.1", tap.endpoint_descriptions("localhost:9"))
+
+    def test_endpoint_strings_as_written(self):
+        for s in ("tcp:9", "tcp6:9:interface=\\:\\:1", "unix:/run/slurmrest.sock",
+                  "systemd:domain=INET:index=0", "ssl:443:privateKey=k.pem"):
+            self.assertEqual(tap.endpoint_descriptions(s), [s])
+
+    def test_garbage(self):
+        self.assertRaises(UsageError, tap.endpoint_descriptions, "no-port-here")
+
+
+class MakeServiceTests(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.key = os.path.join(self.dir, "jwt.key")
+        with open(self.key, "wb") as f:
+            f.write(os.urandom(32))
+        self.conf = write_conf(self.dir, self.key)
+
+    def make(self, *argv):
+        options = tap.Options()
+        options.parseOptions(["-f", self.conf, *argv])
+        return tap.makeService(options)
+
+    def test_one_service_per_address(self):
+        top = self.make("-l", "127.0.0.1:0", "-l", "[::1]:0", "-l", "unix:" + self.dir + "/s")
+        services = list(top)
+        self.assertEqual(len(services), 3)
+        for svc in services:
+            self.assertIsInstance(svc, StreamServerEndpointService)
+            self.assertIsInstance(svc.factory, GatewaySite)
+        self.assertIsInstance(services[0].endpoint, TCP4ServerEndpoint)
+        self.assertIsInstance(services[1].endpoint, TCP6ServerEndpoint)
+        self.assertIs(services[0].factory, services[2].factory)
+
+    def test_the_cluster_key_is_used(self):
+        gateway = next(iter(self.make("-l", "127.0.0.1:0"))).factory.gateway
+        self.assertIsNotNone(gateway.authenticator.minter)
+        self.assertEqual(gateway.authenticator.proxy_users, frozenset({"root", "slurm"}))
+
+    def test_unreadable_explicit_key_refused(self):
+        self.assertRaises(UsageError, self.make, "--jwt-key", self.dir + "/missing")
+
+    def test_tls_wraps_addresses_only(self):
+        from tests.test_server_live import self_signed
+        cert, key, _ = self_signed(self.dir)
+        top = self.make("--tls-cert", cert, "--tls-key", key, "-l", "127.0.0.1:0",
+                        "-l", "[::1]:0", "-l", "tcp:0:interface=127.0.0.1")
+        kinds = [type(s.endpoint) for s in top]
+        self.assertEqual(kinds, [SSL4ServerEndpoint, SSL4ServerEndpoint, TCP4ServerEndpoint])
+
+    def test_api_key_file_checked(self):
+        keys = os.path.join(self.dir, "keys")
+        with open(keys, "w") as f:
+            f.write("k1\n")
+        os.chmod(keys, 0o604)
+        self.assertRaises(UsageError, self.make, "--api-key-file", keys)
+        os.chmod(keys, 0o600)
+        gateway = next(iter(self.make("--api-key-file", keys))).factory.gateway
+        self.assertEqual(gateway.authenticator.api_keys, (b"k1",))
+
+    def test_api_keys_need_the_jwt_key(self):
+        keys = os.path.join(self.dir, "keys")
+        with open(keys, "w") as f:
+            f.write("k1\n")
+        os.chmod(keys, 0o600)
+        self.conf = write_conf(self.dir, None)
+        self.assertRaises(UsageError, self.make, "--api-key-file", keys)
+
+    def test_missing_slurm_conf(self):
+        options = tap.Options()
+        options.parseOptions(["-f", self.dir + "/nope.conf"])
+        self.assertRaises(UsageError, tap.makeService, options)
+
+
+class PrivilegeDropTests(unittest.TestCase):
+    def test_bind_then_drop(self):
+        """Sockets are bound before the drop (which ``-u``/``-g`` ask for)."""
+        events = []
+
+        class Recording(tap.GatewayService):
+            def drop_privileges(self):
+                events.append(("drop", [s._waitingForPort.called for s in self]))
+
+        top = Recording(uid=pwd.getpwnam("nobody").pw_uid, gid=None)
+        conf = write_conf(tempfile.mkdtemp())
+        options = tap.Options()
+        options.parseOptions(["-f", conf, "-l", "127.0.0.1:0", "-l", "[::1]:0"])
+        for svc in list(tap.makeService(options)):
+            svc.disownServiceParent()
+            svc.setServiceParent(top)
+        top.privilegedStartService()
+        self.addCleanup(top.stopService)
+        self.assertEqual(events, [("drop", [True, True])])
+
+    def test_drop_really_drops(self):
+        if os.getuid() != 0:
+            raise unittest.SkipTest("needs root")
+        import subprocess
+        import sys
+        code = ("from slurmrest.tap import GatewayService, _uid, _gid; import os; "
+                "s = GatewayService(_uid('nobody'), _gid('nogroup')); s.drop_privileges(); "
+                "print(os.getuid(), os.getgid(), os.getgroups())")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout.split(maxsplit=2)
+        nobody = pwd.getpwnam("nobody")
+        self.assertEqual(int(out[0]), nobody.pw_uid)
+        import grp
+        self.assertEqual(int(out[1]), grp.getgrnam("nogroup").gr_gid)
