@@ -547,3 +547,57 @@ class ReplyCodeTests(ClientTestCase):
         self.assertIn(b"bob\x00", request_frame)
         self.finish(protocol, reply_frame(MsgType.RESPONSE_LICENSE_INFO, LICENSES))
         self.assertEqual(self.successResultOf(d), LICENSES)
+
+
+class ArbitraryInputTests(ClientTestCase):
+    """Whatever arrives, in whatever pieces: a result or a SlurmError, never a hang."""
+
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30))
+    def test_any_split_of_a_reply(self, cuts):
+        self.setUp()
+        frame = reply_frame(MsgType.RESPONSE_LICENSE_INFO, LICENSES)
+        points = sorted({c % (len(frame) + 1) for c in cuts} | {0, len(frame)})
+        d = self.start(self.client.licenses(ALICE))
+        protocol, _ = self.accept()
+        for start, end in zip(points, points[1:]):
+            protocol.dataReceived(frame[start:end])
+        self.assertEqual(self.successResultOf(d), LICENSES)
+        self.assertNoTimersLeft()
+
+    @settings(max_examples=300, deadline=None)
+    @given(data=st.binary(max_size=200), close=st.booleans())
+    def test_any_bytes_end_in_a_slurm_error_or_a_result(self, data, close):
+        self.setUp()
+        d = self.start(self.client.jobs(ALICE))
+        protocol, _ = self.accept()
+        protocol.dataReceived(data)
+        if close:
+            protocol.connectionLost(Failure(ConnectionDone()))
+        else:
+            self.reactor.advance(5)
+        result = []
+        d.addBoth(result.append)
+        self.assertEqual(len(result), 1)
+        if isinstance(result[0], Failure):
+            self.assertIsInstance(result[0].value, SlurmError)
+        self.assertNoTimersLeft()
+
+    @settings(max_examples=200, deadline=None)
+    @given(body=st.binary(max_size=120))
+    def test_well_framed_garbage(self, body):
+        """A correct length prefix and 22.05 header around arbitrary body bytes."""
+        self.setUp()
+        d = self.start(self.client.licenses(ALICE))
+        protocol, _ = self.accept()
+        header = (0x2600).to_bytes(2, "big") + b"\x00\x00" + \
+            int(MsgType.RESPONSE_LICENSE_INFO).to_bytes(2, "big") + \
+            len(body).to_bytes(4, "big") + b"\x00" * 6 + (102).to_bytes(4, "big") + b"\x00" * 8
+        payload = header + body
+        self.finish(protocol, len(payload).to_bytes(4, "big") + payload)
+        result = []
+        d.addBoth(result.append)
+        if isinstance(result[0], Failure):
+            self.assertIsInstance(result[0].value, ProtocolError)
