@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import socket
+import subprocess
 import tempfile
 import time
 
@@ -122,6 +123,9 @@ class LiveBase(unittest.TestCase):
         urls = []
         for svc in top:
             port = (await svc._waitingForPort).getHost()
+            if not hasattr(port, "host"):  # a UNIX socket
+                urls.append(f"unix:{port.name}")
+                continue
             scheme = "https" if isinstance(svc.endpoint, SSL4ServerEndpoint) else "http"
             host = f"[{port.host}]" if ":" in port.host else port.host
             urls.append(f"{scheme}://{host}:{port.port}")
@@ -196,6 +200,33 @@ class ListenersTests(LiveBase):
 
         self.assertIn("protocol version", await deferToThread(handshake, SSL.TLS1_1_VERSION))
         self.assertEqual(await deferToThread(handshake, SSL.TLS1_2_VERSION), "TLSv1.2")
+
+
+class UnixSocketTests(LiveBase):
+    async def test_peer_credentials_authenticate(self):
+        """On a UNIX socket the peer's own identity (SO_PEERCRED) is the caller's."""
+        path = os.path.join(self.dir, "slurmrest.sock")
+        await self.start(["-f", self.cluster.slurm_conf, "-l", f"unix:{path}"])
+        from twisted.internet.threads import deferToThread
+
+        def ask(user):
+            argv = ["curl", "-s", "--unix-socket", path, "http://localhost/slurm/v1/diag"]
+            if user:
+                os.chmod(self.dir, 0o755)
+                os.chmod(path, 0o777)
+                argv = ["runuser", "-u", user, "--"] + argv
+            return subprocess.run(argv, capture_output=True, timeout=30).stdout
+
+        def count(doc, uid):
+            return sum(u["count"] for u in doc["statistics"]["rpcs_by_user"] if u["user_id"] == uid)
+
+        before = json.loads(await deferToThread(ask, None))
+        self.assertEqual(before["errors"], [], before)
+        as_bob = json.loads(await deferToThread(ask, "bob"))
+        self.assertEqual(as_bob["errors"], [], as_bob)
+        after = json.loads(await deferToThread(ask, None))
+        # bob's stats request was counted as bob's (a snapshot does not count itself).
+        self.assertGreater(count(after, 2002), count(before, 2002))
 
 
 class ReferenceComparisonTests(LiveBase):
