@@ -188,13 +188,10 @@ class Gateway:
                     server=self)
 
     async def _learn_version(self, ctld) -> None:
-        """The Slurm version for ``meta``: once, with the first caller's credential."""
-        try:
-            await self.build_info.get(ctld.build_info)
-        except defer.CancelledError:
-            raise
-        except Exception:
-            pass  # the operation itself will meet and report the same failure
+        """The Slurm version for ``meta``: once, with the first caller's credential. A
+        failure here is the caller's failure too (slurmctld down, credential refused), and
+        is answered as such rather than met a second time by the operation."""
+        await self.build_info.get(ctld.build_info)
 
     # -- answers --------------------------------------------------------------------------
 
