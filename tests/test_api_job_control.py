@@ -246,6 +246,20 @@ class JobControlTests(unittest.TestCase):
         self.assertIn("00:05:00", [v for k, v in limits.items() if k != "2"])
 
     @asynchronous
+    async def test_update_array_with_some_tasks_missing(self):
+        result = await self.submit({"script": "#!/bin/bash\ntrue\n",
+                                    "job": self.job(array="1-4", hold=True)})
+        job_id = result.payload["job_id"]
+        # slurmctld answers RESPONSE_JOB_ARRAY_ERRORS: tasks 1-4 changed, 5-9 do not exist
+        out = await self.update(f"{job_id}_[1-9]", {"comment": "some"})
+        self.assertEqual([(e["error_number"], e["description"]) for e in out.errors],
+                         [(2017, f"update of job {job_id}_5-9 refused")])
+        self.assertEqual({r["Comment"] for r in self.show(job_id)}, {"some"})
+        # every task named is missing: the whole update failed
+        e = await self.refused(self.update(f"{job_id}_7", {"comment": "none"}))
+        self.assertEqual((e.status, e.errors[0]["error_number"]), (404, 2017))
+
+    @asynchronous
     async def test_bad_updates(self):
         result = await self.submit({"script": "#!/bin/bash\ntrue\n",
                                     "job": self.job(hold=True)})
@@ -295,8 +309,9 @@ class JobControlTests(unittest.TestCase):
         result = await self.submit({"script": "#!/bin/bash\ntrue\n",
                                     "job": self.job(hold=True)})
         job_id = result.payload["job_id"]
-        e = await self.refused(self.cancel(job_id, signal="BOGUS"))
-        self.assertEqual((e.status, e.errors[0]["error_number"]), (400, 9000))
+        for bogus in ("BOGUS", "0", "64", "-9", "USR1x"):
+            e = await self.refused(self.cancel(job_id, signal=bogus))
+            self.assertEqual((e.status, e.errors[0]["error_number"]), (400, 9000), bogus)
         e = await self.refused(self.cancel("12x"))
         self.assertEqual((e.status, e.errors[0]["error_number"]), (400, 2017))
         e = await self.refused(self.cancel(job_id, user="bob"))

@@ -158,6 +158,27 @@ class DifferentialWriteTests(unittest.TestCase):
             self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
 
     @deferred
+    async def test_submit_yaml_body(self):
+        # the reference sample yaml-body, held and with our name
+        import treq
+
+        body = (f"script: |\n  #!/bin/bash\n  true\njob:\n  name: {self.tag}\n  hold: true\n"
+                "  environment:\n    PATH: /bin:/usr/bin\n"
+                "  current_working_directory: /tmp\n").encode()
+        ids = []
+        for base in (self.cluster.restd_url, await differential.start_ours(self.cluster)):
+            headers = {"X-SLURM-USER-NAME": "alice",
+                       "X-SLURM-USER-TOKEN": self.cluster.token("alice"),
+                       "Content-Type": "application/x-yaml"}
+            response = await treq.post(base + SUBMIT, data=body, headers=headers,
+                                       persistent=False)
+            document = await response.json()
+            self.assertEqual(response.code, 200, document)
+            ids.append(document["job_id"])
+            self.jobs.append(document["job_id"])
+        self.assertSameJobs(*ids)
+
+    @deferred
     async def test_submit_hetjob(self):
         cmp = await self.submit_both({"script": SCRIPT, "jobs": [
             self.job(partition="debug", tasks=1, hold=True),

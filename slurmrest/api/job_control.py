@@ -166,7 +166,7 @@ _SIGNAL = Param("signal", type=str,
 
 # -- operations ------------------------------------------------------------------------------
 
-@operation("POST", "/job/submit", operation_id="slurmctld_submit_job", summary="submit new job",
+@operation("POST", "/job/submit", operation_id="submit_job", summary="submit new job",
            request_schema=JOB_SUBMISSION, response_schema=SUBMISSION_RESPONSE, tags=("slurm",))
 async def submit_job(call: Call) -> Result:
     descs, het = jd.submission(call.body, session_id=_session_id())
@@ -196,7 +196,7 @@ async def submit_job(call: Call) -> Result:
     return Result(payload, errors=remarks)
 
 
-@operation("POST", "/job/{job_id}", operation_id="slurmctld_update_job", summary="update job",
+@operation("POST", "/job/{job_id}", operation_id="update_job", summary="update job",
            params=(_JOB_ID,), request_schema=JOB_PROPERTIES, tags=("slurm",))
 async def update_job(call: Call) -> Result:
     spec = job_spec(call.params["job_id"])
@@ -233,7 +233,7 @@ def _update_result(message, spec: str) -> Result:
     return Result({}, errors=found)
 
 
-@operation("DELETE", "/job/{job_id}", operation_id="slurmctld_cancel_job",
+@operation("DELETE", "/job/{job_id}", operation_id="cancel_job",
            summary="cancel or signal job", params=(_JOB_ID, _SIGNAL), tags=("slurm",))
 async def cancel_job(call: Call) -> dict:
     spec = job_spec(call.params["job_id"])
