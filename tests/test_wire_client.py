@@ -601,3 +601,59 @@ class ArbitraryInputTests(ClientTestCase):
         d.addBoth(result.append)
         if isinstance(result[0], Failure):
             self.assertIsInstance(result[0].value, ProtocolError)
+
+
+class LoopbackTests(unittest.TestCase):
+    """Real sockets on the loopback interface, with the protocol peer as the server: the
+    endpoint, address-family and refusal paths as the real reactor runs them."""
+
+    def listen(self, interface):
+        from twisted.internet import reactor
+        self.requests = []
+        factory = Factory.forProtocol(lambda: SlurmctldPeer(lambda r: rc_frame(0), self.requests))
+        try:
+            port = reactor.listenTCP(0, factory, interface=interface)
+        except Exception as e:  # no IPv6 on this machine
+            raise unittest.SkipTest(f"cannot listen on {interface}: {e}")
+        self.addCleanup(port.stopListening)
+        return port.getHost().port
+
+    def client_for(self, host_spec, port):
+        from twisted.internet import reactor
+        config = SlurmConfig.from_text(f"SlurmctldHost={host_spec}\nSlurmctldPort={port}\n"
+                                       "MessageTimeout=5\n")
+        return SlurmctldClient(config, reactor)
+
+    async def ping(self, host_spec, port):
+        return await self.client_for(host_spec, port).ping(ALICE)
+
+    def test_ipv4(self):
+        port = self.listen("127.0.0.1")
+        d = defer.ensureDeferred(self.ping("ctl(127.0.0.1)", port))
+        return d.addCallback(self.assertEqual, 0)
+
+    def test_ipv6(self):
+        port = self.listen("::1")
+        d = defer.ensureDeferred(self.ping("ctl(::1)", port))
+        return d.addCallback(self.assertEqual, 0)
+
+    def test_hostname_with_several_addresses(self):
+        """``localhost`` may resolve to ::1 first; only 127.0.0.1 listens: the client falls
+        through to it."""
+        port = self.listen("127.0.0.1")
+        d = defer.ensureDeferred(self.ping("localhost", port))
+        return d.addCallback(self.assertEqual, 0)
+
+    def test_refused(self):
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nobody listens there now
+        d = defer.ensureDeferred(self.ping("ctl(127.0.0.1)", port))
+
+        def check(failure):
+            failure.trap(CommunicationError)
+            self.assertEqual(failure.value.errno, 1800)
+            self.assertIn("refused", str(failure.value))
+        return d.addCallbacks(lambda r: self.fail(f"got {r}"), check)

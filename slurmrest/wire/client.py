@@ -274,6 +274,10 @@ class SlurmctldClient:
         self._frames = collections.OrderedDict()
         self.counters = collections.Counter()  # rpcs, connections, shared, frame_cache_hits
 
+    def __repr__(self):
+        where = ", ".join(f"{host}:{port}" for host, port in self._targets)
+        return f"SlurmctldClient({where}, version=0x{self.version:04x})"
+
     # -- the RPC --------------------------------------------------------------------------
 
     async def call(self, msg_type, body, credential, *, controller=None, shareable=None):
@@ -283,8 +287,14 @@ class SlurmctldClient:
         failover); None = the usual order with failover. ``shareable``: whether identical
         concurrent calls may share this RPC (default: read request types only).
         An RC reply with code 0 returns the Message; any other code raises ``SlurmError``
-        (``NoChange`` for 1900).
+        (``NoChange`` for 1900). A body the table cannot pack raises ``ValueError`` before
+        anything is sent.
+
+        Callers that shared an RPC get the very same decoded objects: treat replies as
+        read-only.
         """
+        if controller is not None and not 0 <= controller < len(self.controllers):
+            raise ValueError(f"no controller {controller}: {len(self.controllers)} configured")
         if shareable is None:
             shareable = msg_type in READ_TYPES
         frame = self._frame(msg_type, body, credential, cache=shareable)

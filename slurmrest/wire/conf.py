@@ -52,7 +52,7 @@ class AuthAltParameters:
     jwks: str | None = None
     disable_token_creation: bool = False
     max_token_lifespan: int | None = None
-    options: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ class SlurmConfig:
     state_save_location: str = DEFAULT_STATE_SAVE_LOCATION
     slurm_user: str = "root"
     slurmctld_addr: str | None = None
-    options: dict = field(default_factory=dict, repr=False)
-    records: tuple = field(default=(), repr=False)
+    options: dict = field(default_factory=dict, repr=False, compare=False)
+    records: tuple = field(default=(), repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | None = None) -> "SlurmConfig":
