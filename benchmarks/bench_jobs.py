@@ -4,8 +4,8 @@ same queue, same load.
     python benchmarks/bench_jobs.py [--cluster /tmp/refcluster] [--seconds 10]
         [--connections 1,16] [--jobs 1000] [--ours-url URL]
 
-Queues at least ``--jobs`` jobs (one held array named ``bench-jobs``, submitted as alice,
-cancelled at the end if this run submitted it), starts slurmrest on a free loopback port
+Makes sure slurmctld holds at least ``--jobs`` job records (else one held array named
+``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end), starts slurmrest on a free loopback port
 (``twistd -n slurmrest``; or uses ``--ours-url``), then for each server and each connection
 count runs a bounded load (``wrk`` if installed, else a keep-alive thread pool) and prints
 requests/s, p50/p99 latency and the server's resident memory (current and peak: VmRSS/VmHWM).
@@ -49,20 +49,28 @@ def token(cluster_dir: str, user: str, lifespan: int = 3600) -> str:
     return out.stdout.strip().split("=", 1)[1]
 
 
-def queued_jobs(cluster_dir: str) -> int:
-    out = subprocess.run(["squeue", "-h", "-r", "-o", "%i"], env=slurm_env(cluster_dir),
+def job_records(cluster_dir: str) -> int:
+    """How many job records slurmctld holds (what GET /jobs lists): ``scontrol show job``
+    prints one line per record, an unsplit array's pending tasks being one record."""
+    out = subprocess.run(["scontrol", "-o", "show", "job"], env=slurm_env(cluster_dir),
                          capture_output=True, text=True, check=True)
-    return len(out.stdout.split())
+    return sum(1 for line in out.stdout.splitlines() if line.startswith("JobId="))
 
 
 def submit_array(cluster_dir: str, count: int) -> str:
-    """One held array of ``count`` tasks as alice; returns its job id."""
+    """One held array of ``count`` tasks as alice, split into ``count`` job records (an
+    update of tasks 1..count-1 splits them off the meta record); returns its job id."""
     out = subprocess.run(
         ["runuser", "-u", "alice", "--", "sbatch", "--parsable", "--hold",
          f"--array=1-{count}", f"--job-name={ARRAY_NAME}", "--output=/dev/null",
          "--chdir=/tmp", "--wrap", "true"],
         env=slurm_env(cluster_dir), capture_output=True, text=True, check=True)
-    return out.stdout.strip().split(";")[0]
+    job_id = out.stdout.strip().split(";")[0]
+    if count > 1:
+        subprocess.run(["scontrol", "update", f"JobId={job_id}_[1-{count - 1}]",
+                        "Comment=bench-jobs"], env=slurm_env(cluster_dir), check=True,
+                       capture_output=True)
+    return job_id
 
 
 def cancel(cluster_dir: str, job_id: str) -> None:
@@ -122,7 +130,10 @@ def start_ours(cluster_dir: str, port: int, logdir: str) -> subprocess.Popen:
     argv = [twistd, "-n", "--pidfile=", f"--logfile={os.path.join(logdir, 'slurmrest.log')}",
             "slurmrest", f"--slurm-conf={os.path.join(cluster_dir, 'etc', 'slurm.conf')}",
             f"--listen=tcp:{port}:interface=127.0.0.1"]
-    return subprocess.Popen(argv, cwd=logdir, env=slurm_env(cluster_dir),
+    env = slurm_env(cluster_dir)
+    # The twistd plugin (twisted/plugins/slurmrest_plugin.py) is found through the tree.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+    return subprocess.Popen(argv, cwd=logdir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -239,9 +250,9 @@ def main(argv=None) -> int:
     ours_proc = None
     logdir = tempfile.mkdtemp(prefix="bench-jobs-")
     try:
-        queued = queued_jobs(args.cluster)
+        queued = job_records(args.cluster)
         if queued < args.jobs:
-            submitted = submit_array(args.cluster, args.jobs)
+            submitted = submit_array(args.cluster, args.jobs - queued)
             time.sleep(2)
         headers = {"X-SLURM-USER-NAME": args.user,
                    "X-SLURM-USER-TOKEN": token(args.cluster, args.user)}
@@ -254,7 +265,7 @@ def main(argv=None) -> int:
         for name, url in servers.items():
             wait_until_answering(url, headers)
         counts = {name: check_document(url, headers) for name, url in servers.items()}
-        print(f"jobs in the answer: {counts}  (queue: {queued_jobs(args.cluster)}; "
+        print(f"jobs in the answer: {counts}  (job records: {job_records(args.cluster)}; "
               f"load: {tool}, {seconds} s per cell)")
         results = {}
         for name, url in servers.items():

@@ -107,3 +107,106 @@ class UpdateNodeMessageTests(unittest.TestCase):
                      {"state": []}, [], {"weight": True}):
             e = self.assertRaises(ApiError, nodes.update_node_msg, "n1", body)
             self.assertEqual(e.status, 400, body)
+
+
+# -- against the real cluster --------------------------------------------------------------
+
+def deferred(f):
+    def wrapper(self, *args, **kwargs):
+        return defer.ensureDeferred(f(self, *args, **kwargs))
+    wrapper.__name__ = f.__name__
+    return wrapper
+
+
+class LiveNodeTests(unittest.TestCase):
+    """The node operations with the real slurmctld (handlers called directly, the wire client
+    bound to a real token)."""
+
+    timeout = 60
+
+    def setUp(self):
+        from slurmrest.testing.cluster import Cluster
+        from slurmrest.wire.client import SlurmctldClient
+        from slurmrest.wire.conf import SlurmConfig
+        from slurmrest.wire.credentials import Credential
+
+        self.cluster = Cluster.from_environment()
+        client = SlurmctldClient(SlurmConfig.load(self.cluster.slurm_conf))
+
+        def as_user(user):
+            return client.bind(Credential(self.cluster.token(user), user))
+
+        self.as_user = as_user
+
+    def call(self, user, **params):
+        from slurmrest.api.registry import Call
+        body = params.pop("body", None)
+        return Call(params=params, body=body, user=user, ctld=self.as_user(user))
+
+    @deferred
+    async def test_nodes_and_partitions(self):
+        doc = await nodes.get_nodes(self.call("alice"))
+        by_name = {n["name"]: n for n in doc["nodes"]}
+        self.assertEqual(sorted(by_name), ["n1", "n2", "n3", "n4"])
+        self.assertEqual(by_name["n1"]["partitions"], ["debug"])
+        self.assertEqual(by_name["n4"]["partitions"], ["debug", "long"])
+        self.assertEqual(by_name["n2"]["cpus"], 2)
+        self.assertIn(by_name["n2"]["state"], ("idle", "mixed", "allocated", "down"))
+
+    @deferred
+    async def test_not_modified(self):
+        from slurmrest.api.registry import NotModified
+        with self.assertRaises(NotModified):
+            await nodes.get_nodes(self.call("alice", update_time=4_000_000_000))
+
+    @deferred
+    async def test_unknown_node(self):
+        result = await nodes.get_node(self.call("alice", node_name="h5a-nosuch"))
+        self.assertEqual(result.status, 404)
+        self.assertEqual(result.errors, [{"error": "Invalid node name specified", "errno": 2018}])
+
+    @deferred
+    async def test_update_needs_an_administrator(self):
+        with self.assertRaises(ApiError) as ctx:
+            await nodes.update_node(self.call("alice", node_name="n4",
+                                              body={"comment": "alice was here"}))
+        self.assertEqual(ctx.exception.status, 403)
+        self.assertIn(ctx.exception.errors[0]["error_number"], (2002, 2010))
+
+    @deferred
+    async def test_update_comment_as_root(self):
+        call = self.call("root", node_name="n4", body={"comment": "h5a test comment"})
+        self.addCleanup(lambda: defer.ensureDeferred(nodes.update_node(
+            self.call("root", node_name="n4", body={"comment": ""}))))
+        self.assertEqual(await nodes.update_node(call), {})
+        doc = await nodes.get_node(self.call("alice", node_name="n4"))
+        self.assertEqual(doc["nodes"][0]["comment"], "h5a test comment")
+
+    @deferred
+    async def test_invalid_state_from_slurm(self):
+        # MIXED is a word we know, but not a state one may set: slurmctld refuses it.
+        with self.assertRaises(ApiError) as ctx:
+            await nodes.update_node(self.call("root", node_name="n4", body={"state": "MIXED"}))
+        self.assertEqual(ctx.exception.status, 400)
+        self.assertEqual(ctx.exception.errors[0]["error_number"], 2028)
+
+    @deferred
+    async def test_update_unknown_node(self):
+        with self.assertRaises(ApiError) as ctx:
+            await nodes.update_node(self.call("root", node_name="h5a-nosuch",
+                                              body={"comment": "x"}))
+        self.assertEqual(ctx.exception.status, 404)
+
+    @deferred
+    async def test_delete_configured_node_is_refused(self):
+        # Slurm 22.05 would really delete an idle slurm.conf node: we refuse before asking.
+        with self.assertRaises(ApiError) as ctx:
+            await nodes.delete_node(self.call("root", node_name="n4"))
+        self.assertEqual(ctx.exception.status, 409)
+        doc = await nodes.get_node(self.call("alice", node_name="n4"))
+        self.assertEqual(doc["nodes"][0]["name"], "n4")
+
+    @deferred
+    async def test_delete_unknown_node(self):
+        result = await nodes.delete_node(self.call("root", node_name="h5a-nosuch"))
+        self.assertEqual(result.status, 404)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from slurmrest.api import convert
 from slurmrest.api.convert import NO_VAL, text
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
-from slurmrest.wire.errors import NoChange, SlurmError, strerror
+from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, SlurmError,
+                                    strerror)
 
 SHOW_ALL, SHOW_DETAIL, SHOW_LOCAL = 0x1, 0x2, 0x10
 NODE_STATE_BASE, NODE_STATE_MIXED, NODE_STATE_ALLOCATED = 0xF, 5, 3
@@ -16,6 +17,7 @@ ESLURM_INVALID_NODE_NAME = 2018
 ESLURM_INVALID_NODE_STATE = 2028
 ESLURM_ACCESS_DENIED = 2002
 ESLURM_USER_ID_MISSING = 2010
+ESLURM_NODES_BUSY = 2016
 
 _UPDATE_TIME = Param("update_time", type=int,
                      description="only answer if nodes changed since this time (epoch s)")
@@ -233,11 +235,13 @@ def update_node_msg(node_names: str, body) -> dict:
     return msg
 
 
-def _slurm_failure(err: SlurmError, source: str) -> ApiError:
-    """Permission failures are 403; anything else Slurm refuses is a 400 (bad request)."""
-    status = 403 if err.errno in (ESLURM_ACCESS_DENIED, ESLURM_USER_ID_MISSING) else 400
-    if err.errno == ESLURM_INVALID_NODE_NAME:
-        status = 404
+def _slurm_failure(err: SlurmError, source: str) -> Exception:
+    """What Slurm refused, as an HTTP answer: permission 403, unknown node 404, busy node
+    409, anything else 400. Failures to talk to slurmctld stay what they are."""
+    if isinstance(err, (CommunicationError, ProtocolError)):
+        return err
+    status = {ESLURM_ACCESS_DENIED: 403, ESLURM_USER_ID_MISSING: 403,
+              ESLURM_INVALID_NODE_NAME: 404, ESLURM_NODES_BUSY: 409}.get(err.errno, 400)
     return ApiError(status, [{"error_number": err.errno, "error": strerror(err.errno),
                               "description": getattr(err, "message", None) or "",
                               "source": source}])
@@ -256,12 +260,35 @@ async def update_node(call: Call) -> dict:
     return {}
 
 
+#: Nodes made at run time (``scontrol create node``, dynamic slurmd registration) carry one
+#: of these flags; nodes from slurm.conf have none.
+NODE_STATE_DYNAMIC = 0x80000 | 0x4000000  # DYNAMIC_FUTURE | DYNAMIC_NORM
+
+
 @operation("DELETE", "/node/{node_name}", operation_id="slurmctld_delete_node",
            summary="delete a dynamic node (extension: slurmrestd 23.02)",
            params=(_NODE_NAME,), tags=("nodes",), extension=True)
-async def delete_node(call: Call) -> dict:
+async def delete_node(call: Call) -> dict | Result:
+    """REQUEST_DELETE_NODE. Slurm 22.05 (and 23.02) would delete any idle node, also one of
+    slurm.conf's, which then comes back at the next reconfigure: we only delete dynamic
+    nodes (409 otherwise)."""
+    name = call.params["node_name"]
     try:
-        await call.ctld.delete_node(call.params["node_name"])
+        reply = await call.ctld.node(name)
+    except SlurmError as err:
+        if err.errno == ESLURM_INVALID_NODE_NAME:
+            return _no_such_node()
+        raise _slurm_failure(err, "slurm_load_node_single")
+    records = [rec for rec in reply.get("records") or () if rec.get("name") == name]
+    if not records:
+        return _no_such_node()
+    if not records[0].get("node_state", 0) & NODE_STATE_DYNAMIC:
+        raise ApiError(409, [{"error_number": -1, "error": "Not a dynamic node",
+                              "description": f"{name} is defined in slurm.conf; only dynamic "
+                                             "nodes can be deleted",
+                              "source": "slurm_delete_node"}])
+    try:
+        await call.ctld.delete_node(name)
     except SlurmError as err:
         raise _slurm_failure(err, "slurm_delete_node")
     return {}
