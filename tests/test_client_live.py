@@ -375,6 +375,8 @@ class JobTests(LiveTestCase):
                          "CANCELLED")
         (record,) = (await self.alice.job(job_id))["records"]
         self.assertEqual(JOB_STATES[record["job_state"] & 0xFF], "CANCELLED")
+        squeue = self.run_tool("squeue", "-h", "-t", "all", "-j", str(job_id), "-o", "%T")
+        self.assertEqual(squeue.strip(), "CANCELLED")
         self.assertEqual(self.sacct(job_id, ("CANCELLED",))[3], "CANCELLED")
         with self.assertRaises(SlurmError) as caught:  # done already
             await self.alice.kill_job(str(job_id))
