@@ -97,7 +97,11 @@ class InetChannelTests(unittest.TestCase):
                 return c
 
         minter = TokenMinter(b"k" * 32)
-        site = GatewaySite(Gateway(NoClient(), Authenticator(minter), registry=reg))
+        from slurmrest.api.meta import BuildInfoCache
+        known = BuildInfoCache()
+        known.update({"version": "22.05.8"})
+        site = GatewaySite(Gateway(NoClient(), Authenticator(minter), registry=reg,
+                                   build_info=known))
         channel = inet.InetChannel()
         channel.site, channel.requestFactory, channel.local_user = site, site.requestFactory, "alice"
         channel.timeOut = None

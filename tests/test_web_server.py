@@ -13,6 +13,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
+from slurmrest.api.meta import BuildInfoCache
 from slurmrest.api.registry import ApiError, NotModified, Param, Registry, Result, operation
 from slurmrest.web.auth import Authenticator
 from slurmrest.web.channel import GatewayRequest, GatewaySite
@@ -117,9 +118,12 @@ def make_site(state=None, registry=None, *, api_keys=(), max_body_size=1000, ctl
     state = {} if state is None else state
     minter = minter or TokenMinter(KEY)
     auth = Authenticator(minter, api_keys=api_keys, proxy_users=frozenset({"root", "slurm"}))
+    # No slurmctld here: the version for ``meta`` is given rather than asked for.
+    known = BuildInfoCache()
+    known.update({"version": "22.05.8"})
     gateway = Gateway(ctld if ctld is not None else Clientless(), auth,
                       registry=registry if registry is not None else test_registry(state),
-                      max_body_size=max_body_size)
+                      max_body_size=max_body_size, build_info=known)
     site = GatewaySite(gateway, reactor=MemoryReactorClock())
     site.requestFactory = RecordingRequest
     return site
