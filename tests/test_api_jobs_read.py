@@ -141,3 +141,144 @@ class JobIdTests(unittest.TestCase):
             self.assertEqual(e.status, 400)
             self.assertEqual(e.errors[0]["error_number"], 9002)
             self.assertEqual(e.errors[0]["description"], f"Unable to find JobId={text}")
+
+
+# -- against the real cluster --------------------------------------------------------------
+
+def deferred(f):
+    def wrapper(self, *args, **kwargs):
+        return defer.ensureDeferred(f(self, *args, **kwargs))
+    wrapper.__name__ = f.__name__
+    return wrapper
+
+
+def deferLater(seconds):
+    from twisted.internet import reactor, task
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+class _Server:
+    """What a handler may find in ``call.server``: here only room for the job list cache."""
+
+    build_info = None
+
+
+class LiveJobTests(unittest.TestCase):
+    """GET /jobs and /job/{id} handlers with the real slurmctld (wire client bound to a real
+    token), on jobs these tests submit (held, named h5a-read)."""
+
+    timeout = 90
+
+    def setUp(self):
+        from slurmrest.testing.cluster import Cluster
+        from slurmrest.wire.client import SlurmctldClient
+        from slurmrest.wire.conf import SlurmConfig
+        from slurmrest.wire.credentials import Credential
+
+        self.cluster = Cluster.from_environment()
+        self.client = SlurmctldClient(SlurmConfig.load(self.cluster.slurm_conf))
+        self.tokens = {}
+        self.server = _Server()
+
+        def as_user(user):
+            if user not in self.tokens:
+                self.tokens[user] = self.cluster.token(user)
+            return self.client.bind(Credential(self.tokens[user], user))
+
+        self.as_user = as_user
+
+    def call(self, user="alice", **params):
+        from slurmrest.api.registry import Call
+        return Call(params=params, user=user, ctld=self.as_user(user), server=self.server)
+
+    def submit(self, *extra):
+        job_id = self.cluster.submit("true", name="h5a-read", extra=["--hold", "-t", "5",
+                                                                    *extra])
+        self.addCleanup(self.cluster.cancel, job_id)
+        return job_id
+
+    async def settled(self):
+        """Two GET /jobs in a row answered with the very same document: the cache at work.
+        (Others' jobs and the scheduler change the queue at times, so a few tries.)"""
+        from slurmrest.api import job_cache
+        cache = job_cache.for_call(self.call())
+        for _ in range(40):
+            first = await jobs.get_jobs(self.call())
+            hits = cache.hits
+            again = await jobs.get_jobs(self.call())
+            if again is first:
+                self.assertEqual(cache.hits, hits + 1)
+                return first
+            await deferLater(0.25)
+        self.fail("GET /jobs never answered twice from the cache in 10 s")
+
+    @deferred
+    async def test_jobs_cached_until_slurm_reports_a_change(self):
+        job_id = self.submit()
+        first = await self.settled()
+        mine = [j for j in first.payload["jobs"] if j["job_id"] == job_id]
+        self.assertEqual(mine[0]["name"], "h5a-read")
+        self.assertEqual(mine[0]["job_state"], "PENDING")
+        self.cluster.run(["scontrol", "update", f"JobId={job_id}", "Comment=h5a-changed"])
+        changed = await jobs.get_jobs(self.call())
+        self.assertFalse(changed is first, "a changed queue answered from the cache")
+        mine = [j for j in changed.payload["jobs"] if j["job_id"] == job_id]
+        self.assertEqual(mine[0]["comment"], "h5a-changed")
+
+    @deferred
+    async def test_jobs_per_user(self):
+        first = await jobs.get_jobs(self.call("alice"))
+        other = await jobs.get_jobs(self.call("bob"))
+        self.assertIsNot(other, first)
+
+    @deferred
+    async def test_jobs_not_modified_with_update_time(self):
+        from slurmrest.api.registry import NotModified
+        with self.assertRaises(NotModified):
+            await jobs.get_jobs(self.call(update_time=4_000_000_000))
+        doc = await jobs.get_jobs(self.call(update_time=1))
+        self.assertIsInstance(doc["jobs"], list)
+
+    @deferred
+    async def test_job_and_unknown_job(self):
+        job_id = self.submit()
+        doc = await jobs.get_job(self.call(job_id=str(job_id)))
+        self.assertEqual([j["job_id"] for j in doc["jobs"]], [job_id])
+        self.assertEqual(doc["jobs"][0]["state_reason"], "JobHeldUser")
+        self.assertEqual(doc["jobs"][0]["user_name"], "alice")
+        self.assertEqual(doc["jobs"][0]["group_name"], "alice")
+        missing = await jobs.get_job(self.call(job_id="60000000"))
+        self.assertEqual(missing.status, 404)
+        self.assertEqual(missing.errors[0]["error_number"], 2017)
+
+    @deferred
+    async def test_array_tasks(self):
+        array = self.submit("--array=1-6%2")
+        # Split tasks 1-2 into records of their own; 3-6 stay in the meta record.
+        self.cluster.run(["scontrol", "update", f"JobId={array}_[1-2]", "Comment=split"])
+        whole = await jobs.get_job(self.call(job_id=str(array)))
+        self.assertEqual(len(whole["jobs"]), 3)
+        task2 = await jobs.get_job(self.call(job_id=f"{array}_2"))
+        self.assertEqual([(j["array_job_id"], j["array_task_id"]) for j in task2["jobs"]],
+                         [(array, 2)])
+        task5 = await jobs.get_job(self.call(job_id=f"{array}_5"))
+        self.assertEqual(task5["jobs"][0]["array_task_string"], "3-6%2")
+        self.assertIsNone(task5["jobs"][0]["array_task_id"])
+        absent = await jobs.get_job(self.call(job_id=f"{array}_9"))
+        self.assertEqual(absent.status, 404)
+
+    @deferred
+    async def test_het_job_components(self):
+        out = self.cluster.run(
+            ["sbatch", "--parsable", "-J", "h5a-read", "--hold", "-t", "5", "-o", "/dev/null",
+             "-n1", "-p", "debug", ":", "-n2", "-p", "long", "--wrap", "true"], user="alice")
+        leader = int(out.stdout.strip().split(";")[0])
+        self.addCleanup(self.cluster.cancel, leader)
+        whole = await jobs.get_job(self.call(job_id=str(leader)))
+        self.assertEqual([j["het_job_offset"] for j in whole["jobs"]], [0, 1])
+        self.assertEqual({j["het_job_id"] for j in whole["jobs"]}, {leader})
+        second = await jobs.get_job(self.call(job_id=f"{leader}+1"))
+        self.assertEqual([(j["job_id"], j["het_job_offset"], j["partition"])
+                          for j in second["jobs"]], [(leader + 1, 1, "long")])
+        first = await jobs.get_job(self.call(job_id=f"{leader}+0"))
+        self.assertEqual([j["job_id"] for j in first["jobs"]], [leader])
