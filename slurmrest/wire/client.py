@@ -344,10 +344,14 @@ class SlurmctldClient:
             except CommunicationError as e:
                 if e.errno != SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR:
                     raise
+                log.info("slurmctld at {host}:{port} unreachable: {error}",
+                         host=host, port=port, error=str(e))
                 last = e
                 continue
             rc = _return_code(message)
             if rc in STANDBY_ERRNOS and controller is None:
+                log.info("slurmctld at {host}:{port} is a standby backup ({rc})",
+                         host=host, port=port, rc=rc)
                 last = error_for(rc, _rc_text(message))
                 continue
             return _checked(message)
