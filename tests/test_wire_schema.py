@@ -57,10 +57,17 @@ class ScalarFieldTests(unittest.TestCase):
         s = Struct("run", [("a", U32), ("b", U16), ("c", TIME), ("d", DOUBLE), ("e", STR),
                            ("f", U8)])
         src = s.source()
-        self.assertEqual(src.count("(buf, off)"), 3, src)  # one run, the str length, f
-        self.assertIn("v1, v2, v3, v4 = ", src)
+        # One call for a-d plus e's length prefix, one for f.
+        self.assertEqual(src.count("(buf, off)"), 2, src)
+        self.assertIn("d['a'], d['b'], d['c'], d['d'], n1 = ", src)
         record = {"a": 1, "b": 2, "c": 3, "d": 0.5, "e": "x", "f": 9}
-        self.assertEqual(s.unpack(s.pack(record))[0], record)
+        wire = s.pack(record)
+        self.assertEqual(s.unpack(wire)[0], record)
+        # A failure inside the merged call still names the right field.
+        e = self.assertRaises(ProtocolError, s.unpack, wire[:24])
+        self.assertEqual(e.message, "run.e: truncated input")
+        e = self.assertRaises(ProtocolError, s.unpack, wire[:5])
+        self.assertEqual(e.message, "run.b: truncated input")
 
 
 class VariableFieldTests(unittest.TestCase):

@@ -213,16 +213,20 @@ TIME = _Scalar("TIME", "q")
 DOUBLE = _Scalar("DOUBLE", "d", default=0.0, post="{} / 1000000.0", pre="{} * 1000000.0")
 
 
-def _emit_str_body(g, n, target, label):
-    """Code reading a packstr payload whose u32 length is already in ``n``."""
+def _emit_str_body(g, n, target, label, null=True):
+    """Code reading a packstr payload whose u32 length is already in ``n``.
+
+    ``null=False``: the target already holds None (a fresh record), so NULL costs nothing.
+    """
     g.emit(f"if {n}:")
     g.indent()
     g.emit(f"if {n} > end - off: _len_fail({n}, end - off)", label)
     g.emit(f"{target} = buf[off:off + {n} - 1].decode('utf-8', 'surrogateescape')")
     g.emit(f"off += {n}")
     g.dedent()
-    g.emit("else:")
-    g.emit(f"    {target} = None")
+    if null:
+        g.emit("else:")
+        g.emit(f"    {target} = None")
 
 
 def _emit_str_pack(g, src, label):
@@ -798,11 +802,13 @@ class Struct(FieldType):
 
     def _compile_unpack(self):
         g = _Gen(dict(_BASE_NS), "u")
-        scope = {}
-        outputs = []
-        _compile_unpack_fields(g, self.fields, scope, outputs)
-        items = ", ".join(f"{name!r}: {var}" for name, var in outputs)
-        tail = [f"        return {{{items}}}, off"]
+        # Records start as a copy of an all-None template (a memcpy), then each field is
+        # stored into it: about twice as fast as a dict display of 125 entries, and NULL
+        # strings need no store at all.
+        template = g.const(dict.fromkeys(self.output_names()), "_R")
+        g.emit(f"d = {template}.copy()")
+        _compile_unpack_fields(g, self.fields, {})
+        tail = ["        return d, off"]
         handler = [
             "    except _UNPACK_ERRORS as e:",
             "        raise _relocate(e, _NAME, _LABELS, e.__traceback__, locals(), "
@@ -842,50 +848,69 @@ def _runs(fields):
         yield "run", run
 
 
-def _compile_unpack_fields(g, fields, scope, outputs):
-    for kind, item in _runs(fields):
+def _compile_unpack_fields(g, fields, scope):
+    """Code storing each field into the record ``d``; ``scope`` maps a field name to the
+    expression reading it back (Counted needs its count)."""
+    items = list(_runs(fields))
+    merged = set()  # STR fields whose length prefix was read with the preceding run
+    for pos, (kind, item) in enumerate(items):
         if kind == "run":
-            names = [g.var("v") for _ in item]
-            for f, v in zip(item, names):
-                scope[f.name] = v
-                outputs.append((f.name, v))
-            if len(item) == 1:
-                item[0].type.unpack_code(g, names[0], _label(item[0].name), scope)
-                continue
+            targets = [f"d[{f.name!r}]" for f in item]
+            for f, t in zip(item, targets):
+                scope[f.name] = t
             fmt = ">" + "".join(f.type.fmt for f in item)
-            s = g.const(struct.Struct(fmt).unpack_from, "_s")
-            ends, pos = [], 0
+            ends, size = [], 0
             for f in item:
-                pos += f.type.size
-                ends.append((f.name, pos))
-            g.emit(f"{', '.join(names)} = {s}(buf, off)", ("run", ends))
-            g.emit(f"off += {pos}")
-            for f, v in zip(item, names):
+                size += f.type.size
+                ends.append((f.name, size))
+            follower = items[pos + 1][1] if pos + 1 < len(items) else None
+            length = None
+            if follower is not None and follower.type is STR:
+                # Read the next string's u32 length in the same unpack_from call.
+                length = g.var("n")
+                targets.append(length)
+                fmt += "I"
+                size += 4
+                ends.append((follower.name, size))
+                merged.add(follower.name)
+            s = g.const(struct.Struct(fmt).unpack_from, "_s")
+            lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
+            g.emit(f"{lhs} = {s}(buf, off)", ("run", ends))
+            g.emit(f"off += {size}")
+            for f, t in zip(item, targets):
                 if f.type.post:
-                    g.emit(f"{v} = {f.type.post.format(v)}")
+                    g.emit(f"{t} = {f.type.post.format(t)}")
+            if length is not None:
+                _emit_str_body(g, length, f"d[{follower.name!r}]", _label(follower.name),
+                               null=False)
             continue
         f = item
-        v = g.var("v")
-        scope[f.name] = v
-        outputs.append((f.name, v))
+        target = f"d[{f.name!r}]"
+        scope[f.name] = target
+        if f.name in merged:
+            continue
+        if f.type is STR:
+            n = g.var("n")
+            g.emit(f"{n}, = _u32(buf, off)", _label(f.name))
+            g.emit("off += 4")
+            _emit_str_body(g, n, target, _label(f.name), null=False)
+            continue
         if isinstance(f.type, Optional) and f.type.flatten:
             opt = f.type
-            opt._read_flag(g, v, _label(f.name))
-            g.emit(f"if {opt._flag_test(v)}:")
+            fl = g.var("fl")
+            opt._read_flag(g, fl, _label(f.name))
+            g.emit(f"{target} = {fl}")
+            g.emit(f"if {opt._flag_test(fl)}:")
             g.indent()
-            inner = []
-            _compile_unpack_fields(g, opt.struct.fields, scope, inner)
+            _compile_unpack_fields(g, opt.struct.fields, scope)
+            g.emit("pass")
             g.dedent()
-            g.emit(f"elif {v} == {opt.absent}:")
-            g.indent()
-            for _, iv in inner:
-                g.emit(f"{iv} = None")
-            g.dedent()
-            g.emit("else:")
-            g.emit(f"    _fail('bad presence flag %d' % {v})", _label(f.name))
-            outputs.extend(inner)
+            g.emit(f"elif {fl} != {opt.absent}:")  # absent: the fields stay None
+            g.emit(f"    _fail('bad presence flag %d' % {fl})", _label(f.name))
             continue
+        v = g.var("v")
         _element_unpack(g, f.type, v, _label(f.name), scope)
+        g.emit(f"{target} = {v}")
 
 
 def _counts(fields):
