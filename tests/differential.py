@@ -295,3 +295,46 @@ def assert_same(testcase, comparison: Comparison, *, status: int | None = None) 
     expected = comparison.reference_status if status is None else status
     if comparison.our_status != expected or comparison.differences:
         testcase.fail(comparison.report())
+
+
+def schema_mismatches(document: dict, schema: dict, resolve=None, path: str = "") -> list[str]:
+    """Fields of ``document`` that its (compact, ``api.schemas``-made) OpenAPI object schema
+    does not declare, or declares with another JSON type. ``resolve(name)`` gives a named
+    schema for ``$ref``s (default: ``api.registry.SCHEMAS``)."""
+    if resolve is None:
+        from slurmrest.api.registry import SCHEMAS
+        resolve = SCHEMAS.__getitem__
+    if "$ref" in schema:
+        schema = resolve(schema["$ref"].rsplit("/", 1)[1])
+    out = []
+    properties = schema.get("properties", {})
+    for key, value in document.items():
+        where = f"{path}/{key}" if path else key
+        declared = properties.get(key)
+        if declared is None:
+            out.append(f"{where}: not in the schema")
+            continue
+        if "$ref" in declared:
+            declared = resolve(declared["$ref"].rsplit("/", 1)[1])
+        kind = json_type(value)
+        if kind == "null":
+            if not declared.get("nullable"):
+                out.append(f"{where}: null but not nullable")
+            continue
+        expected = declared.get("type")
+        if expected == "number" and kind == "integer":
+            kind = "number"
+        if expected and kind != expected:
+            out.append(f"{where}: {kind}, schema says {expected}")
+        elif kind == "object" and declared.get("properties"):
+            out.extend(schema_mismatches(value, declared, resolve, where))
+        elif kind == "array" and "items" in declared:
+            items = declared["items"]
+            if "$ref" in items:
+                items = resolve(items["$ref"].rsplit("/", 1)[1])
+            for i, item in enumerate(value):
+                if items.get("type") == "object" and isinstance(item, dict):
+                    out.extend(schema_mismatches(item, items, resolve, f"{where}/{i}"))
+                elif json_type(item) != items.get("type"):
+                    out.append(f"{where}/{i}: {json_type(item)}, schema says {items.get('type')}")
+    return out

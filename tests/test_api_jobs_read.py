@@ -282,3 +282,14 @@ class LiveJobTests(unittest.TestCase):
                           for j in second["jobs"]], [(leader + 1, 1, "long")])
         first = await jobs.get_job(self.call(job_id=f"{leader}+0"))
         self.assertEqual([j["job_id"] for j in first["jobs"]], [leader])
+
+
+class JobSchemaTests(unittest.TestCase):
+    def test_documents_match_the_declared_schema(self):
+        from tests.differential import schema_mismatches
+        for rec in (JOB17, dict(JOB17, job_resrcs=None, array_task_id=3, group_id=NO_VAL)):
+            self.assertEqual(schema_mismatches(job_records.job_document(rec),
+                                               job_records.JOB_SCHEMA), [])
+        bad = dict(job_records.job_document(JOB17), job_id="17", surprise=1)
+        self.assertEqual(sorted(schema_mismatches(bad, job_records.JOB_SCHEMA)),
+                         ["job_id: string, schema says integer", "surprise: not in the schema"])

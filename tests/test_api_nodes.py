@@ -210,3 +210,10 @@ class LiveNodeTests(unittest.TestCase):
     async def test_delete_unknown_node(self):
         result = await nodes.delete_node(self.call("root", node_name="h5a-nosuch"))
         self.assertEqual(result.status, 404)
+
+
+class NodeSchemaTests(unittest.TestCase):
+    def test_document_matches_the_declared_schema(self):
+        from tests.differential import schema_mismatches
+        self.assertEqual(schema_mismatches(nodes.node_document(N1, ["debug"]),
+                                           nodes.NODE_SCHEMA), [])

@@ -70,3 +70,11 @@ class PartitionDocumentTests(unittest.TestCase):
         self.assertEqual(doc["maximum_nodes_per_job"], 2)
         doc = partitions.partition_document(dict(DEBUG, default_time=INFINITE))
         self.assertEqual(doc["default_time_limit"], -1)
+
+
+class PartitionSchemaTests(unittest.TestCase):
+    def test_document_matches_the_declared_schema(self):
+        from tests.differential import schema_mismatches
+        for rec in (DEBUG, dict(DEBUG, default_time=NO_VAL, def_mem_per_cpu=MEM_PER_CPU | 5)):
+            self.assertEqual(schema_mismatches(partitions.partition_document(rec),
+                                               partitions.PARTITION_SCHEMA), [])

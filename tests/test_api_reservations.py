@@ -38,3 +38,11 @@ class ReservationDocumentTests(unittest.TestCase):
         self.assertEqual(doc["flags"], [])
         self.assertEqual(doc["purge_completed"], {"time": 300})
         self.assertNotIn("purge_completed", reservations.reservation_document(MAINT))
+
+
+class ReservationSchemaTests(unittest.TestCase):
+    def test_document_matches_the_declared_schema(self):
+        from tests.differential import schema_mismatches
+        for rec in (MAINT, dict(MAINT, flags=1 << 20, purge_comp_time=60)):
+            self.assertEqual(schema_mismatches(reservations.reservation_document(rec),
+                                               reservations.RESERVATION_SCHEMA), [])

@@ -58,10 +58,18 @@ class DifferentialReadTests(unittest.TestCase):
         differential.assert_same(self, cmp, status=status)
         return cmp
 
+    def assert_schema(self, cmp, collection, schema_name):
+        """Both servers' records fit the schema we publish for them."""
+        ref = {"$ref": f"#/components/schemas/{schema_name}"}
+        for who, doc in (("slurmrest", cmp.ours), ("slurmrestd", cmp.reference)):
+            for item in doc[collection]:
+                self.assertEqual(differential.schema_mismatches(item, ref), [], who)
+
     @deferred
     async def test_partitions(self):
         cmp = await self.same("/slurm/v0.0.38/partitions")
         self.assertEqual({p["name"] for p in cmp.ours["partitions"]}, {"debug", "long"})
+        self.assert_schema(cmp, "partitions", "v0.0.38_partition")
 
     @deferred
     async def test_partition(self):
@@ -78,6 +86,7 @@ class DifferentialReadTests(unittest.TestCase):
     async def test_reservations(self):
         cmp = await self.same("/slurm/v0.0.38/reservations")
         self.assertIn("maint", [r["name"] for r in cmp.ours["reservations"]])
+        self.assert_schema(cmp, "reservations", "v0.0.38_reservation")
 
     @deferred
     async def test_reservation(self):
@@ -94,6 +103,7 @@ class DifferentialReadTests(unittest.TestCase):
         self.assertEqual([n["name"] for n in cmp.ours["nodes"]], ["n1", "n2", "n3", "n4"])
         by_name = {n["name"]: n for n in cmp.ours["nodes"]}
         self.assertEqual(by_name["n3"]["partitions"], ["debug", "long"])
+        self.assert_schema(cmp, "nodes", "v0.0.38_node")
 
     @deferred
     async def test_node(self):
@@ -118,6 +128,7 @@ class DifferentialReadTests(unittest.TestCase):
         cmp = await self.same("/slurm/v0.0.38/jobs", partial=True)
         ids = {j["job_id"] for j in cmp.ours["jobs"]}
         self.assertTrue({self.held, self.array} <= ids)
+        self.assert_schema(cmp, "jobs", "v0.0.38_job_response_properties")
 
     @deferred
     async def test_job(self):

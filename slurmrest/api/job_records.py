@@ -7,7 +7,7 @@ slurmrestd bugs are marked ``FIX`` (they are listed in NEWS).
 
 from __future__ import annotations
 
-from slurmrest.api import convert
+from slurmrest.api import convert, schemas
 from slurmrest.api.convert import (INFINITE, INFINITE16, MEM_PER_CPU, NICE_OFFSET, NO_VAL,
                                    NO_VAL16, text, unless)
 
@@ -38,6 +38,41 @@ CR_CPU, CR_SOCKET, CR_CORE = 0x1, 0x2, 0x4
 #: Fields of the multi-core block (job record row 105) and the job document names they feed.
 _MULTI_CORE = ("boards_per_node", "sockets_per_board", "sockets_per_node", "cores_per_socket",
                "threads_per_core", "ntasks_per_board", "ntasks_per_socket", "ntasks_per_core")
+
+
+NODE_ALLOCATION_SCHEMA = schemas.fields(
+    "nodename:s cpus_used:i memory_used:i memory_allocated:i",
+    sockets={"type": "object", "description": "socket index → {cores: {core index → "
+                                               "\"allocated\" | \"allocated_and_in_use\"}}"})
+
+JOB_RESOURCES_SCHEMA = schemas.fields(
+    "nodes:s allocated_cores:i allocated_cpus:i allocated_hosts:i",
+    allocated_nodes={"type": "array",
+                     "items": schemas.schema_ref("v0.0.38_node_allocation",
+                                                 NODE_ALLOCATION_SCHEMA)})
+
+JOB_SCHEMA = schemas.fields("""
+    account:s accrue_time:i admin_comment:s array_job_id:i array_task_id:i? array_max_tasks:i
+    array_task_string:s association_id:i batch_features:s batch_flag:b batch_host:s flags:[s]
+    burst_buffer:s burst_buffer_state:s cluster:s cluster_features:s command:s comment:s
+    container:s contiguous:b? core_spec:i? thread_spec:i? cores_per_socket:i? billable_tres:n?
+    cpus_per_task:i? cpu_frequency_minimum:i? cpu_frequency_maximum:i?
+    cpu_frequency_governor:i? cpus_per_tres:s deadline:i delay_boot:i? dependency:s
+    derived_exit_code:i eligible_time:i end_time:i excluded_nodes:s exit_code:i features:s
+    federation_origin:s federation_siblings_active:s federation_siblings_viable:s
+    gres_detail:[s] group_id:i? group_name:s? job_id:i? job_state:s last_sched_evaluation:i
+    licenses:s max_cpus:i? max_nodes:i? mcs_label:s memory_per_tres:s name:s nodes:s nice:i?
+    tasks_per_core:i? tasks_per_node:i tasks_per_socket:i? tasks_per_board:i cpus:i?
+    node_count:i tasks:i? het_job_id:i het_job_id_set:s het_job_offset:i partition:s prefer:s
+    memory_per_node:i? memory_per_cpu:i? minimum_cpus_per_node:i minimum_tmp_disk_per_node:i
+    preempt_time:i pre_sus_time:i priority:i? profile:[s]? qos:s reboot:b required_nodes:s
+    requeue:b resize_time:i restart_cnt:i resv_name:s shared:s? show_flags:[s]
+    sockets_per_board:i sockets_per_node:i? start_time:i state_description:s state_reason:s
+    standard_error:s standard_input:s standard_output:s submit_time:i suspend_time:i
+    system_comment:s time_limit:i? time_minimum:i? threads_per_core:i? tres_bind:s tres_freq:s
+    tres_per_job:s tres_per_node:s tres_per_socket:s tres_per_task:s tres_req_str:s
+    tres_alloc_str:s user_id:i user_name:s? wckey:s current_working_directory:s
+""", job_resources=schemas.schema_ref("v0.0.38_job_resources", JOB_RESOURCES_SCHEMA))
 
 
 def _multi_core(rec: dict) -> dict:

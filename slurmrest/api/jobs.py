@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from slurmrest.api import job_cache, meta
+from slurmrest.api import job_cache, meta, schemas
 from slurmrest.api.convert import NO_VAL, bit_indexes
-from slurmrest.api.job_records import job_document
+from slurmrest.api.job_records import JOB_SCHEMA, job_document
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, SlurmError, strerror
 
@@ -24,7 +24,8 @@ ESLURM_REST_INVALID_JOBS_DESC = 9002
 
 _JOB_ID = re.compile(r"^(\d+)(?:_(\d+)|\+(\d+))?$")
 
-_JOBS_RESPONSE = {"$ref": "#/components/schemas/v0.0.38_jobs_response"}
+_JOBS_RESPONSE = schemas.response(
+    "jobs", schemas.schema_ref("v0.0.38_job_response_properties", JOB_SCHEMA))
 
 
 async def _select_type_param(call: Call) -> int | None:

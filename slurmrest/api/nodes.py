@@ -4,7 +4,7 @@ and delete (POST / DELETE /node/{node_name}, which slurmrestd only gained in 23.
 
 from __future__ import annotations
 
-from slurmrest.api import convert
+from slurmrest.api import convert, schemas
 from slurmrest.api.convert import NO_VAL, text
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, SlurmError,
@@ -21,6 +21,18 @@ ESLURM_NODES_BUSY = 2016
 
 _UPDATE_TIME = Param("update_time", type=int,
                      description="only answer if nodes changed since this time (epoch s)")
+
+NODE_SCHEMA = schemas.fields("""
+    architecture:s burstbuffer_network_address:s boards:i boot_time:i comment:s cores:i
+    cpu_binding:i cpu_load:i extra:s free_memory:i cpus:i last_busy:i features:s
+    active_features:s gres:s gres_drained:s gres_used:s mcs_label:s name:s
+    next_state_after_reboot:s address:s hostname:s state:s state_flags:[s]
+    next_state_after_reboot_flags:[s] operating_system:s owner:s? partitions:[s] port:i
+    real_memory:i reason:s reason_changed_at:i reason_set_by_user:s? slurmd_start_time:i
+    sockets:i threads:i temporary_disk:i weight:i tres:s slurmd_version:s alloc_memory:i
+    alloc_cpus:i idle_cpus:i tres_used:s? tres_weighted:n
+""")
+_NODES_RESPONSE = schemas.response("nodes", schemas.schema_ref("v0.0.38_node", NODE_SCHEMA))
 _NODE_NAME = Param("node_name", location="path", description="node name")
 
 
@@ -123,7 +135,7 @@ async def _partitions_by_index(call: Call) -> dict[int, list[str]]:
 
 @operation("GET", "/nodes", operation_id="slurmctld_get_nodes", summary="get all node info",
            params=(_UPDATE_TIME,), tags=("nodes",),
-           response_schema={"$ref": "#/components/schemas/v0.0.38_nodes_response"})
+           response_schema=_NODES_RESPONSE)
 async def get_nodes(call: Call) -> dict:
     try:
         reply = await call.ctld.nodes(call.params.get("update_time") or 0)
@@ -138,7 +150,7 @@ async def get_nodes(call: Call) -> dict:
 
 @operation("GET", "/node/{node_name}", operation_id="slurmctld_get_node",
            summary="get node info", params=(_NODE_NAME,), tags=("nodes",),
-           response_schema={"$ref": "#/components/schemas/v0.0.38_nodes_response"})
+           response_schema=_NODES_RESPONSE)
 async def get_node(call: Call) -> dict | Result:
     name = call.params["node_name"]
     # The whole table, so that the node's index (and so its partitions) is right:

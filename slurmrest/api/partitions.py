@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from slurmrest.api import schemas
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
 from slurmrest.api.registry import Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, strerror
@@ -85,6 +86,18 @@ def partition_document(rec: dict) -> dict:
 _UPDATE_TIME = Param("update_time", type=int,
                      description="only answer if partitions changed since this time (epoch s)")
 
+PARTITION_SCHEMA = schemas.fields("""
+    flags:[s] preemption_mode:[s] allowed_allocation_nodes:s allowed_accounts:s
+    allowed_groups:s allowed_qos:s alternative:s billing_weights:s default_memory_per_cpu:i?
+    default_memory_per_node:i? default_time_limit:i? denied_accounts:s denied_qos:s
+    preemption_grace_time:i maximum_cpus_per_node:i? maximum_memory_per_cpu:i?
+    maximum_memory_per_node:i? maximum_nodes_per_job:i max_time_limit:i name:s nodes:s
+    over_time_limit:i? priority_job_factor:i priority_tier:i qos:s state:s total_cpus:i
+    total_nodes:i tres:s
+""", **{"min nodes per job": {"type": "integer"}})
+_PARTITIONS_RESPONSE = schemas.response(
+    "partitions", schemas.schema_ref("v0.0.38_partition", PARTITION_SCHEMA))
+
 
 async def _load(call: Call) -> list[dict]:
     try:
@@ -96,7 +109,7 @@ async def _load(call: Call) -> list[dict]:
 
 @operation("GET", "/partitions", operation_id="slurmctld_get_partitions",
            summary="get all partition info", params=(_UPDATE_TIME,), tags=("partitions",),
-           response_schema={"$ref": "#/components/schemas/v0.0.38_partitions_response"})
+           response_schema=_PARTITIONS_RESPONSE)
 async def get_partitions(call: Call) -> dict:
     return {"partitions": [partition_document(rec) for rec in await _load(call)]}
 
@@ -106,7 +119,7 @@ async def get_partitions(call: Call) -> dict:
            params=(Param("partition_name", location="path", description="partition name"),
                    _UPDATE_TIME),
            tags=("partitions",),
-           response_schema={"$ref": "#/components/schemas/v0.0.38_partitions_response"})
+           response_schema=_PARTITIONS_RESPONSE)
 async def get_partition(call: Call) -> dict | Result:
     name = call.params["partition_name"].lower()
     found = [partition_document(rec) for rec in await _load(call)

@@ -3,6 +3,7 @@ shows them (``_dump_res`` in ``src/plugins/openapi/v0.0.38/reservations.c``)."""
 
 from __future__ import annotations
 
+from slurmrest.api import schemas
 from slurmrest.api.convert import text
 from slurmrest.api.registry import Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, strerror
@@ -55,6 +56,14 @@ def reservation_document(rec: dict) -> dict:
 _UPDATE_TIME = Param("update_time", type=int,
                      description="only answer if reservations changed since this time (epoch s)")
 
+RESERVATION_SCHEMA = schemas.fields("""
+    flags:[s] accounts:s burst_buffer:s core_count:i core_spec_cnt:i end_time:i features:s
+    groups:s licenses:s max_start_delay:i name:s node_count:i node_list:s partition:s
+    start_time:i watts:i tres:s users:s
+""", purge_completed={"type": "object", "properties": {"time": {"type": "integer"}}})
+_RESERVATIONS_RESPONSE = schemas.response(
+    "reservations", schemas.schema_ref("v0.0.38_reservation", RESERVATION_SCHEMA))
+
 
 async def _load(call: Call) -> list[dict]:
     try:
@@ -66,7 +75,7 @@ async def _load(call: Call) -> list[dict]:
 
 @operation("GET", "/reservations", operation_id="slurmctld_get_reservations",
            summary="get all reservation info", params=(_UPDATE_TIME,), tags=("reservations",),
-           response_schema={"$ref": "#/components/schemas/v0.0.38_reservations_response"})
+           response_schema=_RESERVATIONS_RESPONSE)
 async def get_reservations(call: Call) -> dict:
     return {"reservations": [reservation_document(rec) for rec in await _load(call)]}
 
@@ -76,7 +85,7 @@ async def get_reservations(call: Call) -> dict:
            params=(Param("reservation_name", location="path", description="reservation name"),
                    _UPDATE_TIME),
            tags=("reservations",),
-           response_schema={"$ref": "#/components/schemas/v0.0.38_reservations_response"})
+           response_schema=_RESERVATIONS_RESPONSE)
 async def get_reservation(call: Call) -> dict | Result:
     name = call.params["reservation_name"].lower()
     found = [reservation_document(rec) for rec in await _load(call)
