@@ -117,6 +117,9 @@ class HeaderVariantTests(unittest.TestCase):
         munge = struct.pack(">I", 101) + b"\0\0\0\6MUNGE\0"
         self.assertEqual(protocol.decode(reply(8001, b"\0" * 4, auth=munge)).body,
                          {"return_code": 0})
+        none = struct.pack(">III", 100, 2001, 2001) + b"\0\0\0\2h\0"
+        self.assertEqual(protocol.decode(reply(8001, b"\0" * 4, auth=none)).body,
+                         {"return_code": 0})
         jwt = struct.pack(">I", 102) + b"\0\0\0\2t\0" + b"\0\0\0\2u\0"
         self.assertEqual(protocol.decode(reply(8001, b"\0" * 4, auth=jwt)).body,
                          {"return_code": 0})

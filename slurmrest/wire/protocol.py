@@ -104,6 +104,10 @@ class Protocol:
     def __init__(self, version, bodies):
         self.version = version
         self.bodies = dict(bodies)
+        for table in self.bodies.values():
+            if table is not None:  # compile now: no first-request latency, errors at import
+                table.source("unpack")
+                table.source("pack")
 
     def __repr__(self):
         return f"Protocol(0x{self.version:04x})"
@@ -194,6 +198,10 @@ class Protocol:
             r.str("auth user name")
         elif plugin == P.AUTH_PLUGIN_MUNGE:
             r.str("auth credential")
+        elif plugin == P.AUTH_PLUGIN_NONE:  # auth_none.c: uid, gid, hostname
+            r.u32("auth uid")
+            r.u32("auth gid")
+            r.str("auth hostname")
         else:
             raise ProtocolError(f"unsupported auth plugin id {plugin}")
 
