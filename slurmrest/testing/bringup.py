@@ -259,6 +259,49 @@ def write_state(layout, restd_running):
 
 
 # ---------------------------------------------------------------- daemons
+LOG_FILES = {
+    "munged": ("munge", "munged.log"),
+    "mariadbd": ("mysql", "error.log"),
+    "slurmdbd": ("log", "slurmdbd.log"),
+    "slurmctld": ("log", "slurmctld.log"),
+    **{f"slurmd.{n}": ("log", f"slurmd.{n}.log") for n in NODES},
+    "slurmrestd": ("restd", "slurmrestd.log"),
+}
+
+
+def log_tail(layout, stem, lines=15):
+    path = layout.path(*LOG_FILES[stem])
+    try:
+        with open(path, errors="replace") as f:
+            tail = f.readlines()[-lines:]
+    except OSError:
+        return f"(no log at {path})"
+    return f"last lines of {path}:\n" + "".join("    " + l for l in tail)
+
+
+def wait_for_daemons(layout, stems, timeout, what, predicate, interval=0.25):
+    """``wait_for``, but give up at once (showing its log) when one of the daemons that
+    were started has died."""
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    while True:
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass
+        # the PID file appears shortly after a daemon forks: allow it a few seconds
+        if time.monotonic() - started > 3:
+            for stem in stems:
+                if running(layout, stem) is None:
+                    raise ClusterError(f"{stem} is not running while waiting for: {what}\n"
+                                       + log_tail(layout, stem))
+        if time.monotonic() >= deadline:
+            raise ClusterError(f"timed out after {timeout}s waiting for: {what}\n"
+                               + "\n".join(log_tail(layout, s) for s in stems))
+        time.sleep(interval)
+
+
 def running(layout, stem):
     return pid_alive(layout.pid_file(stem), dict(DAEMONS)[stem])
 
@@ -314,15 +357,18 @@ def start_mariadb(layout):
                 raise ClusterError(f"mariadb-install-db failed (see {out.name})")
         require_free(layout, layout.ports.mysql, "MariaDB")
         log(f"starting mariadbd on 127.0.0.1:{layout.ports.mysql}")
-        daemon(["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={datadir}",
-                f"--socket={sock}", f"--pid-file={layout.path('mysql', 'mariadbd.pid')}",
-                f"--port={layout.ports.mysql}", "--bind-address=127.0.0.1",
-                "--skip-name-resolve", f"--log-error={layout.path('mysql', 'error.log')}",
-                # slurmdbd warns without these
-                "--innodb-buffer-pool-size=512M", "--innodb-log-file-size=64M",
-                "--innodb-lock-wait-timeout=900", "--max-connections=200"], layout)
+        proc = daemon(["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={datadir}",
+                       f"--socket={sock}", f"--pid-file={layout.path('mysql', 'mariadbd.pid')}",
+                       f"--port={layout.ports.mysql}", "--bind-address=127.0.0.1",
+                       "--skip-name-resolve", f"--log-error={layout.path('mysql', 'error.log')}",
+                       # slurmdbd warns without these
+                       "--innodb-buffer-pool-size=512M", "--innodb-log-file-size=64M",
+                       "--innodb-lock-wait-timeout=900", "--max-connections=200"], layout)
         wait_for(60, "mariadbd", lambda: ok(["mariadb-admin", "--no-defaults",
-                                             f"--socket={sock}", "-u", "root", "ping"]))
+                                             f"--socket={sock}", "-u", "root", "ping"])
+                 or proc.poll() is not None)
+        if proc.poll() is not None:
+            raise ClusterError("mariadbd exited\n" + log_tail(layout, "mariadbd"))
         link_pid_file(layout.path("mysql", "mariadbd.pid"), layout, "mariadbd")
     with open(layout.path("secrets", "dbpass"), encoding="ascii") as f:
         mysql_root(layout, configs.mariadb_grants(f.read().strip()))
@@ -334,8 +380,8 @@ def start_slurmdbd(layout):
     require_free(layout, layout.ports.dbd, "slurmdbd")
     log(f"starting slurmdbd on 127.0.0.1:{layout.ports.dbd}")
     sh(["slurmdbd"], layout)  # daemonises; finds slurmdbd.conf beside SLURM_CONF
-    wait_for(90, "slurmdbd (sacctmgr show cluster)",
-             lambda: ok(["sacctmgr", "-n", "show", "cluster"], layout), interval=0.5)
+    wait_for_daemons(layout, ["slurmdbd"], 90, "slurmdbd (sacctmgr show cluster)",
+                     lambda: ok(["sacctmgr", "-n", "show", "cluster"], layout), interval=0.5)
 
 
 def ensure_cluster_in_db(layout):
@@ -351,8 +397,8 @@ def start_slurmctld(layout):
     require_free(layout, layout.ports.ctld, "slurmctld")
     log(f"starting slurmctld on 127.0.0.1:{layout.ports.ctld}")
     sh(["slurmctld"], layout)
-    wait_for(60, "slurmctld (scontrol ping)",
-             lambda: "UP" in sh(["scontrol", "ping"], layout, check=False).stdout)
+    wait_for_daemons(layout, ["slurmctld"], 60, "slurmctld (scontrol ping)",
+                     lambda: "UP" in sh(["scontrol", "ping"], layout, check=False).stdout)
 
 
 def nodes_registered(layout):
@@ -376,7 +422,8 @@ def start_slurmds(layout):
     for proc in started:  # each forks into the background and exits
         if proc.wait(timeout=60):
             raise ClusterError(f"slurmd failed to start (see {layout.path('log')})")
-    wait_for(90, "nodes n1-n4 to register", lambda: nodes_registered(layout))
+    wait_for_daemons(layout, [f"slurmd.{n}" for n in NODES], 90, "nodes n1-n4 to register",
+                     lambda: nodes_registered(layout))
 
 
 def names(layout, *argv):
@@ -482,7 +529,8 @@ def start_restd(layout):
     wait_for(10, f"slurmrestd to start (see {layout.path('restd', 'slurmrestd.log')})", found)
     with open(layout.pid_file("slurmrestd"), "w") as f:
         f.write(f"{pid}\n")
-    wait_for(30, "slurmrestd listening", lambda: http_ok(f"{layout.restd_url}/openapi/v3"))
+    wait_for_daemons(layout, ["slurmrestd"], 30, "slurmrestd listening",
+                     lambda: http_ok(f"{layout.restd_url}/openapi/v3"))
 
 
 # ---------------------------------------------------------------- verify
