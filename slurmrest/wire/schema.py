@@ -16,7 +16,6 @@ unknown keys or values that do not fit their field, with the same kind of path.
 """
 
 import struct
-import sys
 from typing import NamedTuple
 
 from slurmrest.wire import primitives
@@ -46,12 +45,11 @@ class Field(NamedTuple):
 class _Gen:
     """Source being generated for one function: lines, line -> field label, constants."""
 
-    def __init__(self, ns, prefix):
+    def __init__(self, ns):
         self.lines = []
         self.labels = {}  # index into self.lines -> label
         self.ns = ns
         self.depth = 2
-        self.prefix = prefix
         self.counter = 0
 
     def var(self, hint="t"):
@@ -801,7 +799,7 @@ class Struct(FieldType):
         return g.ns[fname]
 
     def _compile_unpack(self):
-        g = _Gen(dict(_BASE_NS), "u")
+        g = _Gen(dict(_BASE_NS))
         # Records start as a copy of an all-None template (a memcpy), then each field is
         # stored into it: about twice as fast as a dict display of 125 entries, and NULL
         # strings need no store at all.
@@ -817,7 +815,7 @@ class Struct(FieldType):
         return self._finish(g, "unpack", "buf, off, end", tail, handler)
 
     def _compile_pack(self):
-        g = _Gen(dict(_BASE_NS), "p")
+        g = _Gen(dict(_BASE_NS))
         g.emit("if rec is None: rec = {}")
         if self.prepare is not None:
             g.emit(f"rec = {g.const(self.prepare, '_prep')}(rec)")
