@@ -263,12 +263,14 @@ async def stop_ours() -> None:
 
 async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET",
                   body: Any = None, ignore: Iterable[str] = (), loose: Iterable[str] = (),
-                  partial: bool = False, deviations: bool = False,
+                  partial: bool = False, deviations: bool = False, strict: bool = False,
                   our_path: str | None = None) -> Comparison:
     """Send ``method path`` (with ``body`` as JSON) as ``user`` to both servers and compare.
 
-    ``deviations=True`` also reports the ``KNOWN_DEVIATIONS``; ``our_path`` sends a different
-    path to slurmrest (e.g. a ``/slurm/v1`` one)."""
+    ``deviations=True`` also reports the ``KNOWN_DEVIATIONS``; ``strict=True`` compares the
+    ``MOMENT_DEPENDENT`` values too (for records known not to change meanwhile, e.g. a
+    running job's allocation); ``our_path`` sends a different path to slurmrest (e.g. a
+    ``/slurm/v1`` one)."""
     if not cluster.restd_url:
         import unittest
         raise unittest.SkipTest("the test cluster has no slurmrestd to compare with")
@@ -285,7 +287,8 @@ async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET
     reference, mine = _decode(ref_body), _decode(our_body)
     ignored = tuple(ignore) + (() if deviations else tuple(KNOWN_DEVIATIONS))
     differences = diff_documents(reference, mine, ignore=ignored,
-                                 loose=tuple(loose) + MOMENT_DEPENDENT, partial=partial)
+                                 loose=tuple(loose) + (() if strict else MOMENT_DEPENDENT),
+                                 partial=partial)
     return Comparison(method, path, ref_status, our_status, reference, mine, differences)
 
 
