@@ -6,6 +6,7 @@ so that the numbers agree with slurmrestd's and ``sdiag``'s.
 
 from __future__ import annotations
 
+import functools
 import pwd
 
 from slurmrest.api.registry import operation, schema_ref
@@ -55,6 +56,7 @@ def _mean(total: int, count: int) -> int:
     return total // count if count else 0
 
 
+@functools.lru_cache(maxsize=4096)
 def message_type_name(type_id: int) -> str:
     try:
         return MsgType(type_id).name
@@ -62,6 +64,7 @@ def message_type_name(type_id: int) -> str:
         return str(type_id)
 
 
+@functools.lru_cache(maxsize=4096)  # NSS lookups cost more than the rest of a row
 def user_name(uid: int) -> str:
     try:
         return pwd.getpwuid(uid).pw_name

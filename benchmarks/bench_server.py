@@ -1,0 +1,132 @@
+"""ping, diag and licenses side by side: the real slurmrestd and slurmrest, same cluster.
+
+    python benchmarks/bench_server.py [--cluster /tmp/refcluster] [--reference URL]
+        [--seconds 5] [--connections 1,16]
+
+Starts slurmrest (``twistd -n slurmrest``) on a free loopback port, then runs ``wrk`` (bounded
+by --seconds) per server, endpoint and connection count, and prints requests/s and latency
+percentiles. Also measures the in-memory cost of the web room alone (no slurmctld): an
+authenticated request through the HTTP channel to a trivial operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PATHS = ("/slurm/v0.0.38/ping", "/slurm/v0.0.38/diag", "/slurm/v0.0.38/licenses")
+
+
+def token(conf: str, user: str) -> str:
+    out = subprocess.run(["scontrol", "token", f"username={user}", "lifespan=3600"],
+                         env=dict(os.environ, SLURM_CONF=conf), capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip().split("=", 1)[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ours(conf: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "twistd"), "-n", "--pidfile=",
+         "-l", "/dev/null", "slurmrest", "-f", conf, "-l", f"127.0.0.1:{port}"],
+        env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("slurmrest did not start")
+
+
+def wrk(url: str, headers: dict, connections: int, seconds: int) -> dict:
+    argv = ["wrk", "--latency", "-t", "1", "-c", str(connections), "-d", f"{seconds}s"]
+    for k, v in headers.items():
+        argv += ["-H", f"{k}: {v}"]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
+            "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def in_memory(n: int = 5000) -> float:
+    """Requests/s through the HTTP channel to a trivial operation (no slurmctld)."""
+    sys.path.insert(0, ROOT)
+    from twisted.internet.testing import MemoryReactorClock, StringTransport
+
+    from slurmrest.api.meta import BuildInfoCache
+    from slurmrest.api.registry import Registry, operation
+    from slurmrest.web.auth import Authenticator
+    from slurmrest.web.channel import GatewaySite
+    from slurmrest.web.gateway import Gateway
+    from slurmrest.wire.credentials import TokenMinter
+
+    reg = Registry()
+
+    @operation("GET", "/ping", operation_id="ping", summary="", registry=reg)
+    async def ping(call):
+        return {"pings": [{"hostname": "h", "ping": "UP", "status": 0, "mode": "primary"}]}
+
+    class NoClient:
+        def bind(self, c):
+            return c
+
+    minter = TokenMinter(os.urandom(32))
+    known = BuildInfoCache()
+    known.update({"version": "22.05.8"})
+    site = GatewaySite(Gateway(NoClient(), Authenticator(minter), registry=reg, build_info=known),
+                       reactor=MemoryReactorClock())
+    raw = (b"GET /slurm/v1/ping HTTP/1.1\r\nX-SLURM-USER-NAME: alice\r\nX-SLURM-USER-TOKEN: "
+           + minter.mint("alice").encode() + b"\r\n\r\n")
+    channel = site.buildProtocol(None)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    start = time.perf_counter()
+    for _ in range(n):
+        channel.dataReceived(raw)
+        transport.clear()
+    return n / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cluster", default=os.environ.get("SLURMREST_TEST_CLUSTER", "/tmp/refcluster"))
+    parser.add_argument("--reference", default="http://127.0.0.1:6820")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", default="1,16")
+    args = parser.parse_args()
+    conf = os.path.join(args.cluster, "etc", "slurm.conf")
+    headers = {"X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": token(conf, "alice")}
+    print(f"web room alone, in memory: {in_memory():.0f} req/s")
+    proc, ours = start_ours(conf)
+    try:
+        print(f"{'server':<12}{'path':<28}{'conns':>6}{'req/s':>10}{'p50':>10}{'p99':>10}{'non-2xx':>9}")
+        for path in PATHS:
+            for connections in (int(c) for c in args.connections.split(",")):
+                for name, base in (("slurmrestd", args.reference), ("slurmrest", ours)):
+                    r = wrk(base + path, headers, connections, args.seconds)
+                    print(f"{name:<12}{path:<28}{connections:>6}{r['rps']:>10.0f}"
+                          f"{r['p50']:>10}{r['p99']:>10}{r['non2xx']:>9}", flush=True)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
