@@ -2,8 +2,14 @@
 per job_desc encoded. Bounded in count and time; prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_codec.py
+
+With ``SLURMREST_TEST_CLUSTER`` set it also decodes the live cluster's whole job queue
+(one REQUEST_JOB_INFO with SHOW_ALL|SHOW_DETAIL|SHOW_LOCAL, as GET /jobs sends it).
 """
 
+import os
+import socket
+import struct
 import time
 
 from slurmrest.wire.msgtypes import MsgType
@@ -98,5 +104,29 @@ def main():
     print(f"decode job info frame:  {us:8.2f} µs/job (header + auth + body)")
 
 
+def live():
+    from slurmrest.testing.cluster import Cluster
+    from slurmrest.wire.credentials import Credential
+
+    cluster = Cluster(os.environ["SLURMREST_TEST_CLUSTER"])
+    frame = PROTOCOL_22_05.encode(MsgType.REQUEST_JOB_INFO, {"show_flags": 0x13},
+                                  Credential(cluster.token("alice"), "alice"))
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", cluster.ctld_port), timeout=30) as s:
+        s.sendall(frame)
+        data = bytearray()
+        while chunk := s.recv(1 << 20):
+            data += chunk
+    rpc = time.perf_counter() - t0
+    (length,) = struct.unpack(">I", data[:4])
+    payload = bytes(data[4:4 + length])
+    count = PROTOCOL_22_05.decode(payload).body["record_count"]
+    us = measure(lambda: PROTOCOL_22_05.decode(payload), max(count, 1))
+    print(f"live queue: {count} jobs, {len(payload)} bytes; slurmctld answered in "
+          f"{rpc * 1000:.1f} ms; decode {us:.2f} µs/job ({us * count / 1000:.1f} ms)")
+
+
 if __name__ == "__main__":
     main()
+    if os.environ.get("SLURMREST_TEST_CLUSTER"):
+        live()
