@@ -426,6 +426,32 @@ class ServingTests(unittest.TestCase):
         (r,), _ = exchange(self.site, request("GET", "/slurm/v1/echo", creds()), peer)
         self.assertEqual(r.status, 200)
 
+    def test_no_100_continue_for_a_refused_request(self):
+        h = {"Expect": "100-continue", "Content-Type": "application/json"}
+        (r,), transport = exchange(self.site, request("POST", "/slurm/v1/submit", h, length=10))
+        self.assertEqual(r.status, 401)
+        self.assertNotIn(b"100 Continue", transport.value())
+        self.assertTrue(transport.disconnecting)
+
+    def test_100_continue_for_an_admitted_request(self):
+        h = dict(creds(), **{"Expect": "100-continue", "Content-Type": "application/json"})
+        channel, transport = connect(self.site)
+        channel.dataReceived(request("POST", "/slurm/v1/submit", h, length=7))
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 100 Continue"))
+        transport.clear()
+        channel.dataReceived(b'{"a":1}')
+        (r,) = responses(transport.value())
+        self.assertEqual(r.json()["got"], {"a": 1})
+
+    def test_a_bug_in_admission_is_a_json_500(self):
+        def broken(*args):
+            raise KeyError("bug")
+        self.site.gateway.admit = broken
+        r = self.get("/slurm/v1/echo")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.flushLoggedErrors(KeyError)
+
     def test_access_log_has_no_secrets(self):
         token = creds()["X-SLURM-USER-TOKEN"]
         lines = []

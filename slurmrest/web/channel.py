@@ -51,8 +51,15 @@ class GatewayChannel(http.HTTPChannel):
         req = self.requests[-1]
         self.persistent = self.checkPersistence(req, self._version)
         gateway: Gateway = self.site.gateway
-        req.admission = adm = gateway.admit(self._command, self._path, req.requestHeaders,
-                                            self.length, self.local_user)
+        try:
+            adm = gateway.admit(self._command, self._path, req.requestHeaders, self.length,
+                                self.local_user)
+        except Exception:
+            log.failure("admitting a request failed")
+            adm = Admission(failure=errors.failure(
+                500, "Internal error", "the server failed to handle the request; see its log",
+                close=True))
+        req.admission = adm
         if adm.failure is not None and self.length != 0:
             # Refused with a body on its way: answer now, read none of it, then close.
             self.persistent = False
