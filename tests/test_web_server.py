@@ -366,6 +366,14 @@ class ServingTests(unittest.TestCase):
         self.assertTrue(self.state.get("cancelled"))
         self.assertEqual(transport.value(), b"")
 
+    def test_cancelled_inside_still_answers(self):
+        channel, transport = connect(self.site)
+        channel.dataReceived(request("GET", "/slurm/v1/slow", creds()))
+        self.state["slow"].cancel()
+        (r,) = responses(transport.value())
+        self.assertEqual(r.status, 500)
+        self.flushLoggedErrors(defer.CancelledError)
+
     def test_unexpected_exception_is_a_json_500(self):
         events = []
         globalLogPublisher.addObserver(events.append)

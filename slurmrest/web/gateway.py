@@ -139,7 +139,12 @@ class Gateway:
                 await self._learn_version(call.ctld)
             result = await route.operation.handler(call)
         except defer.CancelledError:
-            raise  # the client went away: nothing to answer
+            if getattr(request, "_disconnected", False):
+                raise  # the client went away: nothing to answer
+            # Cancelled from inside while the client still waits: answer, never hang.
+            log.failure("{op} was cancelled", op=route.operation_id)
+            return self.send_failure(request, adm, errors.failure(
+                500, "Internal error", "the operation was cancelled", source=route.operation_id))
         except (NotModified, NoChange):
             return self._send(request, 304, None, adm.media)
         except Exception as e:
