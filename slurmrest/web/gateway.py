@@ -135,8 +135,11 @@ class Gateway:
         route = match.route
         try:
             call = self._call(request, adm)
-            if self.build_info.release is None:
-                await self._learn_version(call.ctld)
+            if self.build_info.release is None and call.ctld is not None:
+                if route.family == "slurm":
+                    await self._learn_version(call.ctld)
+                else:  # slurmdbd may well answer while slurmctld does not: do not wait
+                    defer.ensureDeferred(self._learn_version(call.ctld)).addErrback(lambda _: None)
             result = await route.operation.handler(call)
         except defer.CancelledError:
             if getattr(request, "_disconnected", False):
