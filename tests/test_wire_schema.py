@@ -82,6 +82,8 @@ class VariableFieldTests(unittest.TestCase):
         self.assertEqual(s.unpack(b"\0\0\0\3ab\0")[0], {"f": "ab"})
         self.assertEqual(s.pack({"f": b"raw"}), b"\0\0\0\4raw\0")
         self.assertRaises(ValueError, s.pack, {"f": "a\0b"})
+        e = self.assertRaises(ValueError, s.pack, {"f": 0})
+        self.assertIn("t.f: expected a string, got int", str(e))
 
     def test_arrays(self):
         self.assertEqual(one(U16_ARRAY).pack({"f": [1, 2]}), b"\0\0\0\2\0\1\0\2")

@@ -153,7 +153,12 @@ def unpack_double(buf, offset=0):
 
 def encode_text(s):
     """A Python string as the bytes of a C string (no NUL allowed inside)."""
-    b = s.encode("utf-8", "surrogateescape") if isinstance(s, str) else bytes(s)
+    if isinstance(s, str):
+        b = s.encode("utf-8", "surrogateescape")
+    elif isinstance(s, (bytes, bytearray, memoryview)):
+        b = bytes(s)
+    else:  # bytes(5) would quietly be five NULs
+        raise TypeError(f"expected a string, got {type(s).__name__}")
     if b"\0" in b:
         raise ValueError("string contains a NUL byte, which Slurm would truncate")
     return b
