@@ -5,8 +5,9 @@ same queue, same load.
         [--connections 1,16] [--jobs 1000] [--ours-url URL]
 
 Makes sure slurmctld holds at least ``--jobs`` job records (else one held array named
-``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end), starts slurmrest on a free loopback port
-(``twistd -n slurmrest``; or uses ``--ours-url``), then for each server and each connection
+``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end),
+starts slurmrest on a free loopback port (``twistd -n slurmrest``; or uses ``--ours-url``),
+then for each server and each connection
 count runs a bounded load (``wrk`` if installed, else a keep-alive thread pool) and prints
 requests/s, p50/p99 latency and the server's resident memory (current and peak: VmRSS/VmHWM).
 """
@@ -273,7 +274,12 @@ def main(argv=None) -> int:
             for c in connections:
                 r = load(url, headers, c, seconds)
                 r.update(memory_kib(pid))
+                # slurmrestd 22.05.8 has been seen to segfault under 16 connections here.
+                r["died"] = pid is not None and not os.path.exists(f"/proc/{pid}")
                 results[(name, c)] = r
+                if r["died"]:
+                    print(f"!! {name} (pid {pid}) died during the {c}-connection run")
+                    break
         print()
         print(f"{'server':12} {'conns':>5} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
               f"{'errors':>6} {'RSS MiB':>8} {'peak MiB':>8}")
@@ -283,9 +289,12 @@ def main(argv=None) -> int:
             p50 = f"{r['p50_ms']:.1f}" if r.get("p50_ms") is not None else "-"
             p99 = f"{r['p99_ms']:.1f}" if r.get("p99_ms") is not None else "-"
             print(f"{name:12} {c:>5} {r['rps']:>9.1f} {p50:>9} {p99:>9} {r['errors']:>6} "
-                  f"{rss:>8.1f} {hwm:>8.1f}")
+                  f"{rss:>8.1f} {hwm:>8.1f}" + ("  DIED" if r["died"] else "")
+                  + (f"  socket errors: {r['socket_errors']}" if r.get("socket_errors") else ""))
         print()
         for c in connections:
+            if ("slurmrestd", c) not in results or ("slurmrest", c) not in results:
+                continue
             ref, ours = results[("slurmrestd", c)], results[("slurmrest", c)]
             ratio = ours["rps"] / ref["rps"] if ref["rps"] else float("inf")
             print(f"{c:>3} connection(s): slurmrest / slurmrestd = {ratio:.1f}x req/s")

@@ -126,6 +126,7 @@ async def get_partition(call: Call) -> dict | Result:
              if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
     if not found:
         # slurmrestd answers 500 here (same document); a missing partition is a 404.
-        return Result({"partitions": []}, status=404, errors=[
-            {"error": strerror(ESLURM_INVALID_PARTITION_NAME), "errno": ESLURM_INVALID_PARTITION_NAME}])
+        errno = ESLURM_INVALID_PARTITION_NAME
+        return Result({"partitions": []}, status=404,
+                      errors=[{"error": strerror(errno), "errno": errno}])
     return {"partitions": found}
