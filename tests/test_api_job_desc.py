@@ -380,3 +380,62 @@ class OptionParserTests(unittest.TestCase):
         self.assertRaises(jd._Invalid, jd.node_count, "2-")
         self.assertRaises(jd._Invalid, jd.node_count, "x")
         self.assertEqual(jd.node_count("1k"), (1024, 1024))
+
+
+# -- any document: refused cleanly, or a job_desc the codec can pack -----------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from slurmrest.wire.tables.v22_05 import JOB_DESC  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
+                     st.floats(allow_nan=True, allow_infinity=True),
+                     st.text(max_size=12), st.sampled_from(
+                         ["1-2", "0", "-1", "UNLIMITED", "2G", "USR1@30", "B:TERM", "1-10%2",
+                          "now+1hour", "user", "true", "none", "low-high", "plane=2",
+                          "block:cyclic", "TOP", "1:00:00", "gpu:2", "enforce-binding"]))
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3),
+                    st.dictionaries(st.text(max_size=5), _SCALARS, max_size=3))
+_KEYS = st.one_of(st.sampled_from(sorted(jd.KEYS)), st.text(max_size=8))
+
+
+class AnyDocumentTests(unittest.TestCase):
+    @settings(max_examples=400, deadline=None)
+    @given(st.dictionaries(_KEYS, _VALUES, max_size=6), st.booleans())
+    def test_refused_or_packable(self, job, het):
+        job = {"environment": ENV, **job}
+        body = {"script": SCRIPT, "jobs" if het else "job": [job, job] if het else job}
+        try:
+            descs, _ = jd.submission(body, session_id=1)
+        except jd.JobDocumentError as e:
+            self.assertEqual(e.status, 400)
+            for entry in e.errors:
+                self.assertIsInstance(entry["error_number"], int)
+                self.assertIsInstance(entry["description"], str)
+            return
+        for desc in descs:
+            JOB_DESC.pack(desc)  # every value fits its wire field
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.dictionaries(_KEYS, _VALUES, max_size=6))
+    def test_updates_refused_or_packable(self, doc):
+        try:
+            desc = jd.job_desc(doc, submit=False)
+        except jd.JobDocumentError:
+            return
+        desc["job_id_str"] = "1"
+        JOB_DESC.pack(desc)
+
+    def test_out_of_range_values_are_refused_not_packed_wrong(self):
+        # Each of these once reached the codec and failed there (or would have wrapped).
+        for key, value in (("time_limit", 2**40), ("time_limit", "99999999999"),
+                           ("delay_boot", "4294967295"), ("nodes", "99999999999"),
+                           ("nodes", [1, 2**40]), ("cpu_frequency", "99999999999"),
+                           ("memory_per_node", "9007199254740993T"), ("begin_time", 2**70),
+                           ("name", "a\0b"), ("environment", {"A": "x\0"})):
+            doc = {"environment": ENV, key: value}
+            with self.assertRaises(jd.JobDocumentError, msg=f"{key}={value!r}"):
+                jd.submission({"script": SCRIPT, "job": doc})
+        with self.assertRaises(jd.JobDocumentError):
+            jd.submission({"script": "#!/bin/sh\0", "job": {"environment": ENV}})

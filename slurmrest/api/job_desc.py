@@ -138,6 +138,8 @@ _FLOAT = re.compile(r"^([+-]?[0-9]*[.][0-9]*(|[eE][+-]?[0-9]+))$")
 def as_string(value: Any) -> str:
     """``data_get_string_converted``: scalars become their text; lists and objects fail."""
     if isinstance(value, str):
+        if "\0" in value:
+            raise _Invalid("text must not contain a NUL byte")
         return value
     if value is None:
         return ""
@@ -214,14 +216,25 @@ def time_str2secs(text: str) -> int:
         return INFINITE
     if not _valid_timespec(text):
         return NO_VAL
+    if text.startswith("-"):
+        return NO_VAL  # a negative duration (sscanf would take it; nothing means it)
     if "-" in text:
+        # sscanf("%d-%d:%d:%d"): days, then as many of hours:minutes:seconds as there are
         days, _, rest = text.partition("-")
-        parts = [int(p) for p in rest.split(":")] + [0, 0, 0]
-        return int(days) * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2]
+        parts = []
+        for p in rest.split(":"):
+            if not p:
+                break
+            parts.append(int(p))
+        parts += [0, 0, 0]
+        secs = int(days) * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2]
+        return secs if secs <= INT_MAX else NO_VAL
     parts = [int(p) for p in text.split(":")]
     if len(parts) == 3:
-        return parts[0] * 3600 + parts[1] * 60 + parts[2]
-    return parts[0] * 60 + (parts[1] if len(parts) > 1 else 0)
+        secs = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    else:
+        secs = parts[0] * 60 + (parts[1] if len(parts) > 1 else 0)
+    return secs if secs <= INT_MAX else NO_VAL  # Slurm's int would overflow
 
 
 def _valid_timespec(text: str) -> bool:
@@ -252,12 +265,14 @@ def str_to_mbytes(text: str) -> int:
     if not m or (m.group(3) and not m.group(2)):
         return NO_VAL64
     n = int(m.group(1))
-    if n < 0:
+    if n < 0 or n > 2**63 - 1:
         return NO_VAL64
     unit = m.group(2).upper()
     if unit == "K":
         return (n + 1023) // 1024
-    return n * {"": 1, "M": 1, "G": 1024, "T": 1024 * 1024}[unit]
+    mb = n * {"": 1, "M": 1, "G": 1024, "T": 1024 * 1024}[unit]
+    # the top bit is MEM_PER_CPU: a count must stay below it
+    return mb if mb < MEM_PER_CPU else NO_VAL64
 
 
 def node_count(text: str) -> tuple[int, int]:
@@ -285,6 +300,8 @@ def node_count(text: str) -> tuple[int, int]:
             raise _Invalid(f'"{text}" is not a valid node count')
     if hi and hi < lo:
         raise _Invalid(f"Maximum node count {hi} is less than minimum node count {lo}")
+    if lo > INT_MAX or hi > INT_MAX:
+        raise _Invalid(f'"{text}" is not a valid node count')
     return lo, hi
 
 
@@ -326,7 +343,7 @@ def parse_time(text: str, now: float | None = None) -> int:
     current = datetime.fromtimestamp(int(now_t))
     m = re.fullmatch(r"(?i)uts(\d+)", s)
     if m:
-        if int(m.group(1)) < 1000000:
+        if not 1000000 <= int(m.group(1)) < 2**63:
             raise _Invalid(f"Invalid time specification: {text!r}", ESLURM_INVALID_TIME_VALUE)
         return int(m.group(1))
     m = re.fullmatch(r"(?i)now\s*(?:([+-])\s*(\d+)\s*(seconds?|minutes?|hours?|days?|weeks?)?)?", s)
@@ -457,7 +474,7 @@ def cpu_frequency(text: str) -> tuple[int, int, int]:
             if word.lower().startswith(prefix):
                 return value
         m = re.match(r"\d+", word)
-        if m and int(m.group(0)):
+        if m and 0 < int(m.group(0)) < CPU_FREQ_RANGE_FLAG:
             return int(m.group(0))
         raise _Invalid(f"unrecognized cpu_frequency argument {text!r}")
 
@@ -659,7 +676,7 @@ def _argv(o: _Options, v: Any) -> None:
 def _begin(field: str) -> Handler:
     def handle(o: _Options, v: Any) -> None:
         if isinstance(v, int) and not isinstance(v, bool):
-            if v <= 0:
+            if v <= 0 or v >= 2**63:
                 raise _Invalid(f"Invalid time: {v}", ESLURM_INVALID_TIME_VALUE)
             o.desc[field] = v
         else:
@@ -689,7 +706,7 @@ def _nodes(o: _Options, v: Any) -> None:
             raise _Invalid("Invalid node count list size")
         counts = [as_int(x) for x in v]
         lo, hi = counts[0], counts[-1]
-        if lo < 0 or hi < lo:
+        if lo < 0 or hi < lo or hi > INT_MAX:
             raise _Invalid(f"Invalid node count specification: {v!r}")
         o.nodes = (lo, hi)
     else:
@@ -1221,6 +1238,9 @@ def submission(body: Any, *, session_id: int | None = None) -> tuple[list[dict],
     elif not isinstance(script, str):
         errors.append(error_entry(ESLURM_JOB_SCRIPT_MISSING,
                                   f"script must be a string, not {_kind(script)}", "script"))
+    elif "\0" in script:
+        errors.append(error_entry(ESLURM_JOB_SCRIPT_MISSING,
+                                  "script must not contain a NUL byte", "script"))
     if "job" in body and "jobs" in body:
         errors.append(error_entry(ESLURM_REST_INVALID_JOBS_DESC,
                                   'give either "job" or "jobs", not both', "jobs"))
