@@ -97,3 +97,13 @@ class JobListCacheTests(unittest.TestCase):
         loader.asked.clear()
         self.successResultOf(self.get(cache, loader, "a"))  # evicted: asked from scratch
         self.assertEqual(loader.asked, [0])
+
+
+class PutTests(unittest.TestCase):
+    def test_put_becomes_the_current_entry(self):
+        cache, loader = JobListCache(), Loader()
+        loader.now = 105
+        stored = cache.put("alice", {"last_update": 105, "records": [{"job_id": 7}]}, build)
+        got = self.successResultOf(defer.ensureDeferred(cache.get("alice", loader, build)))
+        self.assertIs(got, stored)
+        self.assertEqual(loader.asked, [105])

@@ -355,7 +355,10 @@ class LiveJobTests(unittest.TestCase):
         with self.assertRaises(NotModified):
             await jobs.get_jobs(self.call(update_time=4_000_000_000))
         doc = await jobs.get_jobs(self.call(update_time=1))
-        self.assertIsInstance(doc["jobs"], list)
+        self.assertIsInstance(doc.payload["jobs"], list)
+        # That full answer is now the cached one.
+        from slurmrest.api import job_cache
+        self.assertEqual(job_cache.for_call(self.call()).rebuilds, 1)
 
     @deferred
     async def test_job_and_unknown_job(self):

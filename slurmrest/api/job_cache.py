@@ -82,6 +82,11 @@ class JobListCache:
                 return entry.result
         else:
             reply = await load(0)
+        return self.put(key, reply, build)
+
+    def put(self, key: Hashable, reply: dict, build: Callable[[dict], Any]) -> Result:
+        """Convert a full jobs reply obtained elsewhere (e.g. for a caller's own
+        ``update_time``) and keep it as ``key``'s current entry."""
         self.rebuilds += 1
         result = Result(build(reply), cache={})
         self._entries[key] = _Entry(reply.get("last_update") or 0, result)

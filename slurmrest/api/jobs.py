@@ -50,16 +50,20 @@ def _documents(reply: dict, select_type_param: int | None) -> list[dict]:
            tags=("jobs",), response_schema=_JOBS_RESPONSE)
 async def get_jobs(call: Call) -> dict | Result:
     select_type_param = await _select_type_param(call)
+
+    def build(reply: dict) -> dict:
+        return {"jobs": _documents(reply, select_type_param)}
+
+    cache = job_cache.for_call(call)
     update_time = call.params.get("update_time")
     if update_time:
+        # The caller's own time decides 304; a full answer becomes the cached one.
         try:
             reply = await call.ctld.jobs(update_time)
         except NoChange:
             raise NotModified()
-        return {"jobs": _documents(reply, select_type_param)}
-    return await job_cache.for_call(call).get(
-        call.user, call.ctld.jobs,
-        lambda reply: {"jobs": _documents(reply, select_type_param)})
+        return cache.put(call.user, reply, build)
+    return await cache.get(call.user, call.ctld.jobs, build)
 
 
 def _bad_job_id(text: str) -> ApiError:
