@@ -288,6 +288,24 @@ class JobControlTests(unittest.TestCase):
                          "CANCELLED by 2001")
 
     @asynchronous
+    async def test_cancel_array_tasks(self):
+        result = await self.submit({"script": "#!/bin/bash\ntrue\n",
+                                    "job": self.job(array="1-4", hold=True)})
+        job_id = result.payload["job_id"]
+
+        def pending():
+            proc = self.cluster.run(["squeue", "-h", "-r", "-t", "PD", "-j", str(job_id),
+                                     "-o", "%i"])
+            return sorted(proc.stdout.split())
+
+        await self.cancel(f"{job_id}_2")
+        self.assertEqual(pending(), [f"{job_id}_1", f"{job_id}_3", f"{job_id}_4"])
+        await self.cancel(f"{job_id}_[3-4]")
+        self.assertEqual(pending(), [f"{job_id}_1"])
+        await self.cancel(f"{job_id}_*")
+        self.assertEqual(pending(), [])
+
+    @asynchronous
     async def test_signal_reaches_a_running_job(self):
         mark = self.path("signal.txt")
         script = ("#!/bin/bash\n"
