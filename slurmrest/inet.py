@@ -112,6 +112,16 @@ def make_channel(options, reactor=None) -> InetChannel:
     return channel
 
 
+def _log_problems_to_stderr() -> None:
+    """stdout carries the HTTP answers: warnings and failures go to stderr, nothing else."""
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
+                                globalLogBeginner, textFileLogObserver)
+
+    observer = FilteringLogObserver(textFileLogObserver(sys.stderr),
+                                    [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+
+
 def main(argv=None) -> int:
     from twisted.internet import reactor
 
@@ -122,6 +132,7 @@ def main(argv=None) -> int:
     except (usage.UsageError, OSError) as e:
         print(f"slurmrest: {e}", file=sys.stderr)
         return 2
+    _log_problems_to_stderr()
     channel.on_close = lambda: reactor.callLater(0, reactor.stop) if reactor.running else None
     stdio.StandardIO(channel, reactor=reactor)
     reactor.run()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from twisted.internet import defer
+
+import slurmrest
 from twisted.logger import Logger
 
 from slurmrest.api.meta import BuildInfoCache, meta
@@ -28,6 +30,7 @@ from slurmrest.wire.errors import NoChange
 log = Logger()
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20
+SERVER = f"slurmrest/{slurmrest.__version__}".encode()
 
 # The texts of slurmrestd's refusals, kept so that scripts matching on them keep working.
 AUTH_FAILURE_TEXT = "Authentication failure"
@@ -237,6 +240,7 @@ class Gateway:
         if request.finished or getattr(request, "_disconnected", False):
             return
         request.setResponseCode(status)
+        request.setHeader(b"Server", SERVER)
         if close:
             request.setHeader(b"Connection", b"close")
             request.channel.persistent = False
