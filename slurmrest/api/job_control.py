@@ -16,7 +16,7 @@ import os
 import re
 
 from slurmrest.api import job_desc as jd
-from slurmrest.api.registry import ApiError, Call, Param, Result, operation
+from slurmrest.api.registry import ApiError, Call, Param, Result, operation, schema_ref
 from slurmrest.wire import errors
 from slurmrest.wire.errors import CommunicationError, ProtocolError, SlurmError
 from slurmrest.wire import primitives
@@ -131,14 +131,14 @@ def _property(name: str) -> dict:
     return {"type": "string"}
 
 
-JOB_PROPERTIES = {
+JOB_PROPERTIES = schema_ref("v0.0.38_job_properties", {
     "type": "object",
     "description": "A job, as sbatch options (keys are case-insensitive)",
     "properties": {name: _property(name) for name, handler in sorted(jd.KEYS.items())
                    if handler is not None and name != "test_only"},
     "additionalProperties": False,
-}
-JOB_SUBMISSION = {
+})
+JOB_SUBMISSION = schema_ref("v0.0.38_job_submission", {
     "type": "object",
     "required": ["script"],
     "properties": {
@@ -147,7 +147,7 @@ JOB_SUBMISSION = {
         "jobs": {"type": "array", "description": "the components of a heterogeneous job",
                  "items": JOB_PROPERTIES},
     },
-}
+})
 SUBMISSION_RESPONSE = {
     "type": "object",
     "properties": {
