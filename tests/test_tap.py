@@ -169,3 +169,33 @@ class PrivilegeDropTests(unittest.TestCase):
         self.assertEqual(int(out[0]), nobody.pw_uid)
         import grp
         self.assertEqual(int(out[1]), grp.getgrnam("nogroup").gr_gid)
+
+
+class AllAddressesTests(unittest.TestCase):
+    async def test_colon_port_listens_on_ipv4_and_ipv6(self):
+        from twisted.internet.threads import deferToThread
+
+        directory = tempfile.mkdtemp()
+        options = tap.Options()
+        options.parseOptions(["-f", write_conf(directory), "-l", ":0"])
+        top = tap.makeService(options)
+        top.privilegedStartService()
+        top.startService()
+        self.addCleanup(top.stopService)
+        port = (await next(iter(top))._waitingForPort).getHost().port
+
+        def ask(family, host):
+            import socket
+            with socket.socket(family) as s:
+                s.settimeout(10)
+                s.connect((host, port))
+                s.sendall(b"GET /slurm/v1/ping HTTP/1.1\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+                return data
+
+        import socket
+        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            answer = await deferToThread(ask, family, host)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:100])

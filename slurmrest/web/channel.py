@@ -144,11 +144,12 @@ class GatewaySite(server.Site):
     protocol = GatewayChannel
     displayTracebacks = False
 
+    #: Idle keep-alive connections are closed after this many seconds (Twisted's default is
+    #: 12 hours: a file descriptor each).
+    IDLE_TIMEOUT = 120
+
     def __init__(self, gateway: Gateway, **kwargs):
+        kwargs.setdefault("timeout", self.IDLE_TIMEOUT)
         super().__init__(GatewayResource(gateway), **kwargs)
         self.gateway = gateway
         self.requestFactory = GatewayRequest
-
-    def buildProtocol(self, addr):
-        channel = super().buildProtocol(addr)
-        return channel
