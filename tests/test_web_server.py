@@ -316,6 +316,18 @@ class ServingTests(unittest.TestCase):
         self.assertEqual(r.json()["errors"][0]["error"], "Unable to parse query.")
         self.assertNotIn("calls", self.state)
 
+    def test_deeply_nested_body_is_a_400(self):
+        h = dict(creds(), **{"Content-Type": "application/json"})
+        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"[" * 900))
+        self.assertEqual(r.status, 400)
+        h["Content-Type"] = "application/x-yaml"
+        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"[" * 900))
+        self.assertEqual(r.status, 400)
+
+    def test_recursion_limit_is_bad_input(self):
+        from slurmrest.web.content import BadDocument
+        self.assertRaises(BadDocument, decode, b"[" * 200_000 + b"]" * 200_000, "application/json")
+
     def test_unsupported_body_type(self):
         h = dict(creds(), **{"Content-Type": "application/x-www-form-urlencoded"})
         (r,), transport = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"a=1"))

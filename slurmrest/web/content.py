@@ -123,5 +123,5 @@ def decode(data: bytes, media: str):
             # The safe loader builds only plain data: no tags that construct objects.
             return _yaml("safe").load(text)
         return json.loads(text)
-    except (UnicodeDecodeError, ValueError, YAMLError) as e:
+    except (UnicodeDecodeError, ValueError, YAMLError, RecursionError) as e:
         raise BadDocument(type(e).__name__) from None
