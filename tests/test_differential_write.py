@@ -241,6 +241,45 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertEqual((ref["JobName"], rec["JobName"]), (self.tag, f"{self.tag}-u"))
 
     @deferred
+    async def test_update_field_by_field(self):
+        for fields, differ in (
+                ({"partition": "long"}, ()), ({"time_minimum": 2}, ()), ({"qos": "high"}, ()),
+                ({"account": "physics"}, ()), ({"dependency": "afterok:1"}, ()),
+                ({"licenses": "matlab:1"}, ()), ({"begin_time": "now+1hour"}, ()),
+                ({"hold": False, "begin_time": "now+1hour"}, ()), ({"tasks": 2}, ()),
+                ({"cpus_per_task": 2}, ()), ({"memory_per_cpu": 150}, ()),
+                ({"memory_per_node": "1G"}, ()), ({"nodes": "1-2"}, ()),
+                ({"standard_output": "/tmp/x.out"}, ()), ({"wckey": "w"}, ()),
+                ({"current_working_directory": "/var/tmp"}, ()), ({"nodelist": "n2"}, ()),
+                ({"exclude_nodes": "n1"}, ()),
+                # slurmrestd drops mail_type from updates (slurm_option_isset("mail_type")
+                # on an option named "mail-type") and sets requeue whatever the value
+                ({"mail_type": "END", "mail_user": "a@b"}, ("MailType", "MailUser")),
+                ({"requeue": False}, ("Requeue",))):
+            ref_job, our_job = self.held_job(), self.held_job()
+            cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{ref_job}",
+                                             method="POST", body=fields,
+                                             our_path=f"/slurm/v0.0.38/job/{our_job}")
+            try:
+                differential.assert_same(self, cmp)
+                self.assertSameJobs(ref_job, our_job, also_differ=differ)
+            except self.failureException as e:
+                self.fail(f"{fields}: {e}")
+        [rec] = self.show(our_job)
+        self.assertEqual(rec["Requeue"], "0")
+
+    @deferred
+    async def test_update_refusals_with_better_statuses(self):
+        detail = ("errors/*/description", "errors/*/source", "errors/*/error_code")
+        for fields, status in (({"exclusive": "user"}, 403), ({"time_limit": "UNLIMITED"}, 403),
+                               ({"constraints": "nofeat"}, 400)):
+            job = self.held_job()
+            cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{job}",
+                                             method="POST", body=fields, ignore=detail)
+            differential.assert_same(self, cmp, status=status)
+            self.assertEqual(cmp.reference_status, 500)
+
+    @deferred
     async def test_update_by_another_user(self):
         job = self.held_job()
         cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{job}",
