@@ -8,6 +8,7 @@ to its exact last byte. What slurmctld says is cross-checked with Slurm's own co
 import json
 import socket
 import struct
+import time
 import uuid
 
 from twisted.internet import defer, threads
@@ -291,6 +292,56 @@ class LiveCodecTests(unittest.TestCase):
         again = await self.call(M.REQUEST_KILL_JOB, {"sjob_id": str(job_id), "signal": 9,
                                                      "flags": P.KILL_FULL_JOB})
         self.assertEqual(again.body["return_code"], 2021)  # ESLURM_ALREADY_DONE
+
+    @inline
+    async def test_job_desc_fields_reach_slurmctld(self):
+        """Distinct values in many job_desc fields come back where scontrol shows them, so
+        no two same-typed neighbours are swapped in either table."""
+        now = int(time.time())
+        desc = {
+            "name": self.tag, "script": "#!/bin/sh\ntrue\n", "environment": ["PATH=/bin"],
+            "argv": ["/tmp/x.sh", "arg1"], "work_dir": "/tmp", "std_out": "/tmp/o-%j",
+            "std_err": "/tmp/e-%j", "std_in": "/dev/null", "priority": 0, "time_limit": 7,
+            "time_min": 3, "num_tasks": 2, "ntasks_per_node": 1, "cpus_per_task": 1,
+            "nice": P.bias(5), "comment": "hello", "mail_type": 3,
+            "mail_user": "alice@example.org", "begin_time": now + 3600,
+            "deadline": now + 86400, "licenses": "matlab:1", "requeue": 0,
+            "pn_min_memory": 100, "exc_nodes": "n1", "account": "science",
+            "partition": "debug", "delay_boot": 30, "req_switch": 1, "wait4switch": 60,
+            "contiguous": 0, "shared": 0,
+        }
+        submitted = await self.call(M.REQUEST_SUBMIT_BATCH_JOB, desc,
+                                    expect=M.RESPONSE_SUBMIT_BATCH_JOB)
+        job_id = submitted.body["job_id"]
+        self.jobs.append(job_id)
+        shown = self.cluster.run(["scontrol", "-o", "show", "job", str(job_id)]).stdout
+        for expected in ("TimeLimit=00:07:00", "TimeMin=00:03:00", "NumTasks=2", "Nice=5",
+                         "Comment=hello", "MailType=BEGIN,END", "MailUser=alice@example.org",
+                         "Licenses=matlab:1", "Requeue=0", "MinMemoryNode=100M",
+                         "ExcNodeList=n1", "Command=/tmp/x.sh arg1", "WorkDir=/tmp",
+                         f"StdErr=/tmp/e-{job_id}", "StdIn=/dev/null",
+                         f"StdOut=/tmp/o-{job_id}", "DelayBoot=00:00:30",
+                         "Switches=1@00:01:00", "OverSubscribe=NO", "Account=science",
+                         "NtasksPerN:B:S:C=1:", "CPUs/Task=1", "Priority=0"):
+            self.assertIn(expected, shown)
+        record = (await self.call(M.REQUEST_JOB_INFO_SINGLE,
+                                  {"job_id": job_id, "show_flags": SHOW_JOBS})).body["records"][0]
+        for key in ("time_limit", "time_min", "num_tasks", "nice", "comment", "mail_type",
+                    "mail_user", "licenses", "requeue", "pn_min_memory", "exc_nodes",
+                    "std_out", "std_err", "std_in", "work_dir", "delay_boot", "req_switch",
+                    "wait4switch", "ntasks_per_node", "cpus_per_task", "deadline"):
+            self.assertEqual(record[key], desc[key], key)
+        self.assertEqual(record["eligible_time"], desc["begin_time"])
+        self.assertEqual(record["command"], "/tmp/x.sh arg1")
+        self.assertTrue(record["bitflags"] & P.USE_DEFAULT_QOS)
+        # An update with the same table: only the fields given change.
+        updated = await self.call(M.REQUEST_UPDATE_JOB, {"job_id": job_id, "time_limit": 9},
+                                  expect=M.RESPONSE_SLURM_RC)
+        self.assertEqual(updated.body["return_code"], 0)
+        shown = self.cluster.run(["scontrol", "-o", "show", "job", str(job_id)]).stdout
+        self.assertIn("TimeLimit=00:09:00", shown)
+        self.assertIn("TimeMin=00:03:00", shown)
+        self.assertIn("Comment=hello", shown)
 
     @inline
     async def test_array_update_errors(self):
