@@ -356,5 +356,3 @@ class ControllerTroubleTests(LiveBase):
         # The server is still up and answers what needs no slurmctld.
         response, _ = await self.get(f"{base}/openapi/v3")
         self.assertEqual(response.code, 200)
-        for conn in list(factory.__dict__.get("connections", [])):
-            conn.transport.abortConnection()
