@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slurmrest.api.meta import build_info
 from slurmrest.api.registry import operation, schema_ref
-from slurmrest.wire.errors import SlurmError
+from slurmrest.wire.errors import SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, SlurmError
 
 PING = schema_ref("v0.0.38_ping", {
     "type": "object",
@@ -35,6 +35,10 @@ async def ping_one(ctld, index: int) -> int:
         reply = await ctld.ping(index)
     except SlurmError as e:  # CommunicationError included: the controller is down
         return e.errno
+    except ValueError:
+        # slurmctld lists more controllers than our slurm.conf does (edited since we
+        # started): we do not know where that one listens, so it cannot be reached.
+        return SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR
     # The RC body ({"return_code": 0}); a non-zero code was raised as SlurmError already.
     return int(reply.get("return_code", 0)) if isinstance(reply, dict) else int(reply or 0)
 
