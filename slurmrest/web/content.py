@@ -110,7 +110,13 @@ def encode(document, media: str) -> bytes:
         out = io.StringIO()
         _YAML_OUT.dump(document, out)
         return out.getvalue().encode("utf-8")
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    try:
+        # Strings Slurm sent as non-UTF-8 bytes were decoded with surrogateescape: give
+        # the bytes back as they were.
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate of another origin: escape it as \uXXXX
+        return json.dumps(document, separators=(",", ":")).encode("ascii")
 
 
 def decode(data: bytes, media: str):
