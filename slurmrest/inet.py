@@ -25,7 +25,9 @@ from slurmrest.web.channel import GatewayChannel, GatewaySite
 
 
 class Options(usage.Options):
-    synopsis = "[-f slurm.conf]"
+    synopsis = "Usage: slurmrest [-f slurm.conf] [--jwt-key FILE] < requests > answers"
+    longdesc = ("One HTTP/1.1 conversation over stdin/stdout, as the process user (inetd, "
+                "systemd socket activation with Accept=yes, scripts).")
     optParameters = [
         ["slurm-conf", "f", None, "slurm.conf to use (default: $SLURM_CONF, else "
                                   "/etc/slurm/slurm.conf)"],

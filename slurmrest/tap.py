@@ -57,8 +57,7 @@ class Options(usage.Options):
         self["listen"] = []
 
     def opt_listen(self, address):
-        """host:port, [ipv6]:port, :port (all addresses) or a Twisted endpoint string;
-        repeatable"""
+        """host:port, [ipv6]:port, :port (all addresses) or a Twisted endpoint string (repeatable)"""
         self["listen"].append(address)
 
     opt_l = opt_listen
