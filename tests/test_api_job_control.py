@@ -1,4 +1,5 @@
-"""Submitting, updating, cancelling and signalling jobs on the real test cluster.
+"""Submitting, updating, cancelling and signalling jobs on the real test cluster (and, first,
+the job id, signal and status rules that need no cluster).
 
 The operations run with a slurmctld client bound to a real JWT; every effect is checked with
 Slurm's own tools (``scontrol``, ``squeue``, ``sacct``). Jobs are named ``t-h5b-…``, mostly
@@ -41,6 +42,53 @@ def asynchronous(f):
     test.__name__ = f.__name__
     test.__doc__ = f.__doc__
     return test
+
+
+class JobIdSignalAndStatusTests(unittest.TestCase):
+    """The parts decided before or after the RPC (no cluster needed)."""
+
+    def test_job_ids(self):
+        for spec in ("1", "123", "123_4", "123_[1-3,5]", "123_[1-9%2]", "123_*", "123+1"):
+            self.assertEqual(job_control.job_spec(spec), spec)
+        for bad in ("", "0", "abc", "12x", "123_", "123_[", "-1", "123+", "1 2", "123_a",
+                    "12345678901", "../1"):
+            with self.assertRaises(ApiError, msg=bad) as cm:
+                job_control.job_spec(bad)
+            self.assertEqual((cm.exception.status, cm.exception.errors[0]["error_number"]),
+                             (400, 2017))
+
+    def test_signals(self):
+        for text, number in (("SIGUSR1", 10), ("USR1", 10), ("kill", 9), ("9", 9),
+                             ("SIGTERM", 15), ("63", 63), ("CONT", 18)):
+            self.assertEqual(job_control.parse_signal(text), number)
+        for bad in ("BOGUS", "0", "64", "-9", "", "USR1x", "SIG"):
+            with self.assertRaises(ApiError, msg=bad) as cm:
+                job_control.parse_signal(bad)
+            self.assertEqual((cm.exception.status, cm.exception.errors[0]["error_number"]),
+                             (400, 9000))
+
+    def test_statuses(self):
+        for errno, status in ((2002, 403), (2010, 403), (2017, 404), (2000, 400), (2045, 400),
+                              (2050, 400), (2027, 503), (2019, 500), (-1, 500)):
+            self.assertEqual(job_control.status_for(errno), status, errno)
+
+    def test_array_errors(self):
+        from slurmrest.wire.msgtypes import MsgType
+        from slurmrest.wire.protocol import Message
+
+        def reply(*entries):
+            return Message(0x2600, 0, MsgType.RESPONSE_JOB_ARRAY_ERRORS, {
+                "job_array_count": len(entries),
+                "entries": [{"error_code": c, "job_array_id": i} for c, i in entries]})
+
+        self.assertEqual(job_control._update_result(reply((0, "7_1-4")), "7").errors, [])
+        partial = job_control._update_result(reply((0, "7_1-4"), (2017, "7_5-9")), "7")
+        self.assertEqual([(e["error_number"], e["description"]) for e in partial.errors],
+                         [(2017, "update of job 7_5-9 refused")])
+        with self.assertRaises(ApiError) as cm:
+            job_control._update_result(reply((2002, "7_1-2"), (2017, "7_3")), "7")
+        self.assertEqual(cm.exception.status, 403)
+        self.assertEqual(len(cm.exception.errors), 2)
 
 
 class JobControlTests(unittest.TestCase):
