@@ -239,6 +239,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--user", default="alice")
     parser.add_argument("--tool", choices=("auto", "wrk", "threads"), default="auto")
+    parser.add_argument("--servers", default="slurmrestd,slurmrest",
+                        help="which to measure (comma-separated)")
     args = parser.parse_args(argv)
     seconds = max(1, min(args.seconds, 60))
     connections = [max(1, min(int(c), 64)) for c in args.connections.split(",")]
@@ -258,11 +260,13 @@ def main(argv=None) -> int:
         headers = {"X-SLURM-USER-NAME": args.user,
                    "X-SLURM-USER-TOKEN": token(args.cluster, args.user)}
         ours_url = args.ours_url
-        if ours_url is None:
+        if ours_url is None and "slurmrest" in args.servers.split(","):
             port = free_port()
             ours_proc = start_ours(args.cluster, port, logdir)
             ours_url = f"http://127.0.0.1:{port}"
-        servers = {"slurmrestd": args.restd_url, "slurmrest": ours_url}
+        wanted = set(args.servers.split(","))
+        servers = {name: url for name, url in
+                   (("slurmrestd", args.restd_url), ("slurmrest", ours_url)) if name in wanted}
         for name, url in servers.items():
             wait_until_answering(url, headers)
         counts = {name: check_document(url, headers) for name, url in servers.items()}

@@ -29,8 +29,8 @@ class Loader:
         return {"last_update": self.now, "records": [{"job_id": self.changed}]}
 
 
-def build(reply):
-    return {"jobs": list(reply["records"])}
+def build(rec):
+    return {"doc": rec["job_id"]}
 
 
 class JobListCacheTests(unittest.TestCase):
@@ -55,7 +55,7 @@ class JobListCacheTests(unittest.TestCase):
         self.assertIsNot(second, first)
         loader.now, loader.changed = 200, 150
         third = self.successResultOf(self.get(cache, loader))
-        self.assertEqual(third.payload, {"jobs": [{"job_id": 150}]})
+        self.assertEqual(third.payload, {"jobs": [{"doc": 150}]})
 
     def test_per_identity(self):
         cache, loader = JobListCache(), Loader()
@@ -104,6 +104,46 @@ class PutTests(unittest.TestCase):
         cache, loader = JobListCache(), Loader()
         loader.now = 105
         stored = cache.put("alice", {"last_update": 105, "records": [{"job_id": 7}]}, build)
+        self.assertEqual(stored.payload, {"jobs": [{"doc": 7}]})
         got = self.successResultOf(defer.ensureDeferred(cache.get("alice", loader, build)))
         self.assertIs(got, stored)
         self.assertEqual(loader.asked, [105])
+
+
+class DocumentReuseTests(unittest.TestCase):
+    def test_unchanged_records_keep_their_documents(self):
+        cache = JobListCache()
+        calls = []
+
+        def convert(rec):
+            calls.append(rec["job_id"])
+            return dict(rec)
+
+        first = cache.put("alice", {"records": [{"job_id": 1, "x": 1},
+                                                {"job_id": 2, "x": 1}]}, convert)
+        second = cache.put("bob", {"records": [{"job_id": 1, "x": 1},
+                                               {"job_id": 2, "x": 2},
+                                               {"job_id": 3, "x": 1}]}, convert)
+        self.assertEqual(calls, [1, 2, 2, 3])
+        self.assertIs(second.payload["jobs"][0], first.payload["jobs"][0])
+        self.assertEqual(second.payload["jobs"][1], {"job_id": 2, "x": 2})
+        self.assertEqual(cache.reused, 1)
+
+    def test_another_variant_converts_again(self):
+        cache = JobListCache()
+        calls = []
+
+        def convert(rec):
+            calls.append(rec["job_id"])
+            return dict(rec)
+
+        cache.put("alice", {"records": [{"job_id": 1}]}, convert, variant=0x14)
+        cache.put("alice", {"records": [{"job_id": 1}]}, convert, variant=0x11)
+        self.assertEqual(calls, [1, 1])
+
+    def test_array_tasks_are_told_apart(self):
+        cache = JobListCache()
+        docs = cache.put("a", {"records": [{"job_id": 5, "array_task_id": 1},
+                                           {"job_id": 5, "array_task_id": 2}]},
+                         lambda rec: dict(rec)).payload["jobs"]
+        self.assertEqual([d["array_task_id"] for d in docs], [1, 2])

@@ -7,6 +7,11 @@ whether that reply is still what Slurm would send. While it is, the converted do
 very same ``Result`` object, whose ``cache`` dict lets the web room keep the serialised bytes —
 is answered again without decoding or converting anything: exactly as fresh as slurmrestd.
 
+When something did change (on a busy cluster, several times a second), most job records did
+not: a record equal to the one converted last time reuses that job document, so only changed
+jobs are converted again. (The conversion depends on nothing but the record, so documents are
+shared between identities.)
+
 Entries are per user (what a user may see depends on who asks: PrivateData, hidden
 partitions), in a small LRU. Concurrent requests of the same user share one refresh.
 """
@@ -23,6 +28,8 @@ from twisted.python.failure import Failure
 from slurmrest.api.registry import Result
 from slurmrest.wire.errors import NoChange
 
+Convert = Callable[[dict], dict]
+
 
 @dataclass
 class _Entry:
@@ -31,26 +38,32 @@ class _Entry:
 
 
 class JobListCache:
-    """``Result`` of GET /jobs per identity, bounded to ``max_entries`` identities (LRU)."""
+    """``Result`` of GET /jobs per identity, bounded to ``max_entries`` identities (LRU),
+    and the job documents of the last conversion, by job."""
 
-    def __init__(self, max_entries: int = 32):
+    def __init__(self, max_entries: int = 16):
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._refreshing: dict[Hashable, list[defer.Deferred]] = {}
-        #: How often a request was answered from the cache, and how often it was rebuilt
-        #: (for benchmarks and diagnostics).
+        #: (job_id, array_task_id) → (decoded record, its document), from the last build.
+        self._documents: dict[tuple, tuple[dict, dict]] = {}
+        self._variant: Hashable = None
+        #: How often a request was answered from the cache, how often the list was rebuilt,
+        #: and how many job documents were reused in rebuilds (benchmarks, diagnostics).
         self.hits = 0
         self.rebuilds = 0
+        self.reused = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def get(self, key: Hashable, load: Callable[[int], Awaitable[dict]],
-                  build: Callable[[dict], Any]) -> Result:
-        """The current ``Result`` for ``key``.
+                  convert: Convert, variant: Hashable = None) -> Result:
+        """The current ``Result`` (payload ``{"jobs": [...]}``) for ``key``.
 
         ``load(last_update)`` is the jobs RPC (raising ``NoChange`` when nothing changed);
-        ``build(reply)`` converts a reply into the payload dict.
+        ``convert(record)`` makes one job document. ``variant``: whatever else the documents
+        depend on (a different value forgets the documents kept so far).
         """
         waiters = self._refreshing.get(key)
         if waiters is not None:
@@ -59,7 +72,7 @@ class JobListCache:
             return await waiter
         self._refreshing[key] = waiters = []
         try:
-            result = await self._refresh(key, load, build)
+            result = await self._refresh(key, load, convert, variant)
         except BaseException as exc:
             failure = Failure(exc)
             del self._refreshing[key]
@@ -71,7 +84,7 @@ class JobListCache:
             waiter.callback(result)
         return result
 
-    async def _refresh(self, key, load, build) -> Result:
+    async def _refresh(self, key, load, convert, variant) -> Result:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
@@ -82,21 +95,45 @@ class JobListCache:
                 return entry.result
         else:
             reply = await load(0)
-        return self.put(key, reply, build)
+        return self.put(key, reply, convert, variant)
 
-    def put(self, key: Hashable, reply: dict, build: Callable[[dict], Any]) -> Result:
-        """Convert a full jobs reply obtained elsewhere (e.g. for a caller's own
+    def put(self, key: Hashable, reply: dict, convert: Convert,
+            variant: Hashable = None) -> Result:
+        """Convert a full jobs reply (also one obtained elsewhere, e.g. for a caller's own
         ``update_time``) and keep it as ``key``'s current entry."""
         self.rebuilds += 1
-        result = Result(build(reply), cache={})
+        result = Result({"jobs": self._convert(reply.get("records") or (), convert, variant)},
+                        cache={})
         self._entries[key] = _Entry(reply.get("last_update") or 0, result)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return result
 
+    def _convert(self, records, convert: Convert, variant) -> list[dict]:
+        if variant != self._variant:
+            self._documents = {}
+            self._variant = variant
+        before = self._documents
+        kept: dict[tuple, tuple[dict, dict]] = {}
+        docs = []
+        for rec in records:
+            ident = (rec.get("job_id"), rec.get("array_task_id"))
+            known = before.get(ident)
+            if known is not None and known[0] == rec:
+                doc = known[1]
+                self.reused += 1
+            else:
+                doc = convert(rec)
+            kept[ident] = (rec, doc)
+            docs.append(doc)
+        # Only the jobs of the latest list are kept: memory follows the size of the queue.
+        self._documents = kept
+        return docs
+
     def clear(self) -> None:
         self._entries.clear()
+        self._documents = {}
 
 
 #: The cache of calls made outside a server (``call.server`` None).

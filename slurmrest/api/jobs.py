@@ -51,8 +51,8 @@ def _documents(reply: dict, select_type_param: int | None) -> list[dict]:
 async def get_jobs(call: Call) -> dict | Result:
     select_type_param = await _select_type_param(call)
 
-    def build(reply: dict) -> dict:
-        return {"jobs": _documents(reply, select_type_param)}
+    def convert(rec: dict) -> dict:
+        return job_document(rec, select_type_param)
 
     cache = job_cache.for_call(call)
     update_time = call.params.get("update_time")
@@ -62,8 +62,8 @@ async def get_jobs(call: Call) -> dict | Result:
             reply = await call.ctld.jobs(update_time)
         except NoChange:
             raise NotModified()
-        return cache.put(call.user, reply, build)
-    return await cache.get(call.user, call.ctld.jobs, build)
+        return cache.put(call.user, reply, convert, select_type_param)
+    return await cache.get(call.user, call.ctld.jobs, convert, select_type_param)
 
 
 def _bad_job_id(text: str) -> ApiError:
