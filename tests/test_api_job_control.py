@@ -313,7 +313,7 @@ class JobControlTests(unittest.TestCase):
                                     "job": self.job(hold=True)})
         job_id = result.payload["job_id"]
         e = await self.refused(self.update(job_id, {"time_limit": "soon"}))
-        self.assertEqual((e.status, e.errors[0]["source"]), (400, "job.time_limit"))
+        self.assertEqual((e.status, e.errors[0]["source"]), (400, "time_limit"))
         e = await self.refused(self.update("abc", {"time_limit": 3}))
         self.assertEqual((e.status, e.errors[0]["error_number"]), (400, 2017))
         e = await self.refused(self.update(job_id, {"comment": "bob tries"}, user="bob"))

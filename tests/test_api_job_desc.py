@@ -358,7 +358,7 @@ class UpdateDocumentTests(unittest.TestCase):
         with self.assertRaises(jd.JobDocumentError) as cm:
             update({"time_limit": "soon", "nope": 1})
         self.assertEqual([e["source"] for e in cm.exception.errors],
-                         ["job.time_limit", "job.nope"])
+                         ["time_limit", "nope"])
 
 
 class OptionParserTests(unittest.TestCase):

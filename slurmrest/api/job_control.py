@@ -206,7 +206,7 @@ async def update_job(call: Call) -> Result:
     if isinstance(call.body, list):
         raise ApiError(400, [jd.error_entry(jd.ESLURM_REST_INVALID_JOBS_DESC,
                                             "a job update takes one object, not a list", "body")])
-    desc = jd.job_desc(call.body, submit=False, where="job")
+    desc = jd.job_desc(call.body, submit=False)
     desc["job_id_str"] = spec
     try:
         message = await call.ctld.update_job(desc)

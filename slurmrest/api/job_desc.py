@@ -1079,13 +1079,14 @@ del _disabled
 def _read(doc: Any, where: str, errors: list[dict]) -> _Options | None:
     if not isinstance(doc, dict):
         errors.append(error_entry(ESLURM_REST_INVALID_JOBS_DESC,
-                                  f"{where} must be an object, not {_kind(doc)}", where))
+                                  f"{where or 'the job document'} must be an object, "
+                                  f"not {_kind(doc)}", where or "body"))
         return None
     o = _Options()
     before = len(errors)
     for key, value in doc.items():
         name = str(key).lower()
-        source = f"{where}.{key}"
+        source = f"{where}.{key}" if where else str(key)
         if name not in KEYS:
             errors.append(error_entry(ESLURM_REST_FAIL_PARSING, f'Unknown key "{key}"', source))
             continue
@@ -1187,12 +1188,13 @@ def _profile_text(word: int) -> str:
                     if word & b)
 
 
-def job_desc(doc: Any, *, submit: bool, where: str = "job") -> dict:
+def job_desc(doc: Any, *, submit: bool, where: str = "") -> dict:
     """One job document → a job_desc dict (§5.10 field names; fields not set are left out so
     they take their ``slurm_init_job_desc_msg`` default — "no change" for an update).
 
     ``submit``: fill what sbatch fills for a new job and require ``environment``; otherwise
-    (an update) only what the document names. Raises ``JobDocumentError``.
+    (an update) only what the document names. ``where`` prefixes the ``source`` of each error
+    (``"job"`` → ``job.time_limit``; empty: the key alone). Raises ``JobDocumentError``.
     """
     errors: list[dict] = []
     desc = _one(doc, submit=submit, where=where, errors=errors)
@@ -1207,7 +1209,7 @@ def _one(doc: Any, *, submit: bool, where: str, errors: list[dict]) -> dict | No
         return None
     if submit and not o.environment:
         errors.append(error_entry(ESLURM_ENVIRONMENT_MISSING, "environment must be set",
-                                  f"{where}.environment"))
+                                  f"{where}.environment" if where else "environment"))
         return None
     return _build(o, submit=submit)
 
