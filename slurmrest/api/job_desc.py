@@ -950,9 +950,18 @@ def _wait_all_nodes(o: _Options, v: Any) -> None:
     o.desc["wait_all_nodes"] = n
 
 
+def _server_cwd() -> str:
+    """slurmrestd's default working directory for a job is its own (``arg_reset_chdir``);
+    so is ours — or /tmp if ours has been removed."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return "/tmp"
+
+
 def _work_dir(o: _Options, v: Any) -> None:
     s = as_string(v)
-    o.work_dir = s if s.startswith("/") else os.path.join(os.getcwd(), s)
+    o.work_dir = s if s.startswith("/") else os.path.join(_server_cwd(), s)
 
 
 def _array(o: _Options, v: Any) -> None:
@@ -1146,8 +1155,7 @@ def _build(o: _Options, *, submit: bool) -> dict:
     if o.work_dir is not None:
         d["work_dir"] = o.work_dir
     elif submit:
-        # slurmrestd's default is its own working directory (arg_reset_chdir); so is ours.
-        d["work_dir"] = os.getcwd()
+        d["work_dir"] = _server_cwd()
     if submit:
         d.setdefault("contiguous", 0)
         d.setdefault("mem_bind_type", 0)
