@@ -127,6 +127,7 @@ class LiveCodecTests(unittest.TestCase):
 
     @inline
     async def test_stats_control_status_fed_info(self):
+        await self.call(M.REQUEST_PING, expect=M.RESPONSE_SLURM_RC)  # so a ping is counted
         stats = await self.call(M.REQUEST_STATS_INFO, {"command_id": P.STAT_COMMAND_GET},
                                 expect=M.RESPONSE_STATS_INFO)
         self.assertEqual(stats.body["parts_packed"], 1)
