@@ -10,7 +10,7 @@ from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, o
 from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, SlurmError,
                                     strerror)
 
-SHOW_ALL, SHOW_DETAIL, SHOW_LOCAL = 0x1, 0x2, 0x10
+SHOW_ALL, SHOW_DETAIL, SHOW_FUTURE = 0x1, 0x2, 0x80
 NODE_STATE_BASE, NODE_STATE_MIXED, NODE_STATE_ALLOCATED = 0xF, 5, 3
 
 ESLURM_INVALID_NODE_NAME = 2018
@@ -286,7 +286,8 @@ async def delete_node(call: Call) -> dict | Result:
     nodes (409 otherwise)."""
     name = call.params["node_name"]
     try:
-        reply = await call.ctld.node(name)
+        # SHOW_FUTURE: a dynamic node created in state FUTURE is hidden otherwise.
+        reply = await call.ctld.node(name, show_flags=SHOW_ALL | SHOW_DETAIL | SHOW_FUTURE)
     except SlurmError as err:
         if err.errno == ESLURM_INVALID_NODE_NAME:
             return _no_such_node()
