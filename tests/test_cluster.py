@@ -144,6 +144,17 @@ class RealClusterTests(TestCase):
                                  "format=user"], user="nobody", env=jwt)
         self.assertEqual(proc.stdout.split(), ["alice"])
 
+    def test_run_as_user_passes_the_token_in_the_environment_only(self):
+        token = self.cluster.token("alice", lifespan=60)
+        proc = self.cluster.run(
+            ["sh", "-c", 'id -un; echo "$SLURM_CONF"; [ "$SLURM_JWT" = "$EXPECTED" ] && echo same; '
+                         'tr "\\0" " " </proc/$PPID/cmdline'],
+            user="nobody", env={"SLURM_JWT": token, "EXPECTED": token})
+        user, conf, same, parent_cmdline = proc.stdout.split("\n", 3)
+        self.assertEqual((user, conf, same), ("nobody", self.cluster.slurm_conf, "same"))
+        self.assertIn("runuser", parent_cmdline)
+        self.assertNotIn(token, parent_cmdline)
+
     def test_forged_token_is_refused(self):
         token = self.cluster.token("alice", lifespan=120)
         head, payload, signature = token.split(".")

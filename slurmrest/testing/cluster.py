@@ -131,8 +131,9 @@ class Cluster:
             full_env.update(env)
         argv = [str(a) for a in argv]
         if user is not None:
-            assignments = [f"{k}={full_env[k]}" for k in ("SLURM_CONF", *(env or {}))]
-            argv = ["runuser", "-u", user, "--", "env", *assignments, *argv]
+            # runuser -u keeps the environment (but HOME, SHELL, USER, LOGNAME): SLURM_CONF
+            # and a SLURM_JWT pass that way, never on a command line other users can read.
+            argv = ["runuser", "-u", user, "--", *argv]
             if cwd is None:
                 cwd = self.layout.path("jobs")
         return subprocess.run(
