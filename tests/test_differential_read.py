@@ -207,6 +207,19 @@ class DifferentialReadTests(unittest.TestCase):
         await self.same("/slurm/v0.0.38/jobs?update_time=4000000000")
 
     @deferred
+    async def test_not_modified_everywhere(self):
+        for path in ("nodes", "partitions", "reservations", "partition/debug",
+                     "reservation/maint"):
+            cmp = await self.same(f"/slurm/v0.0.38/{path}?update_time=4000000000")
+            self.assertEqual(cmp.our_status, 304, path)
+
+    @deferred
+    async def test_v1_is_v0_0_38(self):
+        cmp = await differential.compare(self.cluster, "/slurm/v0.0.38/partitions",
+                                         our_path="/slurm/v1/partitions")
+        differential.assert_same(self, cmp)
+
+    @deferred
     async def test_jobs_bad_update_time(self):
         cmp = await differential.compare(self.cluster, "/slurm/v0.0.38/jobs?update_time=abc")
         self.assertEqual(cmp.our_status, 400)
