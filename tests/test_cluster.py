@@ -14,7 +14,7 @@ import unittest
 
 from twisted.trial.unittest import TestCase
 
-from slurmrest.testing import configs
+from slurmrest.testing import bringup, configs
 from slurmrest.testing.cluster import Cluster
 from slurmrest.testing.layout import Layout, Ports, free_port_base, port_is_free
 
@@ -94,6 +94,59 @@ class LayoutTests(TestCase):
         if saved is not None:
             self.addCleanup(os.environ.__setitem__, "SLURMREST_TEST_CLUSTER", saved)
         self.assertRaises(unittest.SkipTest, Cluster.from_environment)
+
+
+class BringUpChoicesTests(TestCase):
+    """What ``up`` decides before it starts anything: ports and names of an existing DIR."""
+
+    def existing(self, base, name="kept"):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        os.makedirs(os.path.join(d, "etc"))
+        layout = Layout(dir=d, ports=Ports.from_base(base), cluster_name=name)
+        with open(layout.slurm_conf, "w") as f:
+            f.write(configs.slurm_conf(layout, loopback_only=True))
+        layout.write_json()
+        return d
+
+    def test_existing_cluster_keeps_its_ports_and_name(self):
+        d = self.existing(9300)
+        layout = bringup.resolve_layout(d, None, None, restd=False)
+        self.assertEqual((layout.ports.base, layout.cluster_name), (9300, "kept"))
+
+    def test_explicit_base_and_name_win(self):
+        d = self.existing(9300)
+        layout = bringup.resolve_layout(d, "9400", "other", restd=True)
+        self.assertEqual((layout.ports.base, layout.cluster_name), (9400, "other"))
+        self.assertEqual(layout.restd_url, "http://127.0.0.1:9403")
+
+    def test_auto_keeps_free_ports_of_an_existing_cluster(self):
+        d = self.existing(9300)
+        if not all(port_is_free(p) for p in Ports.from_base(9300).all()):
+            raise unittest.SkipTest("ports of base 9300 are in use here")
+        self.assertEqual(bringup.resolve_layout(d, "auto", None, False).ports.base, 9300)
+
+    def test_new_directory_gets_the_default_ports(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        layout = bringup.resolve_layout(os.path.join(d, "new"), None, None, False)
+        self.assertEqual((layout.ports.ctld, layout.cluster_name), (6817, "testcluster"))
+
+    def test_slurm_conf_carries_the_ports_and_loopback_binding(self):
+        layout = Layout(dir="/x", ports=Ports.from_base(9500))
+        text = configs.slurm_conf(layout, loopback_only=True)
+        for line in ("SlurmctldPort=9500", "AccountingStoragePort=9502", "SlurmdPort=9514",
+                     "Port=[9514-9517]", "AuthAltTypes=auth/jwt",
+                     "AuthAltParameters=jwt_key=/x/jwt_hs256.key",
+                     "CommunicationParameters=NoInAddrAny,NoCtldInAddrAny"):
+            self.assertIn(line, text)
+        self.assertNotIn("NoInAddrAny", configs.slurm_conf(layout, loopback_only=False))
+        dbd = configs.slurmdbd_conf(layout, True, "pw")
+        self.assertIn("StoragePort=5990", dbd)
+        self.assertIn("DbdPort=9502", dbd)
+
+    def test_bad_port_base_is_a_usage_error(self):
+        self.assertRaises(SystemExit, bringup.parse_args, ["up", "/x", "--port-base", "80"])
 
 
 class RealClusterTests(TestCase):
