@@ -17,9 +17,8 @@ import re
 
 from slurmrest.api import job_desc as jd
 from slurmrest.api.registry import ApiError, Call, Param, Result, operation, schema_ref
-from slurmrest.wire import errors
+from slurmrest.wire import enums, errors, primitives
 from slurmrest.wire.errors import CommunicationError, ProtocolError, SlurmError
-from slurmrest.wire import primitives
 from slurmrest.wire.primitives import (
     SLURM_BATCH_SCRIPT,
     SLURM_EXTERN_CONT,
@@ -80,12 +79,12 @@ def job_spec(text: str) -> str:
 
 def parse_signal(text: str) -> int:
     """``?signal=``: a name (``SIGUSR1``, ``USR1``, ``kill``) or a number, 1 ≤ n < SIGRTMAX."""
-    number = jd.signal_number(text)
-    if not 1 <= number < jd.SIGRTMAX:
+    try:
+        return enums.signal_number(text)
+    except ValueError:
         raise ApiError(400, [jd.error_entry(
             errors.ESLURM_REST_INVALID_QUERY, f"invalid signal: {text[:32]!r}",
-            "HTTP request: signal")])
-    return number
+            "HTTP request: signal")]) from None
 
 
 def _session_id() -> int:

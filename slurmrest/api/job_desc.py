@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from slurmrest.api.registry import ApiError
-from slurmrest.wire import errors
+from slurmrest.wire import enums, errors
 from slurmrest.wire.primitives import (
     CORE_SPEC_THREAD,
     INFINITE,
@@ -76,14 +76,6 @@ MAIL_TYPES = {
     "ARRAY_TASKS": 0x200, "INVALID_DEPEND": 0x400,
 }
 MAIL_ALL = 0x400 | 0x1 | 0x2 | 0x4 | 0x8 | 0x100
-
-#: ``sig_name2num``'s table (``proc_args.c``), plus the Linux numbers it maps to.
-SIGNALS = {
-    "HUP": 1, "INT": 2, "QUIT": 3, "ABRT": 6, "KILL": 9, "ALRM": 14, "TERM": 15, "USR1": 10,
-    "USR2": 12, "URG": 23, "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22,
-    "XCPU": 24,
-}
-SIGRTMAX = 64
 
 CPU_FREQ_RANGE_FLAG = 0x80000000
 _CPU_FREQ_GOVERNORS = (("co", 0x88000000), ("perf", 0x82000000), ("pow", 0x81000000),
@@ -305,15 +297,8 @@ def node_count(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def signal_number(text: str) -> int:
-    """``sig_name2num``: a number, or a name with or without ``SIG`` (any case); 0 if unknown."""
-    s = text.strip()
-    m = re.match(r"[+-]?\d+", s)
-    if m:
-        return int(m.group(0)) if not s[m.end():].strip() else 0
-    if s[:3].upper() == "SIG":
-        s = s[3:]
-    return SIGNALS.get(s.upper(), 0)
+#: ``sig_name2num``: a number, or a name with or without ``SIG`` (any case); 0 if unknown.
+signal_number = enums.sig_name2num
 
 
 def mail_type(text: str) -> int:
