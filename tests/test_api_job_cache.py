@@ -147,3 +147,45 @@ class DocumentReuseTests(unittest.TestCase):
                                            {"job_id": 5, "array_task_id": 2}]},
                          lambda rec: dict(rec)).payload["jobs"]
         self.assertEqual([d["array_task_id"] for d in docs], [1, 2])
+
+
+class ClampedStartTimeTests(unittest.TestCase):
+    """pack_job reports a pending job's expected start as MAX(start, now): such a list is
+    only good for the second it was packed in."""
+
+    def test_clamped_list_expires_after_its_second(self):
+        now = [100.2]
+        cache = JobListCache(clock=lambda: now[0])
+        asked = []
+
+        async def load(last_update):
+            asked.append(last_update)
+            if last_update:
+                raise NoChange()
+            return {"last_update": 100,
+                    "records": [{"job_id": 1, "job_state": 0, "start_time": 100}]}
+
+        first = self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        again = self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        self.assertIs(again, first)
+        now[0] = 101.0
+        self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        self.assertEqual(asked, [0, 100, 0])
+
+    def test_future_start_or_running_job_is_not_clamped(self):
+        now = [500.0]
+        cache = JobListCache(clock=lambda: now[0])
+        asked = []
+
+        async def load(last_update):
+            asked.append(last_update)
+            if last_update:
+                raise NoChange()
+            return {"last_update": 100,
+                    "records": [{"job_id": 1, "job_state": 0, "start_time": 900},
+                                {"job_id": 2, "job_state": 1, "start_time": 50},
+                                {"job_id": 3, "job_state": 0, "start_time": 0}]}
+
+        self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        self.assertEqual(asked, [0, 100])

@@ -7,6 +7,11 @@ whether that reply is still what Slurm would send. While it is, the converted do
 very same ``Result`` object, whose ``cache`` dict lets the web room keep the serialised bytes —
 is answered again without decoding or converting anything: exactly as fresh as slurmrestd.
 
+One thing Slurm computes at pack time without counting it as a change: a pending job's
+expected start is reported as ``MAX(expected start, now)``. A list holding such a clamped
+time is therefore kept for the second it was made in only (then fetched afresh), so that its
+times never lag behind what slurmrestd would print.
+
 When something did change (on a busy cluster, several times a second), most job records did
 not: a record equal to the one converted last time reuses that job document, so only changed
 jobs are converted again. (The conversion depends on nothing but the record, so documents are
@@ -18,6 +23,7 @@ partitions), in a small LRU. Concurrent requests of the same user share one refr
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Hashable
@@ -35,14 +41,22 @@ Convert = Callable[[dict], dict]
 class _Entry:
     last_update: int
     result: Result
+    #: Some pending job's start time is "now" at pack time (``pack_job``'s MAX(start, now)).
+    clamped: bool = False
+
+
+def _clamped(records, packed_at: int) -> bool:
+    return any(rec.get("job_state", 0) & 0xFF == 0 and 0 < rec.get("start_time", 0) <= packed_at
+               for rec in records)
 
 
 class JobListCache:
     """``Result`` of GET /jobs per identity, bounded to ``max_entries`` identities (LRU),
     and the job documents of the last conversion, by job."""
 
-    def __init__(self, max_entries: int = 16):
+    def __init__(self, max_entries: int = 16, clock: Callable[[], float] = time.time):
         self.max_entries = max_entries
+        self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._refreshing: dict[Hashable, list[defer.Deferred]] = {}
         #: (job_id, array_task_id) → (decoded record, its document), from the last build.
@@ -86,6 +100,8 @@ class JobListCache:
 
     async def _refresh(self, key, load, convert, variant) -> Result:
         entry = self._entries.get(key)
+        if entry is not None and entry.clamped and self._clock() >= entry.last_update + 1:
+            entry = None  # "now" has moved on: Slurm would print other start times
         if entry is not None:
             self._entries.move_to_end(key)
             try:
@@ -102,9 +118,10 @@ class JobListCache:
         """Convert a full jobs reply (also one obtained elsewhere, e.g. for a caller's own
         ``update_time``) and keep it as ``key``'s current entry."""
         self.rebuilds += 1
-        result = Result({"jobs": self._convert(reply.get("records") or (), convert, variant)},
-                        cache={})
-        self._entries[key] = _Entry(reply.get("last_update") or 0, result)
+        records = reply.get("records") or ()
+        last_update = reply.get("last_update") or 0
+        result = Result({"jobs": self._convert(records, convert, variant)}, cache={})
+        self._entries[key] = _Entry(last_update, result, _clamped(records, last_update))
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
