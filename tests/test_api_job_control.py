@@ -294,6 +294,14 @@ class JobControlTests(unittest.TestCase):
         self.assertIn("00:05:00", [v for k, v in limits.items() if k != "2"])
 
     @asynchronous
+    async def test_update_array_throttle(self):
+        result = await self.submit({"script": "#!/bin/bash\ntrue\n",
+                                    "job": self.job(array="1-6%2", hold=True)})
+        job_id = result.payload["job_id"]
+        await self.update(job_id, {"array": "%4"})
+        self.assertEqual(self.show(job_id)[0]["ArrayTaskId"], "1-6%4")
+
+    @asynchronous
     async def test_update_array_with_some_tasks_missing(self):
         result = await self.submit({"script": "#!/bin/bash\ntrue\n",
                                     "job": self.job(array="1-4", hold=True)})

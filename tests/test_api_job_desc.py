@@ -354,6 +354,12 @@ class UpdateDocumentTests(unittest.TestCase):
         self.assertEqual((desc["partition"], desc["nice"], desc["priority"]),
                          ("long", NICE_OFFSET + 10, INFINITE))
 
+    def test_array_throttle(self):
+        self.assertEqual(update({"array": "%3"})["array_inx"], "3")
+        self.assertEqual(update({"array": 2})["array_inx"], "2")
+        with self.assertRaises(jd.JobDocumentError):
+            update({"array": "1-5"})
+
     def test_bad_update(self):
         with self.assertRaises(jd.JobDocumentError) as cm:
             update({"time_limit": "soon", "nope": 1})

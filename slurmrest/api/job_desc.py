@@ -548,7 +548,8 @@ def tres_list(prefix: str, text: str) -> str:
 class _Options:
     """What the document asked for, before it becomes a job_desc (like ``slurm_opt_t``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, submit: bool) -> None:
+        self.submit = submit             # a new job (else an update of an existing one)
         self.desc: dict[str, Any] = {}   # fields copied as they are
         self.job_flags = 0
         self.environment: list[tuple[str, str]] | None = None
@@ -950,7 +951,15 @@ def _work_dir(o: _Options, v: Any) -> None:
 
 
 def _array(o: _Options, v: Any) -> None:
-    o.desc["array_inx"] = check_array(as_string(v))
+    if o.submit:
+        o.desc["array_inx"] = check_array(as_string(v))
+        return
+    # On an update slurmctld reads array_inx as the array's new task throttle (what scontrol
+    # calls ArrayTaskThrottle): a count, written "5" or "%5".
+    m = re.fullmatch(r"\s*%?(\d{1,9})\s*", as_string(v))
+    if not m:
+        raise _Invalid(f"an update takes the array's task throttle (\"%5\"), not {v!r}")
+    o.desc["array_inx"] = m.group(1)
 
 
 def _test_only(o: _Options, v: Any) -> None:
@@ -1070,13 +1079,13 @@ del _disabled
 
 # -- document → job_desc --------------------------------------------------------------------
 
-def _read(doc: Any, where: str, errors: list[dict]) -> _Options | None:
+def _read(doc: Any, where: str, errors: list[dict], submit: bool) -> _Options | None:
     if not isinstance(doc, dict):
         errors.append(error_entry(ESLURM_REST_INVALID_JOBS_DESC,
                                   f"{where or 'the job document'} must be an object, "
                                   f"not {_kind(doc)}", where or "body"))
         return None
-    o = _Options()
+    o = _Options(submit)
     before = len(errors)
     for key, value in doc.items():
         name = str(key).lower()
@@ -1197,7 +1206,7 @@ def job_desc(doc: Any, *, submit: bool, where: str = "") -> dict:
 
 
 def _one(doc: Any, *, submit: bool, where: str, errors: list[dict]) -> dict | None:
-    o = _read(doc, where, errors)
+    o = _read(doc, where, errors, submit)
     if o is None:
         return None
     if submit and not o.environment:
