@@ -49,6 +49,7 @@ class _Gen:
         self.lines = []
         self.labels = {}  # index into self.lines -> label
         self.ns = ns
+        self.consts = {}
         self.depth = 2
         self.counter = 0
 
@@ -57,11 +58,13 @@ class _Gen:
         return f"{hint}{self.counter}"
 
     def const(self, obj, hint="_c"):
-        for k, v in self.ns.items():
-            if v is obj and k.startswith(hint):
+        """A global name for ``obj`` in the generated code (one name per object)."""
+        for k, v in self.consts.items():
+            if v is obj:
                 return k
-        name = f"{hint}{len(self.ns)}"
-        self.ns[name] = obj
+        name = f"{hint}_{len(self.consts)}"  # "_x_N" never clashes with the helpers' names
+        assert name not in self.ns
+        self.consts[name] = self.ns[name] = obj
         return name
 
     def emit(self, line, label=None):
@@ -150,13 +153,14 @@ def _unknown_keys(keys, known):
     raise ValueError(f"unknown field(s) {', '.join(extra)}")
 
 
+# Globals of every generated function.
 _BASE_NS = {
     "_fail": _fail, "_len_fail": _len_fail, "_count_fail": _count_fail,
-    "_unknown_keys": _unknown_keys, "_array_reader": _array_reader, "_relocate": _relocate, "ProtocolError": ProtocolError,
-    "_UNPACK_ERRORS": _UNPACK_ERRORS, "_PACK_ERRORS": _PACK_ERRORS, "_Bitmap": Bitmap,
-    "_enc": primitives.encode_text, "_unpack_from": struct.unpack_from,
+    "_unknown_keys": _unknown_keys, "_array_reader": _array_reader, "_relocate": _relocate,
+    "ProtocolError": ProtocolError, "_UNPACK_ERRORS": _UNPACK_ERRORS,
+    "_PACK_ERRORS": _PACK_ERRORS, "_Bitmap": Bitmap, "_enc": primitives.encode_text,
     "_pack": struct.pack, "_u32": struct.Struct(">I").unpack_from,
-    "_p32": struct.Struct(">I").pack, "NO_VAL": NO_VAL, "_MAXLEN": MAX_PACK_MEM_LEN,
+    "_p32": struct.Struct(">I").pack, "NO_VAL": NO_VAL,
 }
 
 
@@ -167,16 +171,12 @@ class FieldType:
     size = 0
     min_size = 0
     default = None
-    count_prefix = False
 
     def unpack_code(self, g, target, label, scope):
         raise NotImplementedError
 
     def pack_code(self, g, src, label, scope):
         raise NotImplementedError
-
-    def struct_deps(self):
-        return ()
 
 
 class _Scalar(FieldType):
@@ -244,7 +244,6 @@ class _Str(FieldType):
     """``packstr``: NULL <-> None, "" <-> u32 1 + NUL; decoded as UTF-8 (surrogateescape)."""
 
     min_size = 4
-    count_prefix = True
 
     def __repr__(self):
         return "STR"
@@ -296,7 +295,6 @@ class _Bitstr(FieldType):
     """
 
     min_size = 4
-    count_prefix = True
 
     def __repr__(self):
         return "BITSTR"
@@ -333,7 +331,6 @@ class _Array(FieldType):
 
     min_size = 4
     default = ()
-    count_prefix = True
 
     def __init__(self, name, fmt):
         self.name, self.fmt_char = name, fmt
@@ -376,7 +373,6 @@ class _StrArray(FieldType):
 
     min_size = 4
     default = ()
-    count_prefix = True
 
     def __repr__(self):
         return "STR_ARRAY"
@@ -433,8 +429,6 @@ class List(FieldType):
     value that means "no list" (NO_VAL for slurm_pack_list), decoded to None.
     """
 
-    count_prefix = True
-
     def __init__(self, element, count=U32, null=NO_VAL):
         self.element, self.count, self.null = element, count, null
         self.min_size = count.size
@@ -442,9 +436,6 @@ class List(FieldType):
 
     def __repr__(self):
         return f"List({self.element!r})"
-
-    def struct_deps(self):
-        return (self.element,) if isinstance(self.element, Struct) else ()
 
     def unpack_code(self, g, target, label, scope):
         n, i, e = g.var("n"), g.var("i"), g.var("e")
@@ -500,9 +491,6 @@ class Counted(FieldType):
     def __repr__(self):
         return f"Counted({self.element!r}, {self.count_field!r})"
 
-    def struct_deps(self):
-        return (self.element,) if isinstance(self.element, Struct) else ()
-
     def unpack_code(self, g, target, label, scope):
         n = scope[self.count_field]
         i, e = g.var("i"), g.var("e")
@@ -545,9 +533,6 @@ class Optional(FieldType):
 
     def __repr__(self):
         return f"Optional({self.struct.name})"
-
-    def struct_deps(self):
-        return () if self.flatten else (self.struct,)
 
     def _flag_test(self, v):
         return f"{v} != {self.absent}" if self.present is None else f"{v} == {self.present}"
@@ -596,9 +581,6 @@ class Tagged(FieldType):
     def __repr__(self):
         return f"Tagged({self.tag_name!r})"
 
-    def struct_deps(self):
-        return tuple(self.variants.values())
-
     def unpack_code(self, g, target, label, scope):
         t, f = g.var("tag"), g.var("f")
         s = g.const(struct.Struct(">" + self.tag.fmt).unpack_from, "_s")
@@ -634,9 +616,6 @@ class AbsentIf(FieldType):
 
     def __repr__(self):
         return f"AbsentIf({self.struct.name})"
-
-    def struct_deps(self):
-        return (self.struct,)
 
     def unpack_code(self, g, target, label, scope):
         g.emit(f"if _u32(buf, off)[0] == {self.sentinel}:", label)
