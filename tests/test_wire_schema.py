@@ -230,6 +230,19 @@ class PackingRuleTests(unittest.TestCase):
         self.assertEqual(older.field_names, ["a", "x", "c"])
         self.assertEqual(older.pack({}), b"\0\0\0\0\7\0\0\0\0")
 
+    def test_many_constants_do_not_shadow_helpers(self):
+        """Generated code with dozens of constants (nested tables, struct formats) still
+        reaches its helpers (a constant once could be named like one of them)."""
+        nested = [Struct(f"n{i}", [("x", U8), ("s", STR)]) for i in range(60)]
+        wide = Struct("wide", [(f"f{i}", t) for i, t in enumerate(nested)]
+                      + [(f"u{i}", [U8, U16, U32, U64][i % 4]) for i in range(4)]
+                      + [("tail", STR)])
+        record = {f"f{i}": {"x": i, "s": str(i)} for i in range(60)}
+        record["tail"] = "end"
+        wire = wide.pack(record)
+        self.assertEqual(wide.unpack_exact(wire)["f59"], {"x": 59, "s": "59"})
+        self.assertEqual(wide.pack(wide.unpack_exact(wire)), wire)
+
     def test_pack_accepts_none_record(self):
         self.assertEqual(one(U8).pack(None), b"\0")
 
