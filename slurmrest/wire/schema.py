@@ -1,11 +1,13 @@
 """Messages as data: field types, ``Struct`` tables, and the compiler that turns a table into
 one specialised packer and one specialised unpacker.
 
-A ``Struct`` is an ordered list of ``(name, type[, default])`` fields. On first use it is
-compiled to Python source (``Struct.source()`` shows it): runs of fixed-size fields become one
-``struct.Struct.unpack_from`` / ``pack`` call, strings and arrays are read inline, nested
-structs are calls to their own compiled functions. Decoding a 125-field job record is then a
-few dozen bytecode lines per field instead of a Python call per field.
+A ``Struct`` is an ordered list of ``(name, type[, default])`` fields. On first use (the
+``protocol`` module compiles its tables when it is imported) it is compiled to Python source
+(``Struct.source()`` shows it): runs of fixed-size fields become one
+``struct.Struct.unpack_from`` / ``pack`` call (a following string's length is read in the
+same call), strings and arrays are read inline, nested structs are calls to their own
+compiled functions, and a decoded record starts as a copy of an all-None template so NULL
+strings cost no store. No Python call per field.
 
 Errors: the compiled unpacker raises ``ProtocolError`` for anything wrong with the input
 (truncation, lengths beyond the buffer, lying counts, bad presence bytes, unknown tags),
