@@ -196,6 +196,16 @@ class SubmitDocumentTests(unittest.TestCase):
         self.assertEqual(jd.parse_time("2030-01-02T03:04:05"),
                          int(time.mktime((2030, 1, 2, 3, 4, 5, 0, 0, -1))))
 
+    def test_yaml_timestamps(self):
+        # what the web room's YAML decoder hands over for `begin_time: 2030-01-02T03:04:05`
+        import datetime
+        desc = submit({"environment": ENV, "begin_time": datetime.datetime(2030, 1, 2, 3, 4, 5),
+                       "deadline": datetime.date(2030, 1, 3)})
+        self.assertEqual(desc["begin_time"], int(time.mktime((2030, 1, 2, 3, 4, 5, 0, 0, -1))))
+        self.assertEqual(desc["deadline"], int(time.mktime((2030, 1, 3, 0, 0, 0, 0, 0, -1))))
+        desc = submit({"environment": {1: "x", "A": datetime.date(2030, 1, 3)}})
+        self.assertEqual(desc["environment"][:2], ["1=x", "A=2030-01-03"])
+
     def test_distribution_and_cpu_frequency(self):
         desc = submit({"environment": ENV, "distribution": "block:cyclic,Pack"})
         self.assertEqual(desc["task_dist"], 0x12 | jd.SLURM_DIST_PACK_NODES)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from slurmrest.api.registry import ApiError
@@ -141,6 +141,12 @@ def as_string(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return f"{value:f}"
+    if isinstance(value, datetime):  # YAML timestamps arrive decoded; Slurm reads local time
+        if value.tzinfo is not None:
+            value = value.astimezone().replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
     raise _Invalid(f"expected a string, not {_kind(value)}", ESLURM_DATA_CONV_FAILED)
 
 
@@ -642,6 +648,10 @@ def _environment(o: _Options, v: Any) -> None:
         raise _Invalid("environment must be a dictionary")
     env = []
     for name, value in v.items():
+        if isinstance(name, int) and not isinstance(name, bool):
+            name = str(name)  # a YAML key such as 1: …
+        if not isinstance(name, str):
+            raise _Invalid(f"environment variable names must be strings, not {_kind(name)}")
         if isinstance(value, (dict, list)):
             raise _Invalid(f"environment variable {name!r} must be a scalar, not {_kind(value)}")
         if not name or "=" in name or "\0" in name:
