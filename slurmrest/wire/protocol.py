@@ -16,15 +16,13 @@ from slurmrest.wire.primitives import ProtocolError
 from slurmrest.wire.tables import BY_VERSION
 
 _HEADER_22_05 = struct.Struct(">HHHIHHH")  # version flags type body_len fwd_cnt ret_cnt fam
-_HEAD = struct.Struct(">HH")  # version, flags
-_TYPE_LEN = struct.Struct(">HI")
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
-_I32 = struct.Struct(">i")
 
 AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
 
-_SUPPORTED_HEADERS = (P.SLURM_20_11_PROTOCOL_VERSION, P.SLURM_21_08_PROTOCOL_VERSION)
+# 20.11 and 21.08 headers carry msg_index between flags and msg_type (§1.2).
+_HEADERS_WITH_MSG_INDEX = (P.SLURM_20_11_PROTOCOL_VERSION, P.SLURM_21_08_PROTOCOL_VERSION)
 
 
 class Message(NamedTuple):
@@ -170,7 +168,7 @@ class Protocol:
         flags = r.u16("header flags")
         if version < P.SLURM_MIN_PROTOCOL_VERSION:
             raise ProtocolError(f"protocol version 0x{version:04x} not supported")
-        if version in _SUPPORTED_HEADERS:
+        if version in _HEADERS_WITH_MSG_INDEX:
             r.u16("header msg_index")  # 20.11/21.08 headers: the old msg_index slot
         msg_type = r.u16("header msg_type")
         body_length = r.u32("header body_length")
