@@ -21,7 +21,8 @@ import struct
 from typing import NamedTuple
 
 from slurmrest.wire import primitives
-from slurmrest.wire.primitives import MAX_PACK_MEM_LEN, NO_VAL, Bitmap, ProtocolError
+from slurmrest.wire.errors import ProtocolError
+from slurmrest.wire.primitives import MAX_PACK_MEM_LEN, NO_VAL, Bitmap
 
 __all__ = [
     "ProtocolError", "Field", "FieldType", "Struct", "List", "Counted", "Optional",
