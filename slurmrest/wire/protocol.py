@@ -11,8 +11,8 @@ import struct
 from typing import NamedTuple
 
 from slurmrest.wire import primitives as P
-from slurmrest.wire.msgtypes import MsgType
 from slurmrest.wire.errors import ProtocolError
+from slurmrest.wire.msgtypes import MsgType
 from slurmrest.wire.tables import BY_VERSION
 
 _HEADER_22_05 = struct.Struct(">HHHIHHH")  # version flags type body_len fwd_cnt ret_cnt fam
