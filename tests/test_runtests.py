@@ -99,3 +99,24 @@ class RunnerProcessTests(unittest.TestCase):
         proc = self.run_module("import no_such_module_anywhere\n")
         self.assertEqual(proc.stdout.splitlines()[-1], "0 passed, 1 failed")
         self.assertEqual(proc.returncode, 1)
+
+    def test_no_test_named_runs_the_tests_package(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(subprocess.run, ["rm", "-rf", d])
+        os.makedirs(os.path.join(d, "tests"))
+        with open(os.path.join(d, "tests", "__init__.py"), "w"):
+            pass
+        with open(os.path.join(d, "tests", "test_only.py"), "w") as f:
+            f.write("from twisted.trial import unittest\n"
+                    "class T(unittest.SynchronousTestCase):\n"
+                    "    def test_a(self): pass\n"
+                    "    def test_b(self): pass\n")
+        env = dict(os.environ)
+        env.pop("SLURMREST_TEST_SUMMARY", None)
+        # an option with a separate value must not be taken for a test name
+        proc = subprocess.run(
+            [sys.executable, "-m", "slurmrest.testing.runtests", "--temp-directory",
+             os.path.join(d, "_trial_temp")],
+            cwd=d, capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(proc.stdout.splitlines()[-1], "2 passed, 0 failed")
+        self.assertEqual(proc.returncode, 0)

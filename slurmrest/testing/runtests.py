@@ -24,14 +24,15 @@ def summary_line(result):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(not a.startswith("-") for a in argv):
-        argv.append("tests")
     # Let "tests" (a package in the checkout, not installed) be found from the checkout.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     config = trial.Options()
     try:
         config.parseOptions(argv)
+        if not config["tests"]:  # no test named: the whole suite
+            config = trial.Options()
+            config.parseOptions(argv + ["tests"])
     except Exception as e:
         print(f"runtests: {e}", file=sys.stderr)
         print("0 passed, 1 failed")
