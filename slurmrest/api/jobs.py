@@ -5,8 +5,9 @@ GET /jobs without ``update_time`` is answered from ``job_cache`` (refreshed with
 "no change" is HTTP 304, as slurmrestd does.
 
 GET /job/{job_id} accepts what ``slurm_xlate_job_id`` accepts — ``123``, ``123_4`` (array
-task), ``123+1`` (het job component) — and, unlike slurmrestd 22.05 (400 for every array
-task id), answers ``123_4`` too.
+task), ``123+1`` (het job component) — and answers all three; slurmrestd 22.05 answers 400 for
+``123_4`` whenever the task is still pending inside the array's record, and its URL parser
+refuses the ``+``.
 """
 
 from __future__ import annotations
