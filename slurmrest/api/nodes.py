@@ -11,7 +11,7 @@ from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, 
                                     strerror)
 
 SHOW_ALL, SHOW_DETAIL, SHOW_FUTURE = 0x1, 0x2, 0x80
-NODE_STATE_BASE, NODE_STATE_MIXED, NODE_STATE_ALLOCATED = 0xF, 5, 3
+NODE_STATE_BASE, NODE_STATE_MIXED = 0xF, 5
 
 ESLURM_INVALID_NODE_NAME = 2018
 ESLURM_INVALID_NODE_STATE = 2028
