@@ -128,7 +128,7 @@ def allocated_nodes(res: dict) -> list[dict]:
             bit += 1
         out.append({
             "sockets": sockets,
-            "nodename": names[node_inx] if node_inx < len(names) else None,
+            "nodename": names[node_inx] if node_inx < len(names) else "",
             "cpus_used": cpus_used[node_inx],
             "memory_used": mem_used[node_inx],
             "memory_allocated": mem_alloc[node_inx],
