@@ -708,7 +708,9 @@ def cmd_status(args):
         print()
         print(sh(["sacctmgr", "-n", "show", "assoc", "format=cluster,account,user,qos", "tree"],
                  layout, check=False).stdout)
-    return 0
+    # 0 when the cluster runs (slurmrestd is optional), 3 otherwise (as "systemctl status")
+    needed = [stem for stem, _ in DAEMONS if stem != "slurmrestd"]
+    return 0 if all(running(layout, stem) for stem in needed) else 3
 
 
 def parse_args(argv):
@@ -739,7 +741,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status}
     try:
-        commands[args.command](args)
+        status = commands[args.command](args)
     except ClusterError as e:
         log(f"ERROR: {e}")
         return 1
@@ -749,4 +751,4 @@ def main(argv=None):
     except FileNotFoundError as e:
         log(f"ERROR: {e}")
         return 1
-    return 0
+    return status or 0
