@@ -289,6 +289,9 @@ class SecondClusterTests(TestCase):
         self.addCleanup(self.cli, "down", d)
         up = self.cli("up", d, "--port-base", "auto", "--no-verify", "--cluster-name", "second")
         self.assertEqual(up.returncode, 0, up.stderr[-3000:])
+        status = self.cli("status", d)
+        self.assertEqual(status.returncode, 0, status.stdout[-3000:])
+        self.assertIn("slurmctld    running", status.stdout)
         second = Cluster(d)
         self.assertEqual(second.cluster_name, "second")
         self.assertFalse(set(second.ports.all()) & set(self.cluster.ports.all()))
@@ -304,6 +307,7 @@ class SecondClusterTests(TestCase):
         down = self.cli("down", d)
         self.assertEqual(down.returncode, 0, down.stderr[-3000:])
         self.assertEqual(second.daemon_pids(), {})
+        self.assertEqual(self.cli("status", d).returncode, 3)
         self.assertTrue(all(port_is_free(p) for p in second.ports.all()))
         # the first cluster is untouched
         self.assertIn("UP", self.cluster.run(["scontrol", "ping"]).stdout)
