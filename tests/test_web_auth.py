@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 from twisted.trial import unittest
@@ -58,6 +59,35 @@ class AuthenticatorTests(unittest.TestCase):
                 self.auth.authenticate(headers(X_SLURM_USER_NAME="alice", X_SLURM_USER_TOKEN=token))
             self.assertEqual(cm.exception.status, 401)
             self.assertNotIn(token, str(cm.exception))
+
+    def test_verified_tokens_remembered_until_they_expire(self):
+        import jwt
+        now = int(time.time())
+        token = jwt.encode({"iat": now, "exp": now + 2, "sun": "alice"}, KEY, algorithm="HS256")
+        h = headers(X_SLURM_USER_NAME="alice", X_SLURM_USER_TOKEN=token)
+        self.auth.authenticate(h)
+        self.assertIn(token, self.auth._seen)
+        # Once the remembered claims say "expired", they are not trusted: the token is
+        # checked again (here still valid, so its real claims come back).
+        self.auth._seen[token] = dict(self.auth._seen[token], exp=now - 1, sun="mallory")
+        self.assertEqual(self.auth.authenticate(h).user, "alice")
+        self.assertEqual(self.auth._seen[token]["exp"], now + 2)
+        expired = expired_token("alice")
+        self.auth._seen[expired] = {"exp": now - 1, "sun": "alice"}
+        self.assertRaises(AuthenticationFailed, self.auth.authenticate,
+                          headers(X_SLURM_USER_NAME="alice", X_SLURM_USER_TOKEN=expired))
+        self.assertNotIn(expired, self.auth._seen)
+        # A refused token is never remembered.
+        self.assertRaises(AuthenticationFailed, self.auth.authenticate,
+                          headers(X_SLURM_USER_NAME="alice", X_SLURM_USER_TOKEN="x.y.z"))
+        self.assertNotIn("x.y.z", self.auth._seen)
+
+    def test_seen_tokens_bounded(self):
+        self.auth.SEEN_TOKENS = 3
+        for user in ("u1", "u2", "u3", "u4", "u5"):
+            token = self.minter.mint(user)
+            self.auth.authenticate(headers(X_SLURM_USER_NAME=user, X_SLURM_USER_TOKEN=token))
+        self.assertEqual(len(self.auth._seen), 3)
 
     def test_token_of_another_user(self):
         token = self.minter.mint("bob")

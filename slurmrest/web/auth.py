@@ -19,6 +19,8 @@ import hmac
 import os
 import pwd
 import stat
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -80,6 +82,9 @@ def _header(headers, name: bytes) -> str | None:
 class Authenticator:
     """Turns request headers (and the peer's local identity, if any) into an ``Identity``."""
 
+    #: How many verified tokens are remembered (least recently used ones are forgotten).
+    SEEN_TOKENS = 4096
+
     def __init__(self, minter: TokenMinter | None = None, *, api_keys: tuple[bytes, ...] = (),
                  proxy_users: frozenset[str] = frozenset({"root"}),
                  local_credential: Callable[[str], Credential] | None = None):
@@ -90,6 +95,7 @@ class Authenticator:
         #: Token users allowed to act for another user (root and SlurmUser, as slurmctld).
         self.proxy_users = frozenset(proxy_users)
         self._local_credential = local_credential
+        self._seen: OrderedDict[str, dict] = OrderedDict()
 
     def authenticate(self, headers, local_user: str | None = None) -> Identity:
         if headers.hasHeader(API_KEY):
@@ -108,15 +114,29 @@ class Authenticator:
         if not user:
             raise AuthenticationFailed("X-SLURM-USER-TOKEN needs X-SLURM-USER-NAME")
         if self.minter is not None:
-            try:
-                claims = self.minter.verify(token)
-            except InvalidToken as e:
-                raise AuthenticationFailed(f"invalid token: {e}") from None
-            owner = token_user(claims)
+            owner = token_user(self._verified(token))
             if owner != user and owner not in self.proxy_users:
                 raise IdentityRefused(
                     f"the token is not {user}'s and its user may not act for others")
         return Identity(user, Credential(token, user), "token")
+
+    def _verified(self, token: str) -> dict:
+        """The token's claims; a token seen before is not checked again until it expires
+        (a client sends the same token with every request; HS256 checks are not free)."""
+        claims = self._seen.get(token)
+        if claims is not None:
+            if claims["exp"] > time.time():
+                self._seen.move_to_end(token)
+                return claims
+            del self._seen[token]
+        try:
+            claims = self.minter.verify(token)
+        except InvalidToken as e:
+            raise AuthenticationFailed(f"invalid token: {e}") from None
+        self._seen[token] = claims
+        if len(self._seen) > self.SEEN_TOKENS:
+            self._seen.popitem(last=False)
+        return claims
 
     def _by_api_key(self, headers) -> Identity:
         offered = headers.getRawHeaders(API_KEY)[0].strip()
