@@ -16,6 +16,7 @@ import time
 import jwt
 from twisted.internet import protocol, reactor
 from twisted.internet.endpoints import SSL4ServerEndpoint
+from twisted.internet.task import deferLater
 from twisted.internet.ssl import Certificate, optionsForClientTLS
 from twisted.protocols.portforward import ProxyFactory
 from twisted.trial import unittest
@@ -343,6 +344,35 @@ class ControllerTroubleTests(LiveBase):
         response, body = await self.get(f"{base}/slurm/v1/ping")
         self.assertEqual(response.code, 200, body[:300])
         self.assertEqual(json.loads(body)["pings"][0]["ping"], "UP")
+
+    async def test_client_going_away_abandons_the_rpc(self):
+        """A client that hangs up cancels its operation, down to the slurmctld connection."""
+        connections = []
+
+        class Recording(Silent):
+            def connectionMade(self):
+                connections.append(self)
+
+            def connectionLost(self, reason):
+                self.lost = True
+
+        silent = reactor.listenTCP(0, protocol.Factory.forProtocol(Recording),
+                                   interface="127.0.0.1")
+        self.addCleanup(silent.stopListening)
+        conf = slurm_conf_copy(self.cluster, self.dir, silent.getHost().port, message_timeout=30)
+        base = await self.serve(conf)
+        d = self.http.request(b"GET", f"{base}/slurm/v1/diag".encode(),
+                              Headers({k.encode(): [v.encode()] for k, v in self.auth().items()}))
+        while not connections:
+            await deferLater(reactor, 0.01, lambda: None)
+        d.cancel()  # the client hangs up long before MessageTimeout
+        d.addErrback(lambda f: None)
+        for _ in range(500):
+            if getattr(connections[0], "lost", False):
+                break
+            await deferLater(reactor, 0.01, lambda: None)
+        self.assertTrue(getattr(connections[0], "lost", False),
+                        "the slurmctld connection outlived the client")
 
     async def test_silent_controller_times_out(self):
         factory = protocol.Factory.forProtocol(Silent)
