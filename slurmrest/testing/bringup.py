@@ -8,6 +8,8 @@ and whose command line or environment names DIR.
 
 import argparse
 import base64
+import contextlib
+import fcntl
 import grp
 import os
 import pwd
@@ -597,10 +599,43 @@ def resolve_layout(directory, port_base, cluster_name, restd):
     return Layout(dir=directory, ports=ports, cluster_name=name, restd=restd)
 
 
+LOCK_PATH = "/run/lock/slurmrest-testcluster.lock"
+
+
+@contextlib.contextmanager
+def host_lock(timeout=600):
+    """One ``up``/``down`` at a time on this host: apt, user creation and the choice of free
+    ports ("auto") are not safe to run side by side."""
+    path = LOCK_PATH if os.path.isdir(os.path.dirname(LOCK_PATH)) else "/tmp/slurmrest-testcluster.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waited:
+                    log(f"waiting for another cluster command to finish ({path})")
+                    waited = True
+                if time.monotonic() >= deadline:
+                    raise ClusterError(f"another cluster command held {path} for {timeout}s")
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def cmd_up(args):
     t0 = time.monotonic()
     if os.geteuid() != 0:
         raise ClusterError("run as root")
+    with host_lock():
+        return _up(args, t0)
+
+
+def _up(args, t0):
     install_packages()
     layout = resolve_layout(args.dir, args.port_base, args.cluster_name, args.restd)
     if not layout.restd and running(layout, "slurmrestd"):
@@ -675,8 +710,13 @@ def stop_group(layout, stems):
 
 
 def cmd_down(args):
-    t0 = time.monotonic()
     layout = Layout.load(args.dir)
+    with host_lock():
+        return _down(layout)
+
+
+def _down(layout):
+    t0 = time.monotonic()
     # slurmctld and the slurmds may stop together; slurmdbd after slurmctld (which sends it
     # its last records); MariaDB and munge last (slurmdbd needs both until it exits).
     stop_group(layout, ["slurmrestd", "slurmctld", *(f"slurmd.{n}" for n in NODES)])
