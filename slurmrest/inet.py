@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import pwd
+import socket
+import stat
 import sys
 
 from twisted.internet import stdio
@@ -21,7 +23,7 @@ from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.python import usage
 from zope.interface import implementer
 
-from slurmrest.web.channel import GatewayChannel, GatewaySite
+from slurmrest.web.channel import GatewayChannel, GatewaySite, socket_peer_user
 
 
 class Options(usage.Options):
@@ -88,16 +90,26 @@ def token_owner(token: str) -> str | None:
         return None
 
 
+def stdin_user(process_user: str) -> str | None:
+    """Who is at the other end of stdin: a pipe or terminal is the process user itself; a
+    UNIX socket (systemd ``Accept=yes``) is its peer (SO_PEERCRED); a network socket is
+    nobody we know, so such a caller must send credentials like any HTTP client."""
+    if not stat.S_ISSOCK(os.fstat(0).st_mode):
+        return process_user
+    with socket.socket(fileno=os.dup(0)) as sock:
+        return socket_peer_user(sock)
+
+
 def make_channel(options, reactor=None) -> InetChannel:
     from slurmrest import tap
     from slurmrest.web.auth import Authenticator
     from slurmrest.wire.conf import SlurmConfig
 
     config = SlurmConfig.load(options["slurm-conf"])
-    user = pwd.getpwuid(os.getuid()).pw_name
+    user = stdin_user(pwd.getpwuid(os.getuid()).pw_name)
     minter = tap.token_minter(config, options["jwt-key"])
     source = local_credential_source(minter)
-    if source is None:
+    if source is None and user is not None:
         raise usage.UsageError(
             f"cannot act as {user}: set SLURM_JWT (scontrol token) or run as a user who can "
             f"read the cluster's jwt_key ({options['jwt-key'] or config.jwt_key_path})")

@@ -53,6 +53,39 @@ class InetLiveTests(unittest.TestCase):
         (r,) = responses(proc.stdout)
         self.assertEqual(r.status, 200, r.body)
 
+    def over_socket(self, family):
+        """Run inet mode with a socket as stdin/stdout; send a request without credentials."""
+        import socket
+        if family == socket.AF_UNIX:
+            ours, theirs = socket.socketpair()
+        else:
+            listener = socket.create_server(("127.0.0.1", 0))
+            ours = socket.create_connection(listener.getsockname())
+            theirs, _ = listener.accept()
+            listener.close()
+        with ours, theirs:
+            proc = subprocess.Popen(command() + ["-f", self.cluster.slurm_conf], stdin=theirs,
+                                    stdout=theirs, stderr=subprocess.PIPE, env=self.cluster.env)
+            theirs.close()
+            ours.sendall(b"GET /slurm/v1/ping HTTP/1.1\r\n\r\n")
+            ours.shutdown(socket.SHUT_WR)
+            data = b""
+            ours.settimeout(60)
+            while chunk := ours.recv(65536):
+                data += chunk
+            proc.wait(timeout=60)
+        return responses(data)
+
+    def test_unix_socket_peer_is_the_caller(self):
+        import socket
+        (r,) = self.over_socket(socket.AF_UNIX)
+        self.assertEqual(r.status, 200, r.body)
+
+    def test_network_socket_peer_must_authenticate(self):
+        import socket
+        (r,) = self.over_socket(socket.AF_INET)
+        self.assertEqual(r.status, 401, r.body)
+
     def test_empty_input_exits(self):
         proc = self.run_inet(b"")
         self.assertEqual((proc.returncode, proc.stdout), (0, b""))

@@ -26,9 +26,14 @@ _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
 def peer_user(transport) -> str | None:
-    """The user at the other end of a UNIX socket (SO_PEERCRED), else None."""
+    """The user at the other end of a transport's UNIX socket, else None."""
     sock = getattr(transport, "socket", None)
-    if sock is None or getattr(sock, "family", None) != socket.AF_UNIX:
+    return socket_peer_user(sock) if sock is not None else None
+
+
+def socket_peer_user(sock) -> str | None:
+    """The user at the other end of a UNIX socket (SO_PEERCRED), else None."""
+    if getattr(sock, "family", None) != socket.AF_UNIX:
         return None
     try:
         _, uid, _ = _PEERCRED.unpack(
