@@ -14,6 +14,7 @@ import pwd
 import re
 import socket
 
+from OpenSSL import SSL, crypto
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
@@ -119,7 +120,6 @@ def tls_context(cert_path: str, key_path: str):
     """pyOpenSSL options: TLS 1.2 at least, Twisted's modern cipher list, the chain sent."""
     from twisted.internet import ssl
     from twisted.internet.ssl import TLSVersion
-    from OpenSSL import crypto
 
     with open(cert_path, "rb") as f:
         pem = f.read()
@@ -158,13 +158,19 @@ class GatewayService(service.MultiService):
 def _uid(name: str | None) -> int | None:
     if name is None:
         return None
-    return int(name) if name.isdigit() else pwd.getpwnam(name).pw_uid
+    try:
+        return int(name) if name.isdigit() else pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise usage.UsageError(f"no such user: {name}") from None
 
 
 def _gid(name: str | None) -> int | None:
     if name is None:
         return None
-    return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
+    try:
+        return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise usage.UsageError(f"no such group: {name}") from None
 
 
 def token_minter(config, jwt_key: str | None):
@@ -219,7 +225,10 @@ def makeService(options) -> service.MultiService:
                            max_body_size=options["max-body-size"], reactor=reactor)
     site = GatewaySite(gateway)
     tls = (options["tls-cert"], options["tls-key"]) if options["tls-cert"] else None
-    context = tls_context(*tls) if tls else None
+    try:
+        context = tls_context(*tls) if tls else None
+    except (OSError, ValueError, crypto.Error, SSL.Error) as e:
+        raise usage.UsageError(f"cannot use the TLS certificate or key: {e}") from None
     top = GatewayService(_uid(options["user"]), _gid(options["group"]))
     for listen in options["listen"]:
         for endpoint in listener_endpoints(reactor, listen, context):

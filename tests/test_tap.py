@@ -111,6 +111,17 @@ class MakeServiceTests(unittest.TestCase):
         kinds = [type(s.endpoint) for s in top]
         self.assertEqual(kinds, [SSL4ServerEndpoint, SSL4ServerEndpoint, TCP4ServerEndpoint])
 
+    def test_bad_tls_files_are_usage_errors(self):
+        from tests.test_server_live import self_signed
+        cert, key, _ = self_signed(self.dir)
+        self.assertRaises(UsageError, self.make, "--tls-cert", cert, "--tls-key", self.dir + "/no")
+        self.assertRaises(UsageError, self.make, "--tls-cert", key, "--tls-key", key)
+        self.assertRaises(UsageError, self.make, "--tls-cert", cert, "--tls-key", cert)
+
+    def test_unknown_user_or_group(self):
+        self.assertRaises(UsageError, self.make, "-u", "no-such-user-xyz")
+        self.assertRaises(UsageError, self.make, "-g", "no-such-group-xyz")
+
     def test_api_key_file_checked(self):
         keys = os.path.join(self.dir, "keys")
         with open(keys, "w") as f:
