@@ -129,8 +129,10 @@ def tls_context(cert_path: str, key_path: str):
     if not blocks:
         raise usage.UsageError(f"{cert_path}: no certificate in it")
     certs = [crypto.load_certificate(crypto.FILETYPE_PEM, b) for b in blocks]
-    return ssl.CertificateOptions(privateKey=key, certificate=certs[0], extraCertChain=certs[1:],
-                                  raiseMinimumTo=TLSVersion.TLSv1_2)
+    options = ssl.CertificateOptions(privateKey=key, certificate=certs[0],
+                                     extraCertChain=certs[1:], raiseMinimumTo=TLSVersion.TLSv1_2)
+    options.getContext()  # a key that does not match the certificate fails here, at start-up
+    return options
 
 
 class GatewayService(service.MultiService):

@@ -117,6 +117,9 @@ class MakeServiceTests(unittest.TestCase):
         self.assertRaises(UsageError, self.make, "--tls-cert", cert, "--tls-key", self.dir + "/no")
         self.assertRaises(UsageError, self.make, "--tls-cert", key, "--tls-key", key)
         self.assertRaises(UsageError, self.make, "--tls-cert", cert, "--tls-key", cert)
+        other = tempfile.mkdtemp()
+        _, other_key, _ = self_signed(other)
+        self.assertRaises(UsageError, self.make, "--tls-cert", cert, "--tls-key", other_key)
 
     def test_unknown_user_or_group(self):
         self.assertRaises(UsageError, self.make, "-u", "no-such-user-xyz")
