@@ -329,3 +329,13 @@ def tcp_listeners():
         for pid in re.findall(r"pid=(\d+)", line):
             result.setdefault(int(pid), []).append((address, int(port)))
     return result
+
+
+class PackageCheckTests(TestCase):
+    """The harness installs only what dpkg says is missing."""
+
+    def test_missing_package_is_reported(self):
+        if shutil.which("dpkg-query") is None:
+            raise unittest.SkipTest("not a Debian system")
+        self.assertEqual(bringup.missing_packages(["coreutils", "no-such-package-slurmrest"]),
+                         ["no-such-package-slurmrest"])
