@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from slurmrest.testing import configs
@@ -47,8 +48,6 @@ STOP_GRACE = 30.0
 class ClusterError(Exception):
     pass
 
-
-_t0 = time.monotonic()
 
 
 def log(message):
