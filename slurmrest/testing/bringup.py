@@ -49,7 +49,6 @@ class ClusterError(Exception):
     pass
 
 
-
 def log(message):
     print(f"[testcluster {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
