@@ -5,6 +5,7 @@ slurmctld down, silent, and back."""
 from __future__ import annotations
 
 import datetime
+import io
 import ipaddress
 import json
 import os
@@ -20,7 +21,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.ssl import Certificate, optionsForClientTLS
 from twisted.protocols.portforward import ProxyFactory
 from twisted.trial import unittest
-from twisted.web.client import Agent, HTTPConnectionPool, readBody
+from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, readBody
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
@@ -261,6 +262,27 @@ class ReferenceComparisonTests(LiveBase):
         self.assertEqual(doc["pings"][0]["ping"], "UP")
         _, body = await self.get(f"{base}/slurm/v1/ping")
         self.assertEqual(doc, json.loads(body))
+
+
+class YamlBodyTests(LiveBase):
+    async def test_yaml_request_body_reaches_slurm(self):
+        """A YAML body (safe-loaded) becomes a real job: submitted held, then cancelled."""
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        name = f"slurmrest-web-yaml-{os.getpid()}"
+        body = (f"script: |\n  #!/bin/sh\n  true\njob:\n  name: {name}\n  hold: true\n"
+                f"  current_working_directory: /tmp\n  environment:\n    PATH: /bin:/usr/bin\n")
+        h = Headers({k.encode(): [v.encode()] for k, v in self.auth().items()})
+        h.addRawHeader(b"Content-Type", b"application/x-yaml")
+        h.addRawHeader(b"Accept", b"application/x-yaml")
+        response = await self.http.request(b"POST", f"{base}/slurm/v1/job/submit".encode(), h,
+                                           FileBodyProducer(io.BytesIO(body.encode())))
+        doc = decode(await readBody(response), YAML_TYPE)
+        self.assertEqual(response.code, 200, doc)
+        job_id = doc["job_id"]
+        self.addCleanup(self.cluster.cancel, job_id)
+        shown = self.cluster.run(["scontrol", "-o", "show", "job", str(job_id)]).stdout
+        self.assertIn(f"JobName={name}", shown)
+        self.assertIn("UserId=alice(", shown)
 
 
 class LiveAuthTests(LiveBase):
