@@ -72,7 +72,7 @@ class Options(usage.Options):
             self["listen"] = list(DEFAULT_LISTEN)
 
 
-def endpoint_descriptions(listen: str, tls: tuple[str, str] | None = None) -> list[str]:
+def endpoint_descriptions(listen: str) -> list[str]:
     """The endpoint strings for one ``-l`` value (a host name may give several addresses)."""
     head = listen.split(":", 1)[0]
     if head in ENDPOINT_TYPES or "=" in listen:
@@ -88,13 +88,9 @@ def endpoint_descriptions(listen: str, tls: tuple[str, str] | None = None) -> li
         hosts = ["::"] if host == "" else _addresses(host)
     out = []
     for host in hosts:
-        interface = host.replace(":", r"\:")
-        if tls:
-            cert, key = (p.replace(":", r"\:") for p in tls)
-            out.append(f"ssl:{port}:interface={interface}:certKey={cert}:privateKey={key}")
-        else:
-            kind = "tcp6" if ":" in host else "tcp"
-            out.append(f"{kind}:{port}:interface={interface}")
+        kind = "tcp6" if ":" in host else "tcp"
+        interface = host.replace(":", r"\:")  # endpoint strings escape their colons
+        out.append(f"{kind}:{port}:interface={interface}")
     return out
 
 
