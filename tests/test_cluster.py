@@ -339,3 +339,48 @@ class PackageCheckTests(TestCase):
             raise unittest.SkipTest("not a Debian system")
         self.assertEqual(bringup.missing_packages(["coreutils", "no-such-package-slurmrest"]),
                          ["no-such-package-slurmrest"])
+
+
+class StopOnlyOwnProcessesTests(TestCase):
+    """``down`` signals a PID from DIR/run only when that process belongs to DIR."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="slurmrest-stop-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "run"))
+        self.layout = Layout(dir=self.dir)
+        # a stand-in named "slurmctld" (its /proc/PID/comm), kept outside DIR
+        bindir = tempfile.mkdtemp(prefix="slurmrest-bin-")
+        self.addCleanup(shutil.rmtree, bindir, ignore_errors=True)
+        self.fake = os.path.join(bindir, "slurmctld")
+        shutil.copy(shutil.which("sleep"), self.fake)
+
+    def start(self, env):
+        """Start the stand-in as a daemon would run: detached, not our child."""
+        out = subprocess.run(["sh", "-c", '"$0" 60 </dev/null >/dev/null 2>&1 & echo $!',
+                              self.fake], env=env, capture_output=True, text=True, check=True)
+        pid = int(out.stdout)
+        self.addCleanup(kill_if_alive, pid)
+        with open(self.layout.pid_file("slurmctld"), "w") as f:
+            f.write(f"{pid}\n")
+        deadline = time.monotonic() + 10
+        while bringup.comm_of(pid) != "slurmctld" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return pid
+
+    def test_a_stranger_with_the_right_name_is_left_alone(self):
+        pid = self.start({"PATH": os.environ.get("PATH", "")})
+        bringup.stop_group(self.layout, ["slurmctld"])
+        self.assertTrue(bringup.alive(pid))
+        self.assertTrue(os.path.exists(self.layout.pid_file("slurmctld")))
+
+    def test_a_process_of_this_cluster_is_stopped(self):
+        pid = self.start({"SLURM_CONF": self.layout.slurm_conf})
+        bringup.stop_group(self.layout, ["slurmctld"])
+        self.assertFalse(bringup.alive(pid))
+        self.assertFalse(os.path.exists(self.layout.pid_file("slurmctld")))
+
+
+def kill_if_alive(pid):
+    if bringup.alive(pid) and bringup.comm_of(pid) == "slurmctld":
+        os.kill(pid, 9)

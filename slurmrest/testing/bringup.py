@@ -674,6 +674,15 @@ def belongs_to(pid, directory):
     return False
 
 
+def alive(pid):
+    """True while the process exists and is not a zombie (an exited child not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def stop_group(layout, stems):
     """SIGTERM every running daemon of ``stems`` at once, then wait; SIGKILL after 30 s."""
     victims = []
@@ -692,9 +701,9 @@ def stop_group(layout, stems):
         victims.append((stem, pid))
     deadline = time.monotonic() + STOP_GRACE
     for stem, pid in victims:
-        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if os.path.exists(f"/proc/{pid}"):
+        if alive(pid):
             log(f"{stem} (pid {pid}) ignored SIGTERM for {STOP_GRACE:.0f}s; sending SIGKILL")
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -703,7 +712,8 @@ def stop_group(layout, stems):
     for stem in stems:
         path = layout.pid_file(stem)
         if os.path.islink(path) or os.path.exists(path):
-            if running(layout, stem) is None:
+            pid = running(layout, stem)
+            if pid is None or not alive(pid):
                 os.unlink(path)
 
 
