@@ -45,10 +45,10 @@ def _documents(reply: dict, select_type_param: int | None) -> list[dict]:
     return [job_document(rec, select_type_param) for rec in reply.get("records") or ()]
 
 
-@operation("GET", "/jobs", operation_id="slurmctld_get_jobs", summary="get list of jobs",
+@operation("GET", "/jobs", operation_id="get_jobs", summary="get list of jobs",
            params=(Param("update_time", type=int,
                          description="only answer if jobs changed since this time (epoch s)"),),
-           tags=("jobs",), response_schema=_JOBS_RESPONSE)
+           tags=("slurm",), response_schema=_JOBS_RESPONSE)
 async def get_jobs(call: Call) -> dict | Result:
     select_type_param = await _select_type_param(call)
 
@@ -111,10 +111,10 @@ def _array_task_records(records: list[dict], job_id: int, task: int) -> list[dic
     return []
 
 
-@operation("GET", "/job/{job_id}", operation_id="slurmctld_get_job", summary="get job info",
+@operation("GET", "/job/{job_id}", operation_id="get_job", summary="get job info",
            params=(Param("job_id", location="path",
                          description="job id: 123, 123_4 (array task), 123+1 (het component)"),),
-           tags=("jobs",), response_schema=_JOBS_RESPONSE)
+           tags=("slurm",), response_schema=_JOBS_RESPONSE)
 async def get_job(call: Call) -> dict | Result:
     text = call.params["job_id"]
     job_id, task, offset = parse_job_id(text)

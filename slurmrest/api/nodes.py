@@ -133,8 +133,8 @@ async def _partitions_by_index(call: Call) -> dict[int, list[str]]:
     return node_partitions(reply.get("records") or [])
 
 
-@operation("GET", "/nodes", operation_id="slurmctld_get_nodes", summary="get all node info",
-           params=(_UPDATE_TIME,), tags=("nodes",),
+@operation("GET", "/nodes", operation_id="get_nodes", summary="get all node info",
+           params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_NODES_RESPONSE)
 async def get_nodes(call: Call) -> dict:
     try:
@@ -148,8 +148,8 @@ async def get_nodes(call: Call) -> dict:
     return {"nodes": nodes}
 
 
-@operation("GET", "/node/{node_name}", operation_id="slurmctld_get_node",
-           summary="get node info", params=(_NODE_NAME,), tags=("nodes",),
+@operation("GET", "/node/{node_name}", operation_id="get_node",
+           summary="get node info", params=(_NODE_NAME,), tags=("slurm",),
            response_schema=_NODES_RESPONSE)
 async def get_node(call: Call) -> dict | Result:
     name = call.params["node_name"]
@@ -259,9 +259,9 @@ def _slurm_failure(err: SlurmError, source: str) -> Exception:
                               "source": source}])
 
 
-@operation("POST", "/node/{node_name}", operation_id="slurmctld_update_node",
+@operation("POST", "/node/{node_name}", operation_id="update_node",
            summary="update node properties (extension: slurmrestd 23.02)",
-           params=(_NODE_NAME,), request_schema=UPDATE_NODE_SCHEMA, tags=("nodes",),
+           params=(_NODE_NAME,), request_schema=UPDATE_NODE_SCHEMA, tags=("slurm",),
            extension=True)
 async def update_node(call: Call) -> dict:
     msg = update_node_msg(call.params["node_name"], call.body if call.body is not None else {})
@@ -277,9 +277,9 @@ async def update_node(call: Call) -> dict:
 NODE_STATE_DYNAMIC = 0x80000 | 0x4000000  # DYNAMIC_FUTURE | DYNAMIC_NORM
 
 
-@operation("DELETE", "/node/{node_name}", operation_id="slurmctld_delete_node",
+@operation("DELETE", "/node/{node_name}", operation_id="delete_node",
            summary="delete a dynamic node (extension: slurmrestd 23.02)",
-           params=(_NODE_NAME,), tags=("nodes",), extension=True)
+           params=(_NODE_NAME,), tags=("slurm",), extension=True)
 async def delete_node(call: Call) -> dict | Result:
     """REQUEST_DELETE_NODE. Slurm 22.05 (and 23.02) would delete any idle node, also one of
     slurm.conf's, which then comes back at the next reconfigure: we only delete dynamic

@@ -107,18 +107,18 @@ async def _load(call: Call) -> list[dict]:
     return reply.get("records") or []
 
 
-@operation("GET", "/partitions", operation_id="slurmctld_get_partitions",
-           summary="get all partition info", params=(_UPDATE_TIME,), tags=("partitions",),
+@operation("GET", "/partitions", operation_id="get_partitions",
+           summary="get all partition info", params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_PARTITIONS_RESPONSE)
 async def get_partitions(call: Call) -> dict:
     return {"partitions": [partition_document(rec) for rec in await _load(call)]}
 
 
-@operation("GET", "/partition/{partition_name}", operation_id="slurmctld_get_partition",
+@operation("GET", "/partition/{partition_name}", operation_id="get_partition",
            summary="get partition info",
            params=(Param("partition_name", location="path", description="partition name"),
                    _UPDATE_TIME),
-           tags=("partitions",),
+           tags=("slurm",),
            response_schema=_PARTITIONS_RESPONSE)
 async def get_partition(call: Call) -> dict | Result:
     name = call.params["partition_name"].lower()

@@ -73,18 +73,18 @@ async def _load(call: Call) -> list[dict]:
     return reply.get("records") or []
 
 
-@operation("GET", "/reservations", operation_id="slurmctld_get_reservations",
-           summary="get all reservation info", params=(_UPDATE_TIME,), tags=("reservations",),
+@operation("GET", "/reservations", operation_id="get_reservations",
+           summary="get all reservation info", params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_RESERVATIONS_RESPONSE)
 async def get_reservations(call: Call) -> dict:
     return {"reservations": [reservation_document(rec) for rec in await _load(call)]}
 
 
-@operation("GET", "/reservation/{reservation_name}", operation_id="slurmctld_get_reservation",
+@operation("GET", "/reservation/{reservation_name}", operation_id="get_reservation",
            summary="get reservation info",
            params=(Param("reservation_name", location="path", description="reservation name"),
                    _UPDATE_TIME),
-           tags=("reservations",),
+           tags=("slurm",),
            response_schema=_RESERVATIONS_RESPONSE)
 async def get_reservation(call: Call) -> dict | Result:
     name = call.params["reservation_name"].lower()
