@@ -4,6 +4,8 @@ and delete (POST / DELETE /node/{node_name}, which slurmrestd only gained in 23.
 
 from __future__ import annotations
 
+from twisted.internet import defer
+
 from slurmrest.api import convert, schemas
 from slurmrest.api.convert import NO_VAL, text
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
@@ -126,11 +128,18 @@ def _no_such_node() -> Result:
         {"error": strerror(ESLURM_INVALID_NODE_NAME), "errno": ESLURM_INVALID_NODE_NAME}])
 
 
-async def _partitions_by_index(call: Call) -> dict[int, list[str]]:
-    # Always the full partition table: slurmrestd passes the nodes' update_time here too, and
-    # then loses the partition lists whenever partitions did not change (FIX).
-    reply = await call.ctld.partitions(0)
-    return node_partitions(reply.get("records") or [])
+async def _nodes_with_partitions(call: Call, update_time: int) -> tuple[dict, dict]:
+    """The node table and, by node index, the partitions of each node: both RPCs at once.
+
+    Always the full partition table: slurmrestd passes the nodes' update_time there too, and
+    then loses the partition lists whenever partitions did not change (FIX)."""
+    partitions = defer.ensureDeferred(call.ctld.partitions(0))
+    try:
+        reply = await call.ctld.nodes(update_time)
+    except BaseException:
+        partitions.addErrback(lambda _: None)  # not needed any more, whatever it gives
+        raise
+    return reply, node_partitions((await partitions).get("records") or [])
 
 
 @operation("GET", "/nodes", operation_id="get_nodes", summary="get all node info",
@@ -138,10 +147,9 @@ async def _partitions_by_index(call: Call) -> dict[int, list[str]]:
            response_schema=_NODES_RESPONSE)
 async def get_nodes(call: Call) -> dict:
     try:
-        reply = await call.ctld.nodes(call.params.get("update_time") or 0)
+        reply, by_index = await _nodes_with_partitions(call, call.params.get("update_time") or 0)
     except NoChange:
         raise NotModified()
-    by_index = await _partitions_by_index(call)
     nodes = [node_document(rec, by_index.get(index, []))
              for index, rec in enumerate(reply.get("records") or [])
              if rec.get("name") is not None]  # blank records keep their slot only
@@ -155,8 +163,7 @@ async def get_node(call: Call) -> dict | Result:
     name = call.params["node_name"]
     # The whole table, so that the node's index (and so its partitions) is right:
     # slurmrestd matches partitions against the index in a one-record reply (FIX).
-    reply = await call.ctld.nodes(0)
-    by_index = await _partitions_by_index(call)
+    reply, by_index = await _nodes_with_partitions(call, 0)
     for index, rec in enumerate(reply.get("records") or []):
         if rec.get("name") == name:
             return {"nodes": [node_document(rec, by_index.get(index, []))]}
