@@ -2,7 +2,8 @@
 same queue, same load.
 
     python benchmarks/bench_jobs.py [--cluster /tmp/refcluster] [--seconds 10]
-        [--connections 1,16] [--jobs 1000] [--ours-url URL]
+        [--connections 1,16] [--jobs 1000] [--ours-url URL] [--servers slurmrestd,slurmrest]
+        [--churn CHANGES_PER_SECOND]
 
 Makes sure slurmctld holds at least ``--jobs`` job records (else one held array named
 ``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end),
@@ -140,6 +141,34 @@ def start_ours(cluster_dir: str, port: int, logdir: str) -> subprocess.Popen:
 
 # -- the load ------------------------------------------------------------------------------
 
+class Churn:
+    """Changes one job (its comment) ``rate`` times a second until stopped, so that Slurm's
+    job list keeps changing under the load. Bounded: at most 20 changes per second."""
+
+    def __init__(self, cluster_dir: str, job_id: str | None, rate: float):
+        if job_id is None:
+            raise SystemExit("--churn needs the benchmark's own array (fewer jobs queued "
+                             "than --jobs)")
+        self.argv = ["scontrol", "update", f"JobId={job_id}_1"]
+        self.env = slurm_env(cluster_dir)
+        self.interval = 1.0 / min(rate, 20.0)
+        self.changes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            subprocess.run(self.argv + [f"Comment=churn-{self.changes}"], env=self.env,
+                           capture_output=True)
+            self.changes += 1
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.changes
+
+
 def _parse_wrk_time(text: str) -> float:
     """wrk's "1.23ms" / "456.00us" / "1.2s" → milliseconds."""
     match = re.match(r"([\d.]+)(us|ms|s|m)", text)
@@ -241,6 +270,9 @@ def main(argv=None) -> int:
     parser.add_argument("--tool", choices=("auto", "wrk", "threads"), default="auto")
     parser.add_argument("--servers", default="slurmrestd,slurmrest",
                         help="which to measure (comma-separated)")
+    parser.add_argument("--churn", type=float, default=0.0,
+                        help="also change one bench job this many times per second during "
+                             "each cell (a busy queue: every answer may need a rebuild)")
     args = parser.parse_args(argv)
     seconds = max(1, min(args.seconds, 60))
     connections = [max(1, min(int(c), 64)) for c in args.connections.split(",")]
@@ -271,12 +303,16 @@ def main(argv=None) -> int:
             wait_until_answering(url, headers)
         counts = {name: check_document(url, headers) for name, url in servers.items()}
         print(f"jobs in the answer: {counts}  (job records: {job_records(args.cluster)}; "
-              f"load: {tool}, {seconds} s per cell)")
+              f"load: {tool}, {seconds} s per cell"
+              + (f"; queue changed {args.churn:g}/s" if args.churn else "") + ")")
         results = {}
         for name, url in servers.items():
             pid = listening_pid(urllib.parse.urlsplit(url).port)
             for c in connections:
+                churn = Churn(args.cluster, submitted, args.churn) if args.churn else None
                 r = load(url, headers, c, seconds)
+                if churn is not None:
+                    r["changes"] = churn.stop()
                 r.update(memory_kib(pid))
                 # slurmrestd 22.05.8 has been seen to segfault under 16 connections here.
                 r["died"] = pid is not None and not os.path.exists(f"/proc/{pid}")
