@@ -8,9 +8,12 @@ same queue, same load.
 Makes sure slurmctld holds at least ``--jobs`` job records (else one held array named
 ``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end),
 starts slurmrest on a free loopback port (``twistd -n slurmrest``; or uses ``--ours-url``),
-then for each server and each connection
-count runs a bounded load (``wrk`` if installed, else a keep-alive thread pool) and prints
-requests/s, p50/p99 latency and the server's resident memory (current and peak: VmRSS/VmHWM).
+then for each server and each connection count runs a bounded load (``wrk`` if installed,
+else a keep-alive thread pool) and prints requests/s, p50/p99 latency and the server's
+resident memory (current and peak: VmRSS/VmHWM).
+
+Careful on a shared cluster: slurmrestd 22.05.8 was seen to segfault here under 16
+connections with 1000 jobs (``--servers slurmrest`` measures ours alone).
 """
 
 from __future__ import annotations
