@@ -471,3 +471,39 @@ class CommandLineTests(LiveTestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertIn("DOWN", proc.stdout)
         self.assertNotIn(token, proc.stdout + proc.stderr)
+
+
+class FailoverTests(LiveTestCase):
+    """Failover across ``SlurmctldHost`` entries, against the real slurmctld: the primary of a
+    copied slurm.conf is a loopback address where nothing listens (IPv4, then IPv6), the real
+    controller is its backup."""
+
+    def client_with_dead_primary(self, dead_address):
+        text = open(self.cluster.slurm_conf).read()
+        real = re.search(r"^SlurmctldHost=.*$", text, re.M | re.I).group(0)
+        text = text.replace(real, f"SlurmctldHost=deadprimary({dead_address})\n{real}", 1)
+        config = SlurmConfig.from_text(text, path=self.cluster.slurm_conf)
+        self.assertEqual([c.address for c in config.controllers][0], dead_address)
+        client = SlurmctldClient(config, reactor)
+        return client, client.bind(self.minter.credential_for("alice"))
+
+    async def fail_over(self, dead_address):
+        client, alice = self.client_with_dead_primary(dead_address)
+        reply = await alice.partitions()
+        names = {p["name"] for p in reply["records"]}
+        self.assertEqual(names, {"debug", "long"})
+        # Two connection attempts: the refused primary, then the backup that answered.
+        self.assertEqual(client.counters["connections"], 2)
+        # Asking the dead primary alone is a connect failure (1800), not a hang.
+        with self.assertRaises(CommunicationError) as caught:
+            await alice.ping(0)
+        self.assertEqual(caught.exception.errno, 1800)
+        self.assertEqual(await alice.ping(1), 0)
+
+    @live
+    async def test_failover_from_a_dead_ipv4_primary(self):
+        await self.fail_over("127.0.0.2")
+
+    @live
+    async def test_failover_from_a_dead_ipv6_primary(self):
+        await self.fail_over("::1")
