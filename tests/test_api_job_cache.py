@@ -189,3 +189,30 @@ class ClampedStartTimeTests(unittest.TestCase):
         self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
         self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
         self.assertEqual(asked, [0, 100])
+
+
+class CancellationTests(unittest.TestCase):
+    def test_a_caller_going_away_does_not_cancel_the_others(self):
+        cache, loader = JobListCache(), Loader()
+        loader.pending = []
+        loader.now = 105
+        first = defer.ensureDeferred(cache.get("alice", loader, build))
+        second = defer.ensureDeferred(cache.get("alice", loader, build))
+        first.cancel()
+        self.failureResultOf(first, defer.CancelledError)
+        loader.pending[0].callback(None)
+        result = self.successResultOf(second)
+        self.assertEqual(result.payload, {"jobs": [{"doc": 100}]})
+        # And the refresh was kept for whoever asks next.
+        loader.pending = None
+        self.assertIs(self.successResultOf(defer.ensureDeferred(cache.get("alice", loader,
+                                                                          build))), result)
+
+    def test_all_gone_refresh_still_kept(self):
+        cache, loader = JobListCache(), Loader()
+        loader.pending = []
+        only = defer.ensureDeferred(cache.get("alice", loader, build))
+        only.cancel()
+        self.failureResultOf(only, defer.CancelledError)
+        loader.pending[0].callback(None)
+        self.assertEqual(len(cache), 1)

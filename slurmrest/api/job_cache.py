@@ -50,6 +50,26 @@ def _clamped(records, packed_at: int) -> bool:
                for rec in records)
 
 
+class _Shared:
+    """One refresh and the callers waiting for it, each free to stop waiting."""
+
+    def __init__(self):
+        self._waiters: list[defer.Deferred] = []
+
+    def wait(self) -> defer.Deferred:
+        waiter = defer.Deferred(canceller=self._waiters.remove)
+        self._waiters.append(waiter)
+        return waiter
+
+    def fire(self, result) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if isinstance(result, Failure):
+                waiter.errback(result)
+            else:
+                waiter.callback(result)
+
+
 class JobListCache:
     """``Result`` of GET /jobs per identity, bounded to ``max_entries`` identities (LRU),
     and the job documents of the last conversion, by job."""
@@ -58,7 +78,7 @@ class JobListCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._refreshing: dict[Hashable, list[defer.Deferred]] = {}
+        self._refreshing: dict[Hashable, _Shared] = {}
         #: (job_id, array_task_id) → (decoded record, its document), from the last build.
         self._documents: dict[tuple, tuple[dict, dict]] = {}
         self._variant: Hashable = None
@@ -79,24 +99,21 @@ class JobListCache:
         ``convert(record)`` makes one job document. ``variant``: whatever else the documents
         depend on (a different value forgets the documents kept so far).
         """
-        waiters = self._refreshing.get(key)
-        if waiters is not None:
-            waiter: defer.Deferred = defer.Deferred()
-            waiters.append(waiter)
-            return await waiter
-        self._refreshing[key] = waiters = []
-        try:
-            result = await self._refresh(key, load, convert, variant)
-        except BaseException as exc:
-            failure = Failure(exc)
-            del self._refreshing[key]
-            for waiter in waiters:
-                waiter.errback(failure)
-            raise
-        del self._refreshing[key]
-        for waiter in waiters:
-            waiter.callback(result)
-        return result
+        shared = self._refreshing.get(key)
+        if shared is not None:
+            return await shared.wait()
+        shared = self._refreshing[key] = _Shared()
+        waiter = shared.wait()
+
+        def done(result):
+            if self._refreshing.get(key) is shared:
+                del self._refreshing[key]
+            shared.fire(result)
+
+        # The refresh runs on its own: a caller that goes away (its request cancelled) only
+        # stops waiting, it does not cancel the answer the others are waiting for.
+        defer.ensureDeferred(self._refresh(key, load, convert, variant)).addBoth(done)
+        return await waiter
 
     async def _refresh(self, key, load, convert, variant) -> Result:
         entry = self._entries.get(key)
