@@ -21,7 +21,10 @@ import enum
 import re
 import signal as _signal
 
-from slurmrest.wire.primitives import INFINITE, NO_VAL16
+from slurmrest.wire.primitives import (  # defined once, where the codec needs them
+    BACKFILL_LAST, BACKFILL_SCHED, INFINITE, KILL_FULL_JOB, NO_VAL16, SHOW_ALL, SHOW_DETAIL,
+    SHOW_FEDERATION, SHOW_FUTURE, SHOW_LOCAL, SHOW_MIXED, SHOW_SIBLING, USE_DEFAULT_ACCT,
+    USE_DEFAULT_PART, USE_DEFAULT_QOS, USE_DEFAULT_WCKEY)
 
 # Slurm compares case-insensitively in ASCII only (strcasecmp in the C locale).
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -890,13 +893,6 @@ def job_reason_num(text: str) -> int:
 # --------------------------------------------------------------------------------------------
 # show_flags (u16) of info requests; echoed in job records.
 
-SHOW_ALL = 0x0001
-SHOW_DETAIL = 0x0002
-SHOW_MIXED = 0x0008
-SHOW_LOCAL = 0x0010
-SHOW_SIBLING = 0x0020
-SHOW_FEDERATION = 0x0040
-SHOW_FUTURE = 0x0080
 
 # slurmrestd v0.0.38's job ``show_flags`` list: these names, this order.
 SHOW_FLAG_NAMES = (
@@ -938,15 +934,9 @@ RESET_ACCRUE_TIME = _bit(21)
 CRON_JOB = _bit(22)
 JOB_MEM_SET = _bit(23)
 JOB_RESIZED = _bit(24)
-USE_DEFAULT_ACCT = _bit(25)
-USE_DEFAULT_PART = _bit(26)
-USE_DEFAULT_QOS = _bit(27)
-USE_DEFAULT_WCKEY = _bit(28)
 JOB_DEPENDENT = _bit(29)
 JOB_MAGNETIC = _bit(30)
 JOB_PART_ASSIGNED = _bit(31)
-BACKFILL_SCHED = _bit(32)
-BACKFILL_LAST = _bit(33)
 JOB_SEND_SCRIPT = _bit(35)
 
 # Every named bit, by macro name, in bit order.
@@ -1234,7 +1224,6 @@ def reservation_flags_string(flags: int, purge_comp_time: int = 0) -> str:
 KILL_JOB_BATCH = _bit(0)
 KILL_JOB_ARRAY = _bit(1)
 KILL_STEPS_ONLY = _bit(2)
-KILL_FULL_JOB = _bit(3)
 KILL_FED_REQUEUE = _bit(4)
 KILL_HURRY = _bit(5)
 KILL_OOM = _bit(6)
