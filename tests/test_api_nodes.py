@@ -1,7 +1,8 @@
 """Nodes: record → v0.0.38 document (hand-built records first), node update messages, and the
 operations against the real test cluster (``SLURMREST_TEST_CLUSTER``)."""
 
-import os
+import time
+import uuid
 
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -198,18 +199,193 @@ class LiveNodeTests(unittest.TestCase):
         self.assertEqual(ctx.exception.status, 404)
 
     @deferred
-    async def test_delete_configured_node_is_refused(self):
-        # Slurm 22.05 would really delete an idle slurm.conf node: we refuse before asking.
+    async def test_delete_unknown_node(self):
+        # Passed through: slurmctld answers ESLURM_INVALID_NODE_NAME with its own text.
         with self.assertRaises(ApiError) as ctx:
-            await nodes.delete_node(self.call("root", node_name="n4"))
-        self.assertEqual(ctx.exception.status, 409)
-        doc = await nodes.get_node(self.call("alice", node_name="n4"))
-        self.assertEqual(doc["nodes"][0]["name"], "n4")
+            await nodes.delete_node(self.call("root", node_name="h5a-nosuch"))
+        self.assertEqual(ctx.exception.status, 404)
+        error = ctx.exception.errors[0]
+        self.assertEqual((error["error_number"], error["error"]),
+                         (2018, "Invalid node name specified"))
+        self.assertEqual(error["description"], "failed to delete nodes h5a-nosuch")
+
+
+NO_ROOM = ("the test cluster has no room for a dynamic node: its slurm.conf needs "
+           "MaxNodeCount above the number of configured nodes (python -m "
+           "slurmrest.testing.cluster sets it; testcluster.sh does not)")
+
+
+class LiveDynamicNodeTests(unittest.TestCase):
+    """Node update and delete over HTTP (slurmrest in this process), end to end: dynamic
+    nodes made with ``scontrol create`` and checked with scontrol and sinfo. Needs a cluster
+    with MaxNodeCount (room for dynamic nodes); fails, not skips, without."""
+
+    timeout = 120
+
+    def setUp(self):
+        from slurmrest.testing.cluster import Cluster
+        from slurmrest.wire.client import SlurmctldClient
+        from slurmrest.wire.conf import SlurmConfig
+        from slurmrest.wire.credentials import Credential
+        from tests import differential
+
+        self.cluster = Cluster.from_environment()
+        self.tag = f"n1-{uuid.uuid4().hex[:8]}"
+        self.ctld = SlurmctldClient(SlurmConfig.load(self.cluster.slurm_conf)).bind(
+            Credential(self.cluster.token("root"), "root"))
+        self.addCleanup(lambda: defer.ensureDeferred(differential.stop_ours()))
+
+    # -- helpers ---------------------------------------------------------------------------
+    async def http(self, method, path, user="root", body=None):
+        """``method /slurm/v0.0.38path`` as ``user``: (status, document)."""
+        import json
+
+        import treq
+
+        from tests import differential
+
+        base = await differential.start_ours(self.cluster)
+        headers = {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": self.cluster.token(user)}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        response = await treq.request(method, f"{base}/slurm/v0.0.38{path}", headers=headers,
+                                      data=data, persistent=False)
+        return response.code, json.loads(await response.content())
+
+    async def blank_slots(self, show_flags):
+        """Records of the node table without a name (empty slots, hidden nodes)."""
+        reply = await self.ctld.nodes(0, show_flags=show_flags)
+        return [rec for rec in reply["records"] if rec.get("name") is None], reply["records"]
+
+    def scontrol_node(self, name):
+        """``scontrol --future show node NAME``: the CompletedProcess (FUTURE nodes too)."""
+        return self.cluster.run(["scontrol", "--future", "-o", "show", "node", name],
+                                check=False)
+
+    async def make_dynamic_node(self):
+        """A FUTURE dynamic node (deleted again at cleanup); fails without room for one."""
+        blank, _ = await self.blank_slots(0x1 | 0x2 | 0x80)  # ALL, DETAIL, FUTURE
+        if not blank:
+            self.fail(NO_ROOM)
+        name = f"dyn-{self.tag}"
+        # Port 9 (discard) on loopback: nothing answers there; a resumed node is deleted long
+        # before slurmctld would give up on it (SlurmdTimeout).
+        self.cluster.run(["scontrol", "create", f"NodeName={name}", "CPUs=1", "RealMemory=100",
+                          "NodeAddr=127.0.0.1", "NodeHostname=localhost", "Port=9",
+                          "State=FUTURE"])
+        self.addCleanup(self.cluster.run, ["scontrol", "delete", f"nodename={name}"],
+                        check=False)
+        proc = self.scontrol_node(name)
+        if proc.returncode != 0:  # create_nodes says success even when the table is full
+            self.fail(f"scontrol create made no node {name} ({proc.stdout.strip()}); " + NO_ROOM)
+        return name
+
+    async def node_names(self):
+        status, doc = await self.http("GET", "/nodes", user="alice")
+        self.assertEqual(status, 200, doc)
+        return [n["name"] for n in doc["nodes"]]
+
+    def wait_for(self, predicate, what, timeout=30, interval=0.5):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail(f"not {what} after {timeout}s")
+            time.sleep(interval)
+
+    # -- the tests -------------------------------------------------------------------------
+    @deferred
+    async def test_get_nodes_skips_blank_slots(self):
+        blank, records = await self.blank_slots(0x1 | 0x2)
+        if not blank:
+            self.fail(NO_ROOM)
+        named = sorted(rec["name"] for rec in records if rec.get("name") is not None)
+        names = await self.node_names()
+        self.assertNotIn(None, names)
+        self.assertNotIn("", names)
+        self.assertEqual(sorted(names), named)
+        self.assertTrue({"n1", "n2", "n3", "n4"} <= set(names), names)
+        # The partitions' node index bitmaps span the blank slots too.
+        status, doc = await self.http("GET", "/node/n4", user="alice")
+        self.assertEqual((status, doc["nodes"][0]["partitions"]), (200, ["debug", "long"]))
+
+    @deferred
+    async def test_delete_dynamic_node_as_root(self):
+        name = await self.make_dynamic_node()
+        # FUTURE nodes are hidden from node info: resume it (through the API) to see it go.
+        status, doc = await self.http("POST", f"/node/{name}", body={"state": "RESUME"})
+        self.assertEqual(status, 200, doc)
+        self.assertIn(name, await self.node_names())
+        status, doc = await self.http("DELETE", f"/node/{name}")
+        self.assertEqual((status, doc["errors"]), (200, []))
+        proc = self.scontrol_node(name)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        self.assertIn(f"Node {name} not found", proc.stdout + proc.stderr)
+        self.assertNotIn(name, await self.node_names())
+        status, doc = await self.http("GET", f"/node/{name}", user="alice")
+        self.assertEqual(status, 404, doc)
+
+    @deferred
+    async def test_delete_needs_an_administrator(self):
+        name = await self.make_dynamic_node()
+        status, doc = await self.http("DELETE", f"/node/{name}", user="alice")
+        self.assertEqual(status, 403, doc)
+        self.assertEqual(doc["errors"][0]["error_number"], 2010)  # ESLURM_USER_ID_MISSING
+        self.assertEqual(self.scontrol_node(name).returncode, 0)
 
     @deferred
     async def test_delete_unknown_node(self):
-        result = await nodes.delete_node(self.call("root", node_name="h5a-nosuch"))
-        self.assertEqual(result.status, 404)
+        status, doc = await self.http("DELETE", f"/node/nosuch-{self.tag}")
+        self.assertEqual(status, 404, doc)
+        self.assertEqual(doc["errors"][0]["error_number"], 2018)
+        self.assertEqual(doc["errors"][0]["description"],
+                         f"failed to delete nodes nosuch-{self.tag}")
+
+    @deferred
+    async def test_delete_reserved_node_is_busy(self):
+        name = await self.make_dynamic_node()
+        resv = f"resv-{self.tag}"
+        self.cluster.run(["scontrol", "create", "reservation", f"ReservationName={resv}",
+                          f"Nodes={name}", "StartTime=now", "Duration=10", "Users=root",
+                          "Flags=ignore_jobs"])
+        self.addCleanup(self.cluster.run, ["scontrol", "delete", f"reservation={resv}"],
+                        check=False)
+        # slurmctld flags the nodes of active reservations every 5 seconds.
+        self.wait_for(lambda: "RESERVED" in self.scontrol_node(name).stdout,
+                      f"{name} flagged RESERVED")
+        status, doc = await self.http("DELETE", f"/node/{name}")
+        self.assertEqual(status, 409, doc)
+        error = doc["errors"][0]
+        self.assertEqual((error["error_number"], error["error"]),
+                         (2016, "Requested nodes are busy"))
+        self.assertEqual(error["description"], f"failed to delete nodes {name}")
+        self.assertEqual(self.scontrol_node(name).returncode, 0)
+
+    @deferred
+    async def test_drain_and_resume(self):
+        reason = f"slurmrest-api-test {self.tag}"
+
+        def states():
+            out = self.cluster.run(["sinfo", "-N", "-n", "n4", "-h", "-o", "%T"]).stdout
+            return set(out.split())
+
+        def reasons():
+            return self.cluster.run(["sinfo", "-R", "-N", "-n", "n4", "-h", "-o", "%E"]).stdout
+
+        # ALWAYS resume, whatever happens below.
+        self.addCleanup(self.cluster.run, ["scontrol", "update", "nodename=n4",
+                                           "state=resume"], check=False)
+        status, doc = await self.http("POST", "/node/n4",
+                                      body={"state": "DRAIN", "reason": reason})
+        self.assertEqual((status, doc["errors"]), (200, []))
+        self.assertTrue(states() <= {"drained", "draining"} and states(), states())
+        self.assertIn(reason, reasons())
+        status, doc = await self.http("POST", "/node/n4", body={"state": "RESUME"})
+        self.assertEqual((status, doc["errors"]), (200, []))
+        # idle, unless another user's job runs there (a shared cluster)
+        self.assertTrue(states() and not any("drain" in s for s in states()), states())
+        self.assertNotIn(reason, reasons())
 
 
 class NodeSchemaTests(unittest.TestCase):

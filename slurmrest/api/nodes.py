@@ -12,7 +12,6 @@ from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, o
 from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, SlurmError,
                                     strerror)
 
-SHOW_ALL, SHOW_DETAIL, SHOW_FUTURE = 0x1, 0x2, 0x80
 NODE_STATE_BASE, NODE_STATE_MIXED = 0xF, 5
 
 ESLURM_INVALID_NODE_NAME = 2018
@@ -255,8 +254,10 @@ def update_node_msg(node_names: str, body) -> dict:
 
 
 def _slurm_failure(err: SlurmError, source: str) -> Exception:
-    """What Slurm refused, as an HTTP answer: permission 403, unknown node 404, busy node
-    409, anything else 400. Failures to talk to slurmctld stay what they are."""
+    """What Slurm refused, as an HTTP answer: permission 403 (also ESLURM_ACCESS_DENIED for a
+    deletion under a select plugin other than cons_tres: Slurm's text says so), unknown node
+    404, node busy or in a reservation 409, anything else 400. Failures to talk to
+    slurmctld stay what they are."""
     if isinstance(err, (CommunicationError, ProtocolError)):
         return err
     status = {ESLURM_ACCESS_DENIED: 403, ESLURM_USER_ID_MISSING: 403,
@@ -279,36 +280,19 @@ async def update_node(call: Call) -> dict:
     return {}
 
 
-#: Nodes made at run time (``scontrol create node``, dynamic slurmd registration) carry one
-#: of these flags; nodes from slurm.conf have none.
-NODE_STATE_DYNAMIC = 0x80000 | 0x4000000  # DYNAMIC_FUTURE | DYNAMIC_NORM
-
-
 @operation("DELETE", "/node/{node_name}", operation_id="delete_node",
-           summary="delete a dynamic node (extension: slurmrestd 23.02)",
+           summary="delete nodes (extension: slurmrestd 23.02)",
            params=(_NODE_NAME,), tags=("slurm",), extension=True)
-async def delete_node(call: Call) -> dict | Result:
-    """REQUEST_DELETE_NODE. Slurm 22.05 (and 23.02) would delete any idle node, also one of
-    slurm.conf's, which then comes back at the next reconfigure: we only delete dynamic
-    nodes (409 otherwise)."""
-    name = call.params["node_name"]
+async def delete_node(call: Call) -> dict:
+    """REQUEST_DELETE_NODE, passed straight to slurmctld as slurmrestd 23.02 does; Slurm
+    decides. slurmctld 22.05 (``delete_nodes`` in node_mgr.c) takes ``node_name`` as a node
+    list (``dyn[1-3]``, ``ALL``) and deletes every named node that is idle and outside
+    reservations, for SlurmUser, root and administrators only. That includes nodes of
+    slurm.conf, which come back when slurmctld restarts or reconfigures. Refusals:
+    not an administrator 403, unknown node 404, node busy or reserved 409 (Slurm's text in
+    ``description``)."""
     try:
-        # SHOW_FUTURE: a dynamic node created in state FUTURE is hidden otherwise.
-        reply = await call.ctld.node(name, show_flags=SHOW_ALL | SHOW_DETAIL | SHOW_FUTURE)
-    except SlurmError as err:
-        if err.errno == ESLURM_INVALID_NODE_NAME:
-            return _no_such_node()
-        raise _slurm_failure(err, "slurm_load_node_single")
-    records = [rec for rec in reply.get("records") or () if rec.get("name") == name]
-    if not records:
-        return _no_such_node()
-    if not records[0].get("node_state", 0) & NODE_STATE_DYNAMIC:
-        raise ApiError(409, [{"error_number": -1, "error": "Not a dynamic node",
-                              "description": f"{name} is defined in slurm.conf; only dynamic "
-                                             "nodes can be deleted",
-                              "source": "slurm_delete_node"}])
-    try:
-        await call.ctld.delete_node(name)
+        await call.ctld.delete_node(call.params["node_name"])
     except SlurmError as err:
         raise _slurm_failure(err, "slurm_delete_node")
     return {}

@@ -67,6 +67,12 @@ KillWait=5
 Waittime=0
 MaxJobCount=20000
 MaxArraySize=1001
+# Room for dynamic nodes (scontrol create NodeName=... State=FUTURE; DELETE /node/...):
+# slurmctld sizes its node table to MaxNodeCount, so node info replies carry blank records
+# for the empty slots. Dynamic nodes need select/cons_tres (above) and TreeWidth=65533
+# (slurmds cannot fan out to nodes they do not know from slurm.conf).
+MaxNodeCount={n + 4}
+TreeWidth=65533
 
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
