@@ -264,12 +264,12 @@ class LiveDynamicNodeTests(unittest.TestCase):
         return self.cluster.run(["scontrol", "--future", "-o", "show", "node", name],
                                 check=False)
 
-    async def make_dynamic_node(self):
+    async def make_dynamic_node(self, suffix=""):
         """A FUTURE dynamic node (deleted again at cleanup); fails without room for one."""
         blank, _ = await self.blank_slots(0x1 | 0x2 | 0x80)  # ALL, DETAIL, FUTURE
         if not blank:
             self.fail(NO_ROOM)
-        name = f"dyn-{self.tag}"
+        name = f"dyn-{self.tag}{suffix}"
         # Port 9 (discard) on loopback: nothing answers there; a resumed node is deleted long
         # before slurmctld would give up on it (SlurmdTimeout).
         self.cluster.run(["scontrol", "create", f"NodeName={name}", "CPUs=1", "RealMemory=100",
@@ -325,6 +325,15 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.assertNotIn(name, await self.node_names())
         status, doc = await self.http("GET", f"/node/{name}", user="alice")
         self.assertEqual(status, 404, doc)
+
+    @deferred
+    async def test_delete_a_node_list(self):
+        # Slurm reads a node list there: one request deletes both.
+        first, second = await self.make_dynamic_node("-1"), await self.make_dynamic_node("-2")
+        status, doc = await self.http("DELETE", f"/node/dyn-{self.tag}-%5B1-2%5D")
+        self.assertEqual((status, doc["errors"]), (200, []))
+        for name in (first, second):
+            self.assertNotEqual(self.scontrol_node(name).returncode, 0, name)
 
     @deferred
     async def test_delete_needs_an_administrator(self):
@@ -386,6 +395,31 @@ class LiveDynamicNodeTests(unittest.TestCase):
         # idle, unless another user's job runs there (a shared cluster)
         self.assertTrue(states() and not any("drain" in s for s in states()), states())
         self.assertNotIn(reason, reasons())
+
+
+class SlurmRefusalTests(unittest.TestCase):
+    """Slurm's refusals of node update and delete as HTTP statuses, Slurm's text kept."""
+
+    def refusal(self, errno, message=None):
+        from slurmrest.wire.errors import SlurmError
+        return nodes._slurm_failure(SlurmError(errno, message), "slurm_delete_node")
+
+    def test_statuses(self):
+        for errno, status in ((2010, 403), (2002, 403), (2018, 404), (2016, 409),
+                              (2028, 400), (1, 400)):
+            self.assertEqual(self.refusal(errno).status, status, errno)
+
+    def test_slurm_text_is_the_description(self):
+        err = self.refusal(2002, "Node deletion only compatible with select/cons_tres")
+        self.assertEqual(err.errors, [{
+            "error_number": 2002, "error": "Access/permission denied",
+            "description": "Node deletion only compatible with select/cons_tres",
+            "source": "slurm_delete_node"}])
+
+    def test_talking_to_slurmctld_failures_stay(self):
+        from slurmrest.wire.errors import CommunicationError
+        err = CommunicationError(1800)
+        self.assertIs(nodes._slurm_failure(err, "slurm_delete_node"), err)
 
 
 class NodeSchemaTests(unittest.TestCase):

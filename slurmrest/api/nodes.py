@@ -35,6 +35,9 @@ NODE_SCHEMA = schemas.fields("""
 """)
 _NODES_RESPONSE = schemas.response("nodes", schemas.schema_ref("v0.0.38_node", NODE_SCHEMA))
 _NODE_NAME = Param("node_name", location="path", description="node name")
+#: Update and delete hand the name to slurmctld, which reads a node list there.
+_NODE_LIST = Param("node_name", location="path",
+                   description="node name, or a Slurm node list (n[1-2],dyn1 or ALL)")
 
 
 def _select_info(rec: dict) -> dict:
@@ -269,7 +272,7 @@ def _slurm_failure(err: SlurmError, source: str) -> Exception:
 
 @operation("POST", "/node/{node_name}", operation_id="update_node",
            summary="update node properties (extension: slurmrestd 23.02)",
-           params=(_NODE_NAME,), request_schema=UPDATE_NODE_SCHEMA, tags=("slurm",),
+           params=(_NODE_LIST,), request_schema=UPDATE_NODE_SCHEMA, tags=("slurm",),
            extension=True)
 async def update_node(call: Call) -> dict:
     msg = update_node_msg(call.params["node_name"], call.body if call.body is not None else {})
@@ -282,7 +285,7 @@ async def update_node(call: Call) -> dict:
 
 @operation("DELETE", "/node/{node_name}", operation_id="delete_node",
            summary="delete nodes (extension: slurmrestd 23.02)",
-           params=(_NODE_NAME,), tags=("slurm",), extension=True)
+           params=(_NODE_LIST,), tags=("slurm",), extension=True)
 async def delete_node(call: Call) -> dict:
     """REQUEST_DELETE_NODE, passed straight to slurmctld as slurmrestd 23.02 does; Slurm
     decides. slurmctld 22.05 (``delete_nodes`` in node_mgr.c) takes ``node_name`` as a node
