@@ -390,6 +390,10 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.assertEqual((status, doc["errors"]), (200, []))
         self.assertTrue(states() <= {"drained", "draining"} and states(), states())
         self.assertIn(reason, reasons())
+        status, doc = await self.http("GET", "/node/n4", user="alice")
+        node = doc["nodes"][0]
+        self.assertIn("DRAIN", node["state_flags"])
+        self.assertEqual((node["reason"], node["reason_set_by_user"]), (reason, "root"))
         status, doc = await self.http("POST", "/node/n4", body={"state": "RESUME"})
         self.assertEqual((status, doc["errors"]), (200, []))
         # idle, unless another user's job runs there (a shared cluster)
