@@ -1,7 +1,8 @@
-"""ping, diag and licenses side by side: the real slurmrestd and slurmrest, same cluster.
+"""ping, diag, licenses, nodes and partitions side by side: the real slurmrestd and
+slurmrest, same cluster, same load.
 
     python benchmarks/bench_server.py [--cluster /tmp/refcluster] [--reference URL]
-        [--seconds 5] [--connections 1,16]
+        [--seconds 5] [--connections 1,16] [--paths ping,diag] [--ours URL]
 
 Starts slurmrest (``twistd -n slurmrest``) on a free loopback port, then runs ``wrk`` (bounded
 by --seconds) per server, endpoint and connection count, and prints requests/s and latency
@@ -21,7 +22,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PATHS = ("/slurm/v0.0.38/ping", "/slurm/v0.0.38/diag", "/slurm/v0.0.38/licenses")
+PATHS = ("ping", "diag", "licenses", "nodes", "partitions")
 
 
 def token(conf: str, user: str) -> str:
@@ -110,22 +111,30 @@ def main():
     parser.add_argument("--reference", default="http://127.0.0.1:6820")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", default="1,16")
+    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--ours", help="an already running slurmrest (default: start one)")
     args = parser.parse_args()
     conf = os.path.join(args.cluster, "etc", "slurm.conf")
     headers = {"X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": token(conf, "alice")}
     print(f"web room alone, in memory: {in_memory():.0f} req/s")
-    proc, ours = start_ours(conf)
+    proc, ours = (None, args.ours) if args.ours else start_ours(conf)
     try:
-        print(f"{'server':<12}{'path':<28}{'conns':>6}{'req/s':>10}{'p50':>10}{'p99':>10}{'non-2xx':>9}")
-        for path in PATHS:
+        print(f"{'server':<12}{'path':<28}{'conns':>6}{'req/s':>10}{'p50':>10}{'p99':>10}"
+              f"{'non-2xx':>9}{'x rps':>8}")
+        for name in args.paths.split(","):
+            path = f"/slurm/v0.0.38/{name}"
             for connections in (int(c) for c in args.connections.split(",")):
-                for name, base in (("slurmrestd", args.reference), ("slurmrest", ours)):
-                    r = wrk(base + path, headers, connections, args.seconds)
-                    print(f"{name:<12}{path:<28}{connections:>6}{r['rps']:>10.0f}"
-                          f"{r['p50']:>10}{r['p99']:>10}{r['non2xx']:>9}", flush=True)
+                rows = {}
+                for server, base in (("slurmrestd", args.reference), ("slurmrest", ours)):
+                    r = rows[server] = wrk(base + path, headers, connections, args.seconds)
+                    ratio = (f"{r['rps'] / rows['slurmrestd']['rps']:>8.2f}"
+                             if server == "slurmrest" and rows["slurmrestd"]["rps"] else "")
+                    print(f"{server:<12}{path:<28}{connections:>6}{r['rps']:>10.0f}"
+                          f"{r['p50']:>10}{r['p99']:>10}{r['non2xx']:>9}{ratio}", flush=True)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

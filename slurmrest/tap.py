@@ -51,6 +51,9 @@ class Options(usage.Options):
         ["max-body-size", None, DEFAULT_MAX_BODY_SIZE, "largest request body, bytes", int],
         ["jwt-key", None, None, "the cluster's HS256 jwt_key (default: AuthAltParameters' "
                                 "jwt_key in slurm.conf, when readable)"],
+        ["access-log", None, None, "log each request line (client, time, request, status, "
+                                   "bytes) to this file, or - for standard output "
+                                   "(default: no access log)"],
     ]
 
     def __init__(self):
@@ -221,7 +224,13 @@ def makeService(options) -> service.MultiService:
     gateway = make_gateway(config, jwt_key=options["jwt-key"],
                            api_key_file=options["api-key-file"],
                            max_body_size=options["max-body-size"], reactor=reactor)
-    site = GatewaySite(gateway)
+    access_log = options["access-log"]
+    if access_log not in (None, "-"):
+        try:
+            open(access_log, "a").close()  # a log that cannot be written fails at start-up
+        except OSError as e:
+            raise usage.UsageError(f"cannot write the access log: {e}") from None
+    site = GatewaySite(gateway, access_log=access_log)
     tls = (options["tls-cert"], options["tls-key"]) if options["tls-cert"] else None
     try:
         context = tls_context(*tls) if tls else None

@@ -408,3 +408,64 @@ class ControllerTroubleTests(LiveBase):
         # The server is still up and answers what needs no slurmctld.
         response, _ = await self.get(f"{base}/openapi/v3")
         self.assertEqual(response.code, 200)
+
+
+class RevalidationLiveTests(LiveBase):
+    """What the server keeps between requests is revalidated with slurmctld's own
+    ``last_update`` and is exactly as fresh as a full fetch."""
+
+    def licenses_shown(self) -> dict[str, int]:
+        """Used count per license, as ``scontrol show licenses`` says."""
+        used = {}
+        for line in self.cluster.run(["scontrol", "-o", "show", "licenses"]).stdout.splitlines():
+            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+            used[fields["LicenseName"]] = int(fields["Used"])
+        return used
+
+    async def ours(self, base) -> dict[str, int]:
+        _, body = await self.get(f"{base}/slurm/v1/licenses")
+        return {lic["LicenseName"]: lic["Used"] for lic in json.loads(body)["licenses"]}
+
+    async def test_licenses_follow_a_job_taking_one(self):
+        from twisted.internet.threads import deferToThread
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        _, first = await self.get(f"{base}/slurm/v1/licenses")
+        _, second = await self.get(f"{base}/slurm/v1/licenses")
+        cache = self.gateway.licenses_cache
+        self.assertGreaterEqual(cache.hits, 1)  # the second was "no change in data"
+        self.assertEqual(first, second)
+        name = f"slurmrest-lic-{os.getpid()}"
+        job_id = await deferToThread(self.cluster.submit, "sleep 120", "alice", name,
+                                     ("--licenses=fluent:1", "-p", "debug", "-t", "5"))
+        self.addCleanup(self.cluster.cancel, job_id)
+        await deferToThread(self.cluster.wait_for_job_state, job_id, "RUNNING", 60)
+        # Other engineers' jobs may take licenses meanwhile: agree with scontrol, read right
+        # after, within a few tries.
+        for _ in range(5):
+            ours = await self.ours(base)
+            shown = await deferToThread(self.licenses_shown)
+            if ours == shown:
+                break
+        self.assertEqual(ours, shown)
+        self.assertGreaterEqual(ours["fluent"], 1)
+        await deferToThread(self.cluster.cancel, job_id)
+        await deferToThread(self.cluster.wait_for_job_state, job_id,
+                            {"CANCELLED", "COMPLETED", None}, 60)
+        for _ in range(20):  # the licenses come back once the job's end is processed
+            ours = await self.ours(base)
+            shown = await deferToThread(self.licenses_shown)
+            if ours == shown:
+                break
+            await deferLater(reactor, 0.25, lambda: None)
+        self.assertEqual(ours, shown)
+
+    async def test_build_info_revalidated(self):
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        cache = self.gateway.build_info
+        cache.max_age = 0  # revalidate at every request
+        for _ in range(3):
+            response, body = await self.get(f"{base}/slurm/v1/ping")
+            self.assertEqual(response.code, 200, body[:300])
+            self.assertEqual(json.loads(body)["pings"][0]["ping"], "UP")
+        self.assertGreaterEqual(cache.unchanged, 2)
+        self.assertEqual(cache.release, json.loads(body)["meta"]["Slurm"]["release"])

@@ -143,6 +143,17 @@ class MakeServiceTests(unittest.TestCase):
         self.conf = write_conf(self.dir, None)
         self.assertRaises(UsageError, self.make, "--api-key-file", keys)
 
+    def test_access_log(self):
+        site = next(iter(self.make("-l", "127.0.0.1:0"))).factory
+        self.assertIsNone(site.access_log)  # off unless asked for
+        path = os.path.join(self.dir, "access.log")
+        site = next(iter(self.make("--access-log", path, "-l", "127.0.0.1:0"))).factory
+        self.assertEqual(site.access_log, path)
+        self.assertTrue(os.path.exists(path))  # tried at start-up, not at the first request
+        site = next(iter(self.make("--access-log", "-", "-l", "127.0.0.1:0"))).factory
+        self.assertEqual(site.access_log, "-")
+        self.assertRaises(UsageError, self.make, "--access-log", self.dir + "/no/such/dir/log")
+
     def test_missing_slurm_conf(self):
         options = tap.Options()
         options.parseOptions(["-f", self.dir + "/nope.conf"])

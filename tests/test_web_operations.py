@@ -3,12 +3,14 @@ arithmetic and names slurmrestd uses. Live comparisons are in ``test_server_live
 
 from __future__ import annotations
 
+from twisted.internet import defer
 from twisted.trial import unittest
 
 from slurmrest.api.diag import STATISTICS_FIELDS, message_type_name, statistics_document
-from slurmrest.api.licenses import license_document
-from slurmrest.api.meta import meta, slurm_version
+from slurmrest.api.licenses import LicenseCache, license_document
+from slurmrest.api.meta import BuildInfoCache, meta, slurm_version
 from slurmrest.api.ping import controller_mode
+from slurmrest.wire.errors import NoChange
 
 
 class PingTests(unittest.TestCase):
@@ -84,3 +86,61 @@ class MetaTests(unittest.TestCase):
         self.assertEqual(meta("slurmdb", "v0.0.38", None),
                          {"plugin": {"type": "openapi/dbv0.0.38",
                                      "name": "Slurm OpenAPI DB v0.0.38"}})
+
+
+class RevalidatedCacheTests(unittest.TestCase):
+    """The build info and licenses caches: kept documents are revalidated with Slurm's own
+    ``last_update`` (``NoChange`` = still current). ``load`` stands for the RPC here; the
+    real slurmctld's answers are checked in ``test_server_live``."""
+
+    def loader(self, replies):
+        calls = []
+
+        async def load(last_update=0):
+            calls.append(last_update)
+            reply = replies.pop(0)
+            if reply is None:
+                raise NoChange(1900)
+            return reply
+        return load, calls
+
+    def result(self, coroutine):
+        return self.successResultOf(defer.ensureDeferred(coroutine))
+
+    def test_build_info_kept_then_revalidated(self):
+        now = [1000.0]
+        cache = BuildInfoCache(max_age=30, clock=lambda: now[0])
+        first = {"version": "22.05.8", "last_update": 500, "control_machine": ["a"]}
+        second = {"version": "22.05.8", "last_update": 900, "control_machine": ["a", "b"]}
+        load, calls = self.loader([first, None, second])
+        self.assertIs(self.result(cache.get(load)), first)
+        self.assertIs(self.result(cache.get(load)), first)  # young: no RPC at all
+        now[0] += 31
+        self.assertIs(self.result(cache.get(load)), first)  # unchanged since 500
+        self.assertIs(self.result(cache.get(load)), first)  # and young again
+        now[0] += 31
+        self.assertIs(self.result(cache.get(load)), second)
+        self.assertEqual(calls, [0, 500, 500])
+
+    def test_licenses_per_user_same_result_while_unchanged(self):
+        lic = {"last_update": 700, "licenses": [{"name": "m", "total": 2, "in_use": 1}]}
+        more = {"last_update": 800, "licenses": [{"name": "m", "total": 2, "in_use": 2}]}
+        cache = LicenseCache(max_entries=2)
+        load, calls = self.loader([lic, None, lic, more])
+        a = self.result(cache.get("alice", load))
+        self.assertEqual(a.payload["licenses"][0]["Used"], 1)
+        self.assertIs(self.result(cache.get("alice", load)), a)
+        b = self.result(cache.get("bob", load))  # another user: fetched for them
+        self.assertIsNot(b, a)
+        changed = self.result(cache.get("alice", load))
+        self.assertEqual(changed.payload["licenses"][0]["Used"], 2)
+        self.assertEqual(calls, [0, 700, 0, 700])
+        self.assertEqual(cache.hits, 1)
+
+    def test_licenses_cache_is_bounded(self):
+        cache = LicenseCache(max_entries=2)
+        load, calls = self.loader([{"last_update": 1, "licenses": []} for _ in range(4)])
+        for user in ("a", "b", "c", "a"):
+            self.result(cache.get(user, load))
+        self.assertEqual(calls, [0, 0, 0, 0])  # "a" was forgotten when "c" came
+        self.assertEqual(len(cache._entries), 2)

@@ -644,6 +644,27 @@ class LoopbackTests(unittest.TestCase):
         d = defer.ensureDeferred(self.ping("localhost", port))
         return d.addCallback(self.assertEqual, 0)
 
+    def test_an_rpc_logs_nothing(self):
+        """One connection per RPC, and not one log line each ("Starting factory ...")."""
+        from twisted.logger import globalLogPublisher
+        port = self.listen("127.0.0.1")
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        client = self.client_for("ctl(127.0.0.1)", port)
+
+        async def three():
+            for _ in range(3):
+                self.assertEqual(await client.ping(ALICE), 0)
+        d = defer.ensureDeferred(three())
+
+        def check(_):
+            self.assertEqual(len(self.requests), 3)
+            self.assertEqual(client.counters["connections"], 3)
+            self.assertEqual([e for e in events if "factory" in str(e.get("log_format", ""))],
+                             [])
+        return d.addCallback(check)
+
     def test_refused(self):
         import socket
         s = socket.socket()

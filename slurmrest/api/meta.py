@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any, Awaitable, Callable
 
+from slurmrest.wire.errors import NoChange
+
 #: What slurmrestd calls its plugins, per API family and version prefix.
 _PLUGINS = {
     ("slurm", "v0.0.38"): ("openapi/v0.0.38", "Slurm OpenAPI v0.0.38"),
@@ -48,7 +50,11 @@ def meta(family: str, version: str, release: str | None) -> dict:
 class BuildInfoCache:
     """The controller's build info, fetched with some caller's credential and kept for
     ``max_age`` seconds (the controller list can change on reconfigure; the version cannot
-    without a restart, so ``release`` stays known even when the cache is stale)."""
+    without a restart, so ``release`` stays known even when the cache is stale).
+
+    Past ``max_age`` it is revalidated with its own ``last_update``: while the configuration
+    is unchanged slurmctld answers ``SLURM_NO_CHANGE_IN_DATA`` and nothing is decoded again.
+    """
 
     def __init__(self, max_age: float = 30.0, clock: Callable[[], float] = time.monotonic):
         self.max_age = max_age
@@ -56,12 +62,21 @@ class BuildInfoCache:
         self._info: dict | None = None
         self._fetched = 0.0
         self.release: str | None = None
+        #: How often a revalidation found the build info unchanged.
+        self.unchanged = 0
 
-    async def get(self, fetch: Callable[[], Awaitable[dict]], *, fresh: bool = False) -> dict:
-        """The cached build info, or ``await fetch()`` if none is fresh enough."""
-        now = self._clock()
-        if fresh or self._info is None or now - self._fetched > self.max_age:
-            self.update(await fetch())
+    async def get(self, fetch: Callable[..., Awaitable[dict]], *, fresh: bool = False) -> dict:
+        """The cached build info, or ``await fetch(last_update)`` if none is fresh enough
+        (``fetch`` raises ``NoChange`` when the one held is still current)."""
+        info = self._info
+        if info is None or fresh:
+            self.update(await fetch(0))
+        elif self._clock() - self._fetched > self.max_age:
+            try:
+                self.update(await fetch(info.get("last_update") or 0))
+            except NoChange:
+                self.unchanged += 1
+                self._fetched = self._clock()
         return self._info
 
     def update(self, info: dict) -> None:

@@ -5,6 +5,11 @@ Twisted's ``HTTPChannel`` reads the whole body and only then calls ``Request.pro
 hook ``allHeadersReceived``: a refused request is processed at once as if it had no body,
 its answer says ``Connection: close``, and the connection closes after it, so the unread
 body is never parsed (nor taken for the next request).
+
+The per-request path is kept short: ``process`` goes straight to the gateway (no resource
+traversal), an answer is one ``write`` of status line, headers and body (``send``; the
+``Date`` text is made once a second), and the access log is off unless asked for, and then
+one cheap line per request (``AccessLog``).
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ from __future__ import annotations
 import pwd
 import socket
 import struct
+import sys
+import time
 
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import http, resource, server
 
 from slurmrest.web import errors
-from slurmrest.web.gateway import Admission, Gateway
+from slurmrest.web.gateway import SERVER, Admission, Gateway
 
 log = Logger()
 
@@ -43,14 +50,38 @@ def socket_peer_user(sock) -> str | None:
         return None
 
 
+_date = [0, b""]
+
+
+def http_date(now: float | None = None) -> bytes:
+    """The ``Date`` header's text for this second (formatted once a second, not per request)."""
+    second = int(time.time() if now is None else now)
+    if _date[0] != second:
+        _date[0], _date[1] = second, http.datetimeToString(second)
+    return _date[1]
+
+
 class GatewayChannel(http.HTTPChannel):
     #: Set by ``inet`` to the process user; UNIX-socket peers are found per connection.
     local_user: str | None = None
+    _peer = None
+    _host = None
 
     def connectionMade(self):
         super().connectionMade()
         if self.local_user is None:
             self.local_user = peer_user(self.transport)
+
+    # Each Request asks for both; the transport builds a new address object every time.
+    def getPeer(self):
+        if self._peer is None:
+            self._peer = self.transport.getPeer()
+        return self._peer
+
+    def getHost(self):
+        if self._host is None:
+            self._host = self.transport.getHost()
+        return self._host
 
     def allHeadersReceived(self):
         req = self.requests[-1]
@@ -89,6 +120,64 @@ class GatewayRequest(server.Request):
     admission: Admission | None = None
     _received = 0
     _refused = False
+    #: The gateway's work on this request while it runs (cancelled if the client goes away).
+    _work: defer.Deferred | None = None
+
+    def process(self):
+        """Straight to the gateway: every path is the gateway's to route."""
+        self.site = self.channel.site
+        d = defer.ensureDeferred(self.site.gateway.respond(self, self.admission))
+        if not d.called:
+            self._work = d
+        d.addErrback(self._failed)
+
+    def _failed(self, f):
+        self._work = None
+        if not f.check(defer.CancelledError):
+            self.processingFailed(f)
+
+    def connectionLost(self, reason):
+        super().connectionLost(reason)
+        work, self._work = self._work, None
+        if work is not None and not work.called:
+            work.cancel()
+
+    def send(self, status: int, body: bytes | None, media: bytes | None,
+             headers: tuple = ()) -> None:
+        """The whole answer in one write: status line, headers, body; then finish.
+
+        ``media`` is the Content-Type (with ``body``); ``headers`` more ``(name, value)``
+        byte pairs. A HEAD request gets the headers only; so do 204 and 304 answers.
+        """
+        if self.finished or self._disconnected:
+            return
+        self.code = status
+        self.code_message = http.RESPONSES.get(status, b"Unknown Status")
+        channel = self.channel
+        head = [b"%s %d %s\r\nServer: %s\r\nDate: %s\r\n"
+                % (self.clientproto, status, self.code_message, SERVER, http_date())]
+        for name, value in headers:
+            head.append(b"%s: %s\r\n" % (name, value))
+        if not channel.persistent:
+            head.append(b"Connection: close\r\n")
+        if body is not None:
+            head.append(b"Content-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                        % (media, len(body)))
+            if self.method != b"HEAD" and status not in http.NO_BODY_CODES:
+                head.append(body)
+                self.sentLength = len(body)
+        else:
+            head.append(b"Content-Length: 0\r\n\r\n" if status not in http.NO_BODY_CODES
+                        else b"\r\n")
+        self.startedWriting = 1
+        channel.transport.write(b"".join(head))
+        self._work = None
+        factory = getattr(channel, "factory", None)
+        if factory is not None:
+            factory.log(self)
+        self.finished = 1
+        if not self.queued:
+            self._cleanup()
 
     def handleContentChunk(self, data):
         if self._refused:
@@ -131,30 +220,72 @@ class GatewayResource(resource.Resource):
         super().__init__()
         self.gateway = gateway
 
-    def render(self, request):
-        adm = request.admission
-        d = defer.ensureDeferred(self.gateway.respond(request, adm))
-        request.notifyFinish().addErrback(lambda _: d.cancel())
-
-        def failed(f):
-            if not f.check(defer.CancelledError):
-                request.processingFailed(f)
-
-        d.addErrback(failed)
+    def render(self, request):  # GatewayRequest.process calls the gateway itself
+        request.process()
         return server.NOT_DONE_YET
 
 
 class GatewaySite(server.Site):
+    """The gateway's HTTP factory. ``access_log``: a file name, ``"-"`` (standard output) or
+    None (no access log: the default; the request line of each request otherwise)."""
+
     requestFactory = GatewayRequest
     protocol = GatewayChannel
     displayTracebacks = False
+    noisy = False
 
     #: Idle keep-alive connections are closed after this many seconds (Twisted's default is
     #: 12 hours: a file descriptor each).
     IDLE_TIMEOUT = 120
 
-    def __init__(self, gateway: Gateway, **kwargs):
+    def __init__(self, gateway: Gateway, access_log: str | None = None, **kwargs):
         kwargs.setdefault("timeout", self.IDLE_TIMEOUT)
         super().__init__(GatewayResource(gateway), **kwargs)
         self.gateway = gateway
         self.requestFactory = GatewayRequest
+        self.access_log = access_log
+        self._logFile = None
+
+    def startFactory(self):
+        if self.access_log is None:
+            return  # no log file, no once-a-second timer
+        self._updateLogDateTime()
+        if self.access_log == "-":
+            self._logFile = sys.stdout
+        else:
+            # Buffered: flushed once a second (with the date) and at stop, not per request.
+            self._logFile = open(self.access_log, "a", encoding="utf-8", newline="\n")
+
+    def stopFactory(self):
+        log_file, self._logFile = self._logFile, None
+        if log_file is not None:
+            log_file.flush()
+            if log_file is not sys.stdout:
+                log_file.close()
+        if self._logDateTimeCall is not None and self._logDateTimeCall.active():
+            self._logDateTimeCall.cancel()
+        self._logDateTimeCall = None
+
+    def _updateLogDateTime(self):
+        super()._updateLogDateTime()
+        if self._logFile is not None:
+            try:
+                self._logFile.flush()
+            except (OSError, ValueError):
+                pass
+
+    def log(self, request):
+        """One line per request: client, time, request line, status, body bytes. The
+        request line is all that is taken from the request (no headers: no secrets)."""
+        log_file = self._logFile
+        if log_file is None:
+            return
+        when = self._logDateTime or http.datetimeToLogString()
+        target = request.uri.decode("latin-1")
+        if not target.isprintable() or '"' in target:  # no forged lines or fields
+            target = target.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+        peer = request.getClientAddress()
+        host = getattr(peer, "host", None) or "-"
+        log_file.write(f'{host} - - {when} "{request.method.decode("latin-1")} {target} '
+                       f'{request.clientproto.decode("latin-1")}" {request.code} '
+                       f'{request.sentLength}\n')

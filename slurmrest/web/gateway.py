@@ -31,6 +31,10 @@ log = Logger()
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20
 SERVER = f"slurmrest/{slurmrest.__version__}".encode()
+_MEDIA_BYTES = {content.JSON: content.JSON.encode(), content.YAML_TYPE: content.YAML_TYPE.encode()}
+
+#: Keys of the envelope itself: a payload holding one of them takes the general path.
+_RESERVED = frozenset({"meta", "errors", "warnings"})
 
 # The texts of slurmrestd's refusals, kept so that scripts matching on them keep working.
 AUTH_FAILURE_TEXT = "Authentication failure"
@@ -70,6 +74,7 @@ class Gateway:
         self.router = Router(registry)
         self.openapi = build_document(self.router)
         self._openapi_bytes: dict[str, bytes] = {}
+        self._json_heads: dict[tuple, bytes] = {}
 
     # -- step 1: headers ------------------------------------------------------------------
 
@@ -227,28 +232,34 @@ class Gateway:
                 if cache is not None:
                     cache[key] = body
             return self._send(request, status, body, adm.media)
-        return self._send(request, 200, content.encode(self.envelope(adm, result), adm.media),
-                          adm.media)
+        if adm.media == content.JSON and result and _RESERVED.isdisjoint(result):
+            # The envelope's head is the same for every answer of an API version: made once.
+            body = self._json_head(adm) + content.encode(result, content.JSON)[1:]
+        else:
+            body = content.encode(self.envelope(adm, result), adm.media)
+        return self._send(request, 200, body, adm.media)
+
+    def _json_head(self, adm: Admission) -> bytes:
+        """``{"meta":{...},"errors":[],`` for this API version and Slurm release."""
+        key = (adm.family, adm.version, self.build_info.release)
+        head = self._json_heads.get(key)
+        if head is None:
+            head = content.encode(self.envelope(adm), content.JSON)[:-1] + b","
+            self._json_heads[key] = head
+        return head
 
     def send_failure(self, request, adm: Admission, failure: HttpFailure) -> None:
-        for name, value in failure.headers.items():
-            request.setHeader(name.encode(), value.encode())
+        headers = tuple((name.encode(), value.encode()) for name, value in failure.headers.items())
         body = content.encode(self.envelope(adm, None, failure.errors), adm.media)
-        self._send(request, failure.status, body, adm.media, close=failure.close)
+        self._send(request, failure.status, body, adm.media, close=failure.close, headers=headers)
 
-    def _send(self, request, status: int, body: bytes | None, media: str, close=False) -> None:
-        if request.finished or getattr(request, "_disconnected", False):
+    def _send(self, request, status: int, body: bytes | None, media: str, close=False,
+              headers: tuple = ()) -> None:
+        if request.finished or request._disconnected:
             return
-        request.setResponseCode(status)
-        request.setHeader(b"Server", SERVER)
         if close:
-            request.setHeader(b"Connection", b"close")
             request.channel.persistent = False
-        if body is not None:
-            request.setHeader(b"Content-Type", media.encode())
-            request.setHeader(b"Content-Length", b"%d" % len(body))
-            request.write(body)
-        request.finish()
+        request.send(status, body, _MEDIA_BYTES.get(media) or media.encode(), headers)
 
     def openapi_bytes(self, media: str) -> bytes:
         """The OpenAPI document, serialised once per format."""

@@ -26,7 +26,6 @@ import struct
 
 from twisted.internet import defer, error as ierror
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IResolutionReceiver
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
@@ -85,12 +84,20 @@ def _default_protocol(version):
 
 
 class _Exchange(Protocol):
-    """One request and one reply on a fresh connection; ``reply`` fires with the payload."""
+    """One request and one reply on a fresh connection; ``reply`` fires with the payload.
 
-    def __init__(self, frame, reactor, read_timeout, address, max_reply_size):
+    It is its own connection's factory too (``connectTCP`` straight to a resolved address:
+    no endpoint, no per-call factory log lines). One timer covers the whole exchange: the
+    connect timeout until connected, then the read timeout.
+    """
+
+    noisy = False  # a factory per RPC: "Starting factory" lines would flood the log
+
+    def __init__(self, frame, reactor, connect_timeout, read_timeout, address, max_reply_size):
         self._frame = frame
         self._reactor = reactor
         self._read_timeout = read_timeout
+        self._connect_timeout = connect_timeout
         self._address = address
         self._max_reply_size = max_reply_size
         self._chunks = []
@@ -98,15 +105,68 @@ class _Exchange(Protocol):
         self._need = None
         self._timer = None
         self._done = False
+        self._connector = None
+        #: Whether the failure was one of connecting (the next controller may be tried).
+        self.connect_failed = False
         self.reply = defer.Deferred(canceller=self._cancelled)
 
+    # -- as a factory ---------------------------------------------------------------------
+
+    def connect(self, host, port):
+        self._timer = self._reactor.callLater(self._connect_timeout, self._connectTimedOut)
+        # timeout=None: our own timer does it (one timer per RPC, not two)
+        self._connector = self._reactor.connectTCP(host, port, self, timeout=None)
+        return self.reply
+
+    def doStart(self):
+        pass
+
+    def doStop(self):
+        pass
+
+    def startedConnecting(self, connector):
+        pass
+
+    def buildProtocol(self, addr):
+        return self
+
+    def clientConnectionFailed(self, connector, reason):
+        if self._done:
+            return
+        self._finish()
+        self.connect_failed = True
+        self.reply.errback(CommunicationError(
+            SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, _reason(reason.value),
+            address=self._address))
+
+    def clientConnectionLost(self, connector, reason):
+        pass
+
+    def _connectTimedOut(self):
+        self._timer = None
+        self._finish()
+        self.connect_failed = True
+        if self._connector is not None:
+            self._connector.stopConnecting()
+        self.reply.errback(CommunicationError(
+            SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
+            f"no connection within {self._connect_timeout:g} s", timeout=True,
+            address=self._address))
+
+    # -- as the protocol ------------------------------------------------------------------
+
     def connectionMade(self):
+        if self._done:  # cancelled or timed out meanwhile
+            self.transport.abortConnection()
+            return
         set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
         if set_no_delay is not None:
             try:
                 set_no_delay(True)
             except OSError:  # not a TCP socket after all: nothing to gain, nothing lost
                 pass
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
         self._timer = self._reactor.callLater(self._read_timeout, self._timedOut)
         self.transport.write(self._frame)
 
@@ -134,8 +194,7 @@ class _Exchange(Protocol):
                 return
             self._need = 4 + length
         if self._have >= self._need:
-            whole = b"".join(self._chunks)
-            self._chunks = []
+            whole = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
             self._finish()
             self.transport.loseConnection()
             self.reply.callback(whole[4:self._need])
@@ -169,6 +228,8 @@ class _Exchange(Protocol):
         self._finish()
         if self.transport is not None:
             self.transport.abortConnection()
+        elif self._connector is not None:
+            self._connector.stopConnecting()
 
     def _finish(self):
         self._done = True
@@ -359,18 +420,22 @@ class SlurmctldClient:
 
     async def _exchange(self, host, port, frame):
         """Connect to one controller (each of its addresses in turn), send, read, decode."""
-        addresses = await self._addresses(host, port)
+        addresses = self._resolved.get(host)
+        if addresses is None:
+            addresses = await self._addresses(host, port)
         failure = None
         for address in addresses:
             where = _where(address, port)
-            exchange = _Exchange(frame, self.reactor, self.read_timeout, where,
-                                 self.max_reply_size)
+            exchange = _Exchange(frame, self.reactor, self.connect_timeout, self.read_timeout,
+                                 where, self.max_reply_size)
+            self.counters["connections"] += 1
             try:
-                await self._connect(address, port, exchange, where)
+                payload = await exchange.connect(address, port)
             except CommunicationError as e:
+                if not exchange.connect_failed:
+                    raise
                 failure = e
                 continue
-            payload = await exchange.reply
             try:
                 return self.protocol.decode(payload)
             except ProtocolError:
@@ -378,43 +443,13 @@ class SlurmctldClient:
             except Exception as e:  # the codec promises ProtocolError; never let a bug hang
                 raise ProtocolError(f"reply from {where} could not be decoded: "
                                     f"{type(e).__name__}: {e}") from e
-        self._resolved.pop(host, None)  # maybe the name moved: resolve again next time
+        if not _is_ip(host):
+            self._resolved.pop(host, None)  # maybe the name moved: resolve again next time
         raise failure
-
-    async def _connect(self, address, port, exchange, where):
-        endpoint_class = TCP6ClientEndpoint if ":" in address else TCP4ClientEndpoint
-        endpoint = endpoint_class(self.reactor, address, port, timeout=self.connect_timeout)
-        self.counters["connections"] += 1
-        connecting = connectProtocol(endpoint, exchange)
-        timed_out = []
-
-        def give_up():
-            timed_out.append(True)
-            connecting.cancel()
-
-        timer = self.reactor.callLater(self.connect_timeout, give_up)
-        try:
-            await connecting
-        except (ierror.ConnectingCancelledError, defer.CancelledError):
-            if timed_out:
-                raise CommunicationError(
-                    SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
-                    f"no connection within {self.connect_timeout:g} s",
-                    timeout=True, address=where) from None
-            raise defer.CancelledError()
-        except ierror.TimeoutError:
-            raise CommunicationError(
-                SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, "connect timed out",
-                timeout=True, address=where) from None
-        except (ierror.ConnectError, OSError) as e:
-            raise CommunicationError(
-                SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, _reason(e), address=where) from None
-        finally:
-            if timer.active():
-                timer.cancel()
 
     async def _addresses(self, host, port):
         if _is_ip(host):
+            self._resolved[host] = [host]
             return [host]
         known = self._resolved.get(host)
         if known:
