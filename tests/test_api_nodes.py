@@ -401,6 +401,32 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.assertNotIn(reason, reasons())
 
 
+class UnneededPartitionsTests(unittest.TestCase):
+    """GET /nodes asks for nodes and partitions at once; when the nodes answer ends the
+    request (304), the partitions RPC still in flight is cancelled, not left running (its
+    connection open, its timer set). A stand-in controller: the real one answers too soon
+    to catch the RPC in flight every time."""
+
+    def test_not_modified_cancels_the_partitions_rpc(self):
+        from slurmrest.api.registry import Call, NotModified
+        from slurmrest.wire.errors import NoChange
+
+        cancelled = []
+        pending = defer.Deferred(canceller=cancelled.append)
+
+        class Controller:
+            def partitions(self, update_time):
+                return pending
+
+            async def nodes(self, update_time):
+                raise NoChange(1900)
+
+        d = defer.ensureDeferred(nodes.get_nodes(
+            Call(params={"update_time": 1}, body=None, user="alice", ctld=Controller())))
+        self.failureResultOf(d, NotModified)
+        self.assertEqual(cancelled, [pending])
+
+
 class SlurmRefusalTests(unittest.TestCase):
     """Slurm's refusals of node update and delete as HTTP statuses, Slurm's text kept."""
 

@@ -139,7 +139,10 @@ async def _nodes_with_partitions(call: Call, update_time: int) -> tuple[dict, di
     try:
         reply = await call.ctld.nodes(update_time)
     except BaseException:
-        partitions.addErrback(lambda _: None)  # not needed any more, whatever it gives
+        # Not needed any more (e.g. 304): leave the RPC, whose connection the client then
+        # drops unless another caller shares it.
+        partitions.addErrback(lambda _: None)
+        partitions.cancel()
         raise
     return reply, node_partitions((await partitions).get("records") or [])
 
