@@ -606,3 +606,65 @@ class AccessLogTests(unittest.TestCase):
             text = f.read()
         self.assertEqual(text.count("\n"), 1)
         self.assertIn('"GET /slurm/v1/echo\\"x HTTP/1.1" 401', text)
+
+
+class FastHeadParserTests(unittest.TestCase):
+    """A request that arrives whole and bodiless is parsed in one go; the answers must be
+    the very same as Twisted's line-by-line parser gives (fed one byte at a time)."""
+
+    def answers(self, raw: bytes, split: bool) -> tuple[bytes, bool]:
+        site = make_site({})
+        channel, transport = connect(site)
+        if split:
+            for i in range(len(raw)):
+                if transport.disconnecting:  # a real connection reads no more
+                    break
+                channel.dataReceived(raw[i:i + 1])
+        else:
+            fast = channel._head_received
+            channel._head_received = lambda *a: (self.fast.append(a[0]), fast(*a))
+            channel.dataReceived(raw)
+        lines = [line for line in transport.value().split(b"\r\n")
+                 if not line.startswith(b"Date: ")]
+        return b"\r\n".join(lines), transport.disconnecting
+
+    def test_same_answers_either_way(self):
+        token = creds()["X-SLURM-USER-TOKEN"].encode()
+        auth = b"X-SLURM-USER-NAME: alice\r\nX-SLURM-USER-TOKEN: " + token + b"\r\n"
+        cases = [
+            b"GET /slurm/v1/echo?n=2&flag=1 HTTP/1.1\r\n" + auth + b"\r\n",
+            b"HEAD /slurm/v1/item/4 HTTP/1.1\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.0\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nConnection: close\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\n\r\n",
+            b"DELETE /slurm/v1/echo HTTP/1.1\r\n" + auth + b"\r\n",
+            b"GET /nowhere HTTP/1.1\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nAccept: text/yaml\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nAccept: text/html\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nBad Name: x\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nX-A: 1\r\n folded\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nX-A: a\x00b\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\nX-A: a\nb\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/2.0\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/\x7fecho HTTP/1.1\r\n" + auth + b"\r\n",
+            b"GET  /slurm/v1/echo HTTP/1.1\r\n" + auth + b"\r\n",
+            b"GET /slurm/v1/echo HTTP/1.1\r\n" + auth + b"\r\n" + b"GET /slurm/v1/item/2 HTTP/1.1\r\n" + auth + b"\r\n",
+            b"POST /slurm/v1/submit HTTP/1.1\r\nContent-Length: 2\r\n" + auth + b"\r\n{}",
+        ]
+        self.fast = []
+        for raw in cases:
+            whole, split = self.answers(raw, False), self.answers(raw, True)
+            self.assertEqual(whole, split, raw)
+            self.assertTrue(whole[0].startswith(b"HTTP/1."), raw)
+        self.assertEqual(len(self.fast), 10)  # the first nine, and the DEL in a target (Twisted takes it too)
+
+    def test_parse_head(self):
+        from slurmrest.web.channel import parse_head
+        self.assertEqual(parse_head(b"GET /a?b HTTP/1.1\r\nX-Y:  z \r\nAccept: */*\r\n\r\n", 10),
+                         (b"GET", b"/a?b", b"HTTP/1.1", [(b"X-Y", b"z"), (b"Accept", b"*/*")]))
+        for refused in (b"GET /a HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+                        b"GET /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n",
+                        b"BREW /a HTTP/1.1\r\n\r\n",
+                        b"GET /a HTTP/1.1\r\nNoColon\r\n\r\n"):
+            self.assertIsNone(parse_head(refused, 10), refused)
+        self.assertIsNone(parse_head(b"GET / HTTP/1.1\r\n" + b"A: b\r\n" * 3 + b"\r\n", 2))

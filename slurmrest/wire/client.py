@@ -382,9 +382,14 @@ class SlurmctldClient:
         if not cache:
             return self.protocol.encode(msg_type, body, credential)
         try:
-            key = (int(msg_type), _freeze(body), credential)
-        except TypeError:
-            return self.protocol.encode(msg_type, body, credential)
+            # Flat bodies (most reads) are their items; nested ones are frozen.
+            key = (msg_type, tuple(body.items()), credential)
+            hash(key)
+        except (TypeError, AttributeError):
+            try:
+                key = (msg_type, _freeze(body), credential)
+            except TypeError:
+                return self.protocol.encode(msg_type, body, credential)
         frame = self._frames.get(key)
         if frame is not None:
             self._frames.move_to_end(key)
