@@ -336,6 +336,16 @@ class LiveDynamicNodeTests(unittest.TestCase):
             self.assertNotEqual(self.scontrol_node(name).returncode, 0, name)
 
     @deferred
+    async def test_delete_a_partly_refused_list(self):
+        # Slurm deletes what it can and answers with the refusal of the rest.
+        name = await self.make_dynamic_node()
+        status, doc = await self.http("DELETE", f"/node/{name},nosuch-{self.tag}")
+        self.assertEqual(status, 404, doc)
+        self.assertEqual(doc["errors"][0]["description"],
+                         f"failed to delete nodes nosuch-{self.tag}")
+        self.assertNotEqual(self.scontrol_node(name).returncode, 0, name)
+
+    @deferred
     async def test_delete_needs_an_administrator(self):
         name = await self.make_dynamic_node()
         status, doc = await self.http("DELETE", f"/node/{name}", user="alice")

@@ -294,9 +294,12 @@ async def delete_node(call: Call) -> dict:
     decides. slurmctld 22.05 (``delete_nodes`` in node_mgr.c) takes ``node_name`` as a node
     list (``dyn[1-3]``, ``ALL``) and deletes every named node that is idle and outside
     reservations, for SlurmUser, root and administrators only. That includes nodes of
-    slurm.conf, which come back when slurmctld restarts or reconfigures. Refusals:
+    slurm.conf: they come back when slurmctld restarts, and until then ``scontrol
+    reconfigure`` kills slurmctld ("node count has changed before reconfiguration",
+    fatal; seen with 22.05.8). Refusals:
     not an administrator 403, unknown node 404, node busy or reserved 409 (Slurm's text in
-    ``description``)."""
+    ``description``). A list is not all or nothing: Slurm deletes the nodes it can and
+    answers with the refusal of the others."""
     try:
         await call.ctld.delete_node(call.params["node_name"])
     except SlurmError as err:
