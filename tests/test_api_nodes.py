@@ -275,12 +275,24 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.cluster.run(["scontrol", "create", f"NodeName={name}", "CPUs=1", "RealMemory=100",
                           "NodeAddr=127.0.0.1", "NodeHostname=localhost", "Port=9",
                           "State=FUTURE"])
-        self.addCleanup(self.cluster.run, ["scontrol", "delete", f"nodename={name}"],
-                        check=False)
+        self.addCleanup(self.delete_left_over, name)
         proc = self.scontrol_node(name)
         if proc.returncode != 0:  # create_nodes says success even when the table is full
             self.fail(f"scontrol create made no node {name} ({proc.stdout.strip()}); " + NO_ROOM)
         return name
+
+    def delete_left_over(self, name):
+        """Cleanup: delete the node if the test did not; retried while slurmctld still counts
+        it reserved (that flag is refreshed every 5 s). A node left behind would use up the
+        cluster's room for dynamic nodes, so that is an error."""
+        deadline = time.monotonic() + 20
+        while self.scontrol_node(name).returncode == 0:
+            proc = self.cluster.run(["scontrol", "delete", f"nodename={name}"], check=False)
+            if proc.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"dynamic node {name} left behind: {proc.stderr.strip()}")
+            time.sleep(0.5)
 
     async def node_names(self):
         status, doc = await self.http("GET", "/nodes", user="alice")
