@@ -665,6 +665,75 @@ class LoopbackTests(unittest.TestCase):
                              [])
         return d.addCallback(check)
 
+    def serve_raw(self, answer):
+        """A loopback peer answering each request with ``answer(request)`` raw bytes."""
+        from twisted.internet import reactor
+        self.requests = []
+        factory = Factory.forProtocol(lambda: SlurmctldPeer(answer, self.requests))
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return port.getHost().port
+
+    def test_large_reply_in_many_reads(self):
+        many = {"num_lic": 20000, "last_update": 1,
+                "licenses": [{"name": f"lic{i:05d}", "total": i, "in_use": 0, "reserved": 0,
+                              "remote": 0} for i in range(20000)]}
+        frame = reply_frame(MsgType.RESPONSE_LICENSE_INFO, many)
+        self.assertGreater(len(frame), 400000)
+        port = self.serve_raw(lambda r: frame)
+        d = defer.ensureDeferred(self.client_for("ctl(127.0.0.1)", port).licenses(ALICE))
+        return d.addCallback(lambda body: self.assertEqual(body["licenses"][-1]["name"],
+                                                           "lic19999"))
+
+    def failing(self, answer, kind, text):
+        port = self.serve_raw(answer)
+        d = defer.ensureDeferred(self.client_for("ctl(127.0.0.1)", port).licenses(ALICE))
+
+        def check(failure):
+            failure.trap(kind)
+            self.assertIn(text, str(failure.value))
+        return d.addCallbacks(lambda r: self.fail(f"got {r}"), check)
+
+    def test_oversized_reply_on_a_socket(self):
+        return self.failing(lambda r: b"\xff\xff\xff\xf0", ProtocolError, "announces")
+
+    def test_truncated_reply_on_a_socket(self):
+        frame = reply_frame(MsgType.RESPONSE_LICENSE_INFO, LICENSES)
+        return self.failing(lambda r: frame[:-3], CommunicationError,
+                            f"after {len(frame) - 3} of {len(frame)} reply bytes")
+
+    def test_no_reply_on_a_socket(self):
+        return self.failing(lambda r: b"", CommunicationError, "without a reply")
+
+    def test_connect_timeout_on_a_socket(self):
+        """A listener whose backlog is full drops further connection attempts."""
+        import socket
+        from twisted.internet import reactor
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            fillers.append(s)
+            self.addCleanup(s.close)
+        config = SlurmConfig.from_text(f"SlurmctldHost=ctl(127.0.0.1)\nSlurmctldPort={port}\n"
+                                       "MessageTimeout=5\n")
+        client = SlurmctldClient(config, reactor, connect_timeout=0.5, read_timeout=0.5)
+        d = defer.ensureDeferred(client.ping(ALICE))
+
+        def check(failure):
+            failure.trap(CommunicationError)
+            if failure.value.errno == 1802:  # the kernel took the connection after all
+                raise unittest.SkipTest("this kernel accepted past the backlog")
+            self.assertEqual(failure.value.errno, 1800)
+            self.assertTrue(failure.value.timeout)
+        return d.addCallbacks(lambda r: self.fail(f"got {r}"), check)
+
     def test_refused(self):
         import socket
         s = socket.socket()
