@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,28 @@ class BringUpChoicesTests(TestCase):
         if not all(port_is_free(p) for p in Ports.from_base(9300).all()):
             raise unittest.SkipTest("ports of base 9300 are in use here")
         self.assertEqual(bringup.resolve_layout(d, "auto", None, False).ports.base, 9300)
+
+    def test_auto_keeps_the_ports_while_any_of_its_daemons_runs(self):
+        # slurmctld is dead, a port is taken, but the cluster's "munged" still runs: moving to
+        # new ports would strand it, so the cluster keeps its ports.
+        d = self.existing(9300)
+        busy = socket.socket()
+        self.addCleanup(busy.close)
+        busy.bind(("127.0.0.1", Ports.from_base(9300).ctld))
+        busy.listen(1)
+        fake = os.path.join(tempfile.mkdtemp(), "munged")  # comm is the file name
+        self.addCleanup(shutil.rmtree, os.path.dirname(fake))
+        shutil.copy("/bin/sleep", fake)
+        proc = subprocess.Popen([fake, "60"])
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        os.makedirs(os.path.join(d, "run"), exist_ok=True)
+        with open(os.path.join(d, "run", "munged.pid"), "w") as f:
+            f.write(str(proc.pid))
+        self.assertEqual(bringup.resolve_layout(d, "auto", None, False).ports.base, 9300)
+        proc.kill()
+        proc.wait()
+        self.assertNotEqual(bringup.resolve_layout(d, "auto", None, False).ports.base, 9300)
 
     def test_new_directory_gets_the_default_ports(self):
         d = tempfile.mkdtemp()

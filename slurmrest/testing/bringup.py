@@ -580,8 +580,10 @@ def resolve_layout(directory, port_base, cluster_name, restd):
         except (OSError, ValueError, KeyError):
             existing = None
     if port_base == "auto":
+        # An existing cluster keeps its ports while any of its own daemons still runs (moving
+        # would strand them on the old ports), or when those ports are free again.
         if existing is not None and (
-            pid_alive(existing.pid_file("slurmctld"), "slurmctld")
+            any(pid_alive(existing.pid_file(stem), comm) for stem, comm in DAEMONS)
             or all(port_is_free(p) for p in existing.ports.all())
         ):
             ports = existing.ports
