@@ -11,9 +11,12 @@ authentication, error documents. Never a byte of Slurm's protocol.
 ``channel``   Twisted plumbing: a channel that admits at header time (refused bodies are
               never read), a request that never renders HTML, the ``GatewaySite``.
 
-A request's life: ``GatewayChannel.allHeadersReceived`` → ``Gateway.admit`` → (body read
-only if admitted, within ``max_body_size``) → ``GatewayResource.render`` →
+A request's life: ``GatewayChannel.dataReceived`` (a whole bodiless request is parsed in one
+go; anything else by Twisted's parser) → ``allHeadersReceived`` → ``Gateway.admit`` → (body
+read only if admitted, within ``max_body_size``) → ``GatewayRequest.process`` →
 ``Gateway.respond`` (an ``async def`` under ``defer.ensureDeferred``, cancelled if the client
 goes away) → ``{"meta", "errors", **payload}`` serialised once (or taken from a
-``Result.cache`` the operation keeps).
+``Result.cache`` the operation keeps; the envelope's head is serialised once per API
+version) → ``GatewayRequest.send``: status line, headers and body in one write. The access
+log (``GatewaySite(access_log=...)``, ``--access-log``) is off by default.
 """

@@ -258,9 +258,15 @@ class GatewayRequest(server.Request):
         super().handleContentChunk(data)
 
     def requestReceived(self, command, path, version):
+        """Twisted's, less its query and form parsing: the gateway reads the query itself
+        and bodies are API documents."""
         if self._refused:
             return
-        super().requestReceived(command, path, version)
+        self.content.seek(0, 0)
+        self.args = {}
+        self.method, self.uri, self.clientproto = command, path, version
+        self.path = path.split(b"?", 1)[0]
+        self.process()
 
     def processingFailed(self, reason):
         """Last resort: a JSON 500, the traceback in our log only."""

@@ -820,8 +820,9 @@ class BoundClient:
     def __repr__(self):
         return f"BoundClient({self.credential!r})"
 
-    async def call(self, msg_type, body, **kwargs):
-        return await self.client.call(msg_type, body, self.credential, **kwargs)
+    def call(self, msg_type, body, **kwargs):
+        """The client's ``call`` with this credential (a coroutine: await it)."""
+        return self.client.call(msg_type, body, self.credential, **kwargs)
 
     @property
     def controllers(self):
@@ -829,8 +830,9 @@ class BoundClient:
 
 
 def _bound(name):
-    async def rpc(self, *args, **kwargs):
-        return await getattr(self.client, name)(self.credential, *args, **kwargs)
+    # Hands back the client's own coroutine (awaited by the caller): no extra layer per RPC.
+    def rpc(self, *args, **kwargs):
+        return getattr(self.client, name)(self.credential, *args, **kwargs)
 
     rpc.__name__ = rpc.__qualname__ = name
     rpc.__doc__ = getattr(SlurmctldClient, name).__doc__
