@@ -144,3 +144,29 @@ class RevalidatedCacheTests(unittest.TestCase):
             self.result(cache.get(user, load))
         self.assertEqual(calls, [0, 0, 0, 0])  # "a" was forgotten when "c" came
         self.assertEqual(len(cache._entries), 2)
+
+
+class DiagSharingTests(unittest.TestCase):
+    """One stats reply (shared by concurrent callers) makes one document; a new reply a new
+    one."""
+
+    def call(self, server, reply):
+        from slurmrest.api.diag import diag
+        from slurmrest.api.registry import Call
+
+        class Ctld:
+            async def stats(self):
+                return reply
+        return self.successResultOf(defer.ensureDeferred(diag(Call({}, ctld=Ctld(), server=server))))
+
+    def test_same_reply_same_result(self):
+        server = type("Server", (), {})()
+        first = dict(DiagTests.RECORD)
+        a, b = self.call(server, first), self.call(server, first)
+        self.assertIs(a, b)
+        self.assertEqual(a.payload["statistics"]["server_thread_count"], 3)
+        second = dict(first, server_thread_count=9)
+        c = self.call(server, second)
+        self.assertIsNot(c, a)
+        self.assertEqual(c.payload["statistics"]["server_thread_count"], 9)
+        self.assertEqual(self.call(None, first).payload, a.payload)  # outside a server

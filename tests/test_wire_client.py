@@ -685,6 +685,19 @@ class LoopbackTests(unittest.TestCase):
         return d.addCallback(lambda body: self.assertEqual(body["licenses"][-1]["name"],
                                                            "lic19999"))
 
+    def test_large_request_in_many_writes(self):
+        """A request bigger than the socket buffer goes out in pieces, all of it."""
+        port = self.serve_raw(lambda r: rc_frame(0))
+        client = self.client_for("ctl(127.0.0.1)", port)
+        script = "#!/bin/sh\n" + "true\n" * 1500000
+        d = defer.ensureDeferred(client.call(MsgType.REQUEST_UPDATE_JOB,
+                                             {"script": script, "job_id": 7}, ALICE))
+
+        def check(message):
+            self.assertEqual(message.body["return_code"], 0)
+            self.assertEqual(self.requests[0].body["script"], script)
+        return d.addCallback(check)
+
     def failing(self, answer, kind, text):
         port = self.serve_raw(answer)
         d = defer.ensureDeferred(self.client_for("ctl(127.0.0.1)", port).licenses(ALICE))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import pwd
 
-from slurmrest.api.registry import operation, schema_ref
+from slurmrest.api.registry import Result, operation, schema_ref
 from slurmrest.wire.msgtypes import MsgType
 
 _INT = {"type": "integer"}
@@ -135,4 +135,14 @@ _STATISTICS_SCHEMA = {
 @operation("GET", "/diag", operation_id="diag", summary="get diagnostics", tags=("slurm",),
            response_schema={"type": "object", "properties": {"statistics": _STATISTICS_SCHEMA}})
 async def diag(call):
-    return {"statistics": statistics_document(await call.ctld.stats())}
+    reply = await call.ctld.stats()
+    # Always a fresh RPC; but callers who shared one (the client hands them the very same
+    # decoded reply) share its document and its serialisation too.
+    server = call.server
+    last = getattr(server, "diag_last", None)
+    if last is not None and last[0] is reply:
+        return last[1]
+    result = Result({"statistics": statistics_document(reply)}, cache={})
+    if server is not None:
+        server.diag_last = (reply, result)
+    return result

@@ -71,6 +71,8 @@ _METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"O
 _VERSIONS = frozenset({b"HTTP/1.1", b"HTTP/1.0"})
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _HEAD_END = b"\r\n\r\n"
+#: Header names seen, and whether the fast parser takes them.
+_NAMES: dict[bytes, bool] = {}
 
 
 def parse_head(data: bytes, max_headers: int):
@@ -89,7 +91,12 @@ def parse_head(data: bytes, max_headers: int):
     headers = []
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name) or name.lower() in _BODY_HEADERS:
+        known = _NAMES.get(name)
+        if known is None:
+            known = bool(colon and _TOKEN.fullmatch(name) and name.lower() not in _BODY_HEADERS)
+            if len(_NAMES) < 1024:  # clients use few names; a flood of new ones is not kept
+                _NAMES[name] = known
+        if not known or not colon:
             return None
         value = value.strip(b" \t")
         if b"\r" in value or b"\n" in value or b"\x00" in value:

@@ -289,9 +289,41 @@ class _SocketExchange:
             self._connect_error(code)
             return self.reply
         self._timer = self._reactor.callLater(self._connect_timeout, self._connect_timed_out)
-        self._writing = True
-        self._reactor.addWriter(self)
+        self._send_early()
         return self.reply
+
+    def _send_early(self):
+        """A connect to a near controller (loopback) is complete when ``connect`` returns:
+        send at once, saving a turn of the reactor; else wait until the socket is writable."""
+        try:
+            sent = (self._sock.send(self._frame)
+                    if not self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) else None)
+        except OSError:  # not connected yet (or failed: doWrite will tell which)
+            sent = None
+        if sent is None:
+            self._writing = True
+            self._reactor.addWriter(self)
+        else:
+            self._connected(sent)
+
+    def _connected(self, sent):
+        self._sent = sent
+        self._timer.cancel()
+        self._timer = self._reactor.callLater(self._read_timeout, self._timed_out)
+        self._sent_some()
+
+    def _sent_some(self):
+        if self._sent < len(self._frame):
+            if not self._writing:
+                self._writing = True
+                self._reactor.addWriter(self)
+            return
+        self._frame = None
+        if self._writing:
+            self._writing = False
+            self._reactor.removeWriter(self)
+        self._reading = True
+        self._reactor.addReader(self)
 
     # -- what the reactor calls -----------------------------------------------------------
 
@@ -304,17 +336,15 @@ class _SocketExchange:
     def doWrite(self):
         if self._done:
             return None
-        if self._sent is None:
+        connecting = self._sent is None
+        if connecting:
             # First writability: the connect finished, one way or the other.
             code = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code:
                 self._connect_error(code)
                 return None
-            self._sent = 0
-            self._timer.cancel()
-            self._timer = self._reactor.callLater(self._read_timeout, self._timed_out)
         try:
-            self._sent += self._sock.send(memoryview(self._frame)[self._sent:])
+            sent = self._sock.send(memoryview(self._frame)[self._sent or 0:])
         except (BlockingIOError, InterruptedError):
             return None
         except OSError as e:
@@ -322,12 +352,11 @@ class _SocketExchange:
                                           f"sending to slurmctld failed: {e.strerror or e}",
                                           address=self._address))
             return None
-        if self._sent >= len(self._frame):
-            self._frame = None
-            self._writing = False
-            self._reactor.removeWriter(self)
-            self._reading = True
-            self._reactor.addReader(self)
+        if connecting:
+            self._connected(sent)
+        else:
+            self._sent += sent
+            self._sent_some()
         return None
 
     def doRead(self):
