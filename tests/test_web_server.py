@@ -668,3 +668,56 @@ class FastHeadParserTests(unittest.TestCase):
                         b"GET /a HTTP/1.1\r\nNoColon\r\n\r\n"):
             self.assertIsNone(parse_head(refused, 10), refused)
         self.assertIsNone(parse_head(b"GET / HTTP/1.1\r\n" + b"A: b\r\n" * 3 + b"\r\n", 2))
+
+
+class RealSocketTests(unittest.TestCase):
+    """The same site on a real loopback socket (answers written straight to it)."""
+
+    def setUp(self):
+        from twisted.internet import reactor
+        reg = test_registry({})
+
+        @operation("GET", "/big", operation_id="big", summary="", registry=reg)
+        async def big(call):
+            return {"big": "x" * 3_000_000}
+
+        site = make_site(registry=reg)
+        site.reactor = reactor
+        self.port = reactor.listenTCP(0, site, interface="127.0.0.1")
+        self.addCleanup(self.port.stopListening)
+
+    def talk(self, raw: bytes, expect: int) -> list[Response]:
+        import socket
+
+        def run():
+            with socket.create_connection(("127.0.0.1", self.port.getHost().port), 10) as s:
+                s.sendall(raw)
+                data = b""
+                while True:
+                    try:
+                        got = responses(data)
+                        if len(got) >= expect and all(
+                                len(r.body) == int(r.header("content-length") or 0)
+                                for r in got):
+                            return got
+                    except (IndexError, ValueError):
+                        pass
+                    chunk = s.recv(1 << 20)
+                    if not chunk:
+                        return responses(data)
+                    data += chunk
+        from twisted.internet.threads import deferToThread
+        return deferToThread(run)
+
+    def test_pipelined_and_large_answers_in_order(self):
+        h = creds()
+        raw = (request("GET", "/slurm/v1/item/1", h) + request("GET", "/slurm/v1/big", h)
+               + request("GET", "/slurm/v1/item/2", h))
+        d = self.talk(raw, 3)
+
+        def check(rs):
+            self.assertEqual([r.status for r in rs], [200, 200, 200])
+            self.assertEqual(rs[0].json()["item"], 1)
+            self.assertEqual(len(rs[1].json()["big"]), 3_000_000)
+            self.assertEqual(rs[2].json()["item"], 2)
+        return d.addCallback(check)

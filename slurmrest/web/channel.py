@@ -21,7 +21,7 @@ import struct
 import sys
 import time
 
-from twisted.internet import defer
+from twisted.internet import defer, tcp
 from twisted.logger import Logger
 from twisted.web import http, resource, server
 # Taken once: every attribute read through ``http.`` goes through a deprecation proxy.
@@ -54,6 +54,24 @@ def socket_peer_user(sock) -> str | None:
 
 
 _date = [0, b""]
+
+
+def write_now(transport, data: bytes) -> None:
+    """``transport.write``, but straight to the socket when nothing is queued before it:
+    the answer leaves now rather than on the reactor's next turn (and the socket is not
+    watched for writability just for that). Only plain TCP; what the socket does not take
+    at once, and any error, is left to the transport as usual."""
+    if (type(transport) is tcp.Server and not transport.dataBuffer
+            and not transport._tempDataBuffer and transport.connected
+            and not transport.disconnecting):
+        try:
+            sent = transport.socket.send(data)
+        except OSError:  # would block, or broken: the transport finds out its own way
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
 
 
 def http_date(now: float | None = None) -> bytes:
@@ -240,7 +258,7 @@ class GatewayRequest(server.Request):
             head.append(b"Content-Length: 0\r\n\r\n" if status not in NO_BODY_CODES
                         else b"\r\n")
         self.startedWriting = 1
-        channel.transport.write(b"".join(head))
+        write_now(channel.transport, b"".join(head))
         self._work = None
         factory = getattr(channel, "factory", None)
         if factory is not None:
