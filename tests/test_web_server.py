@@ -721,3 +721,26 @@ class RealSocketTests(unittest.TestCase):
             self.assertEqual(len(rs[1].json()["big"]), 3_000_000)
             self.assertEqual(rs[2].json()["item"], 2)
         return d.addCallback(check)
+
+
+class AccessLogToStdoutTests(unittest.TestCase):
+    def test_dash_is_the_real_standard_output(self):
+        """Not ``sys.stdout`` (twistd makes that a logger): file descriptor 1 itself."""
+        import os
+        import sys
+        import tempfile
+        with tempfile.TemporaryFile() as out:
+            saved = os.dup(1)
+            os.dup2(out.fileno(), 1)
+            try:
+                site = make_site()
+                site.access_log = "-"
+                site.startFactory()
+                exchange(site, request("GET", "/slurm/v1/item/9", creds()))
+                site.stopFactory()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            out.seek(0)
+            self.assertIn(b'"GET /slurm/v1/item/9 HTTP/1.1" 200', out.read())
+        self.assertFalse(sys.stdout.closed)

@@ -14,11 +14,11 @@ one cheap line per request (``AccessLog``).
 
 from __future__ import annotations
 
+import os
 import pwd
 import re
 import socket
 import struct
-import sys
 import time
 
 from twisted.internet import defer, tcp
@@ -345,7 +345,8 @@ class GatewaySite(server.Site):
             return  # no log file, no once-a-second timer
         self._updateLogDateTime()
         if self.access_log == "-":
-            self._logFile = sys.stdout
+            # The process's real standard output (twistd replaces sys.stdout with a logger).
+            self._logFile = open(os.dup(1), "a", encoding="utf-8", newline="\n")
         else:
             # Buffered: flushed once a second (with the date) and at stop, not per request.
             self._logFile = open(self.access_log, "a", encoding="utf-8", newline="\n")
@@ -353,9 +354,7 @@ class GatewaySite(server.Site):
     def stopFactory(self):
         log_file, self._logFile = self._logFile, None
         if log_file is not None:
-            log_file.flush()
-            if log_file is not sys.stdout:
-                log_file.close()
+            log_file.close()
         if self._logDateTimeCall is not None and self._logDateTimeCall.active():
             self._logDateTimeCall.cancel()
         self._logDateTimeCall = None
