@@ -170,3 +170,36 @@ class DiagSharingTests(unittest.TestCase):
         self.assertIsNot(c, a)
         self.assertEqual(c.payload["statistics"]["server_thread_count"], 9)
         self.assertEqual(self.call(None, first).payload, a.payload)  # outside a server
+
+
+class PingResultTests(unittest.TestCase):
+    """Every controller pinged (a down one is DOWN with its error number); an unchanged
+    answer is the same Result (serialised once)."""
+
+    def test_two_controllers_one_down(self):
+        from slurmrest.api.ping import ping
+        from slurmrest.api.registry import Call
+        from slurmrest.wire.errors import CommunicationError
+
+        class Ctld:
+            pinged = []
+
+            async def build_info(self, last_update=0):
+                raise AssertionError("the cached build info is young: no RPC")
+
+            async def ping(self, index):
+                self.pinged.append(index)
+                if index == 1:
+                    raise CommunicationError(1800)
+                return {"return_code": 0}
+
+        server = type("Server", (), {})()
+        server.build_info = BuildInfoCache()
+        server.build_info.update({"version": "22.05.8", "control_machine": ["c1", "c2"]})
+        run = lambda: self.successResultOf(defer.ensureDeferred(ping(Call({}, ctld=Ctld(), server=server))))
+        first, second = run(), run()
+        self.assertIs(first, second)
+        self.assertEqual(first.payload, {"pings": [
+            {"hostname": "c1", "ping": "UP", "status": 0, "mode": "primary"},
+            {"hostname": "c2", "ping": "DOWN", "status": 1800, "mode": "backup"}]})
+        self.assertEqual(sorted(Ctld.pinged), [0, 0, 1, 1])

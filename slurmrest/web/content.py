@@ -103,6 +103,8 @@ def _yaml(kind: str) -> YAML:
 
 
 _YAML_OUT = _yaml("safe")
+#: One encoder for every answer (``json.dumps`` with options builds a new one per call).
+_JSON_OUT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def encode(document, media: str) -> bytes:
@@ -110,7 +112,7 @@ def encode(document, media: str) -> bytes:
         out = io.StringIO()
         _YAML_OUT.dump(document, out)
         return out.getvalue().encode("utf-8")
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    text = _JSON_OUT.encode(document)
     try:
         # Strings Slurm sent as non-UTF-8 bytes were decoded with surrogateescape: give
         # the bytes back as they were.
