@@ -66,6 +66,14 @@ def wrk(url: str, headers: dict, connections: int, seconds: int) -> dict:
             "non2xx": int(errors.group(1)) if errors else 0}
 
 
+def micros(text: str) -> float:
+    """wrk's latency text (``779.00us``, ``1.12ms``, ``2.00s``) in microseconds."""
+    for unit, scale in (("us", 1), ("ms", 1e3), ("s", 1e6)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * scale
+    return float(text)
+
+
 def in_memory(n: int = 5000) -> float:
     """Requests/s through the HTTP channel to a trivial operation (no slurmctld)."""
     sys.path.insert(0, ROOT)
@@ -120,15 +128,18 @@ def main():
     proc, ours = (None, args.ours) if args.ours else start_ours(conf)
     try:
         print(f"{'server':<12}{'path':<28}{'conns':>6}{'req/s':>10}{'p50':>10}{'p99':>10}"
-              f"{'non-2xx':>9}{'x rps':>8}")
+              f"{'non-2xx':>9}{'x rps':>8}{'/ p50':>8}")
         for name in args.paths.split(","):
             path = f"/slurm/v0.0.38/{name}"
             for connections in (int(c) for c in args.connections.split(",")):
                 rows = {}
                 for server, base in (("slurmrestd", args.reference), ("slurmrest", ours)):
                     r = rows[server] = wrk(base + path, headers, connections, args.seconds)
-                    ratio = (f"{r['rps'] / rows['slurmrestd']['rps']:>8.2f}"
-                             if server == "slurmrest" and rows["slurmrestd"]["rps"] else "")
+                    ratio = ""
+                    if server == "slurmrest" and rows["slurmrestd"]["rps"]:
+                        # throughput: ours / theirs; latency: their p50 / ours (both: >1 = we win)
+                        ratio = (f"{r['rps'] / rows['slurmrestd']['rps']:>8.2f}"
+                                 f"{micros(rows['slurmrestd']['p50']) / micros(r['p50']):>8.2f}")
                     print(f"{server:<12}{path:<28}{connections:>6}{r['rps']:>10.0f}"
                           f"{r['p50']:>10}{r['p99']:>10}{r['non2xx']:>9}{ratio}", flush=True)
     finally:
