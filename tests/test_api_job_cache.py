@@ -74,6 +74,21 @@ class JobListCacheTests(unittest.TestCase):
         docs = [self.successResultOf(d) for d in results]
         self.assertTrue(all(d is docs[0] for d in docs))
 
+    def test_only_the_same_credential_shares_a_refresh(self):
+        # A caller with another token for the same user name must make its own RPC (which
+        # slurmctld verifies), not ride on alice's refresh.
+        cache, loader = JobListCache(), Loader()
+        loader.pending = []
+        good = [defer.ensureDeferred(cache.get("alice", loader, build, credential="token-a"))
+                for _ in range(3)]
+        other = defer.ensureDeferred(cache.get("alice", loader, build, credential="token-b"))
+        self.assertEqual(len(loader.asked), 2)
+        for d in list(loader.pending):
+            d.callback(None)
+        results = [self.successResultOf(d) for d in good]
+        self.assertTrue(all(r is results[0] for r in results))
+        self.assertEqual(self.successResultOf(other).payload, results[0].payload)
+
     def test_failure_reaches_every_waiter_and_is_not_cached(self):
         cache = JobListCache()
         gate = defer.Deferred()

@@ -350,6 +350,25 @@ class LiveJobTests(unittest.TestCase):
         self.assertIsNot(other, first)
 
     @deferred
+    async def test_a_bad_token_never_rides_on_anothers_refresh(self):
+        # Tokens passed through unchecked (no jwt_key in the server): a request naming alice
+        # with a forged token, made while alice's own refresh is in flight, must be refused by
+        # slurmctld, not answered from alice's refresh or cache.
+        from slurmrest.api.registry import Call
+        from slurmrest.wire.credentials import Credential
+        from slurmrest.wire.errors import CommunicationError
+
+        forged = Call(params={}, user="alice", server=self.server,
+                      ctld=self.client.bind(Credential("forged.token.value", "alice")))
+        honest = defer.ensureDeferred(jobs.get_jobs(self.call("alice")))
+        refused = defer.ensureDeferred(jobs.get_jobs(forged))
+        self.assertIn("jobs", (await honest).payload)
+        with self.assertRaises(CommunicationError):
+            await refused
+        with self.assertRaises(CommunicationError):  # also once alice's list is cached
+            await jobs.get_jobs(forged)
+
+    @deferred
     async def test_jobs_not_modified_with_update_time(self):
         from slurmrest.api.registry import NotModified
         with self.assertRaises(NotModified):

@@ -92,22 +92,27 @@ class JobListCache:
         return len(self._entries)
 
     async def get(self, key: Hashable, load: Callable[[int], Awaitable[dict]],
-                  convert: Convert, variant: Hashable = None) -> Result:
+                  convert: Convert, variant: Hashable = None, *,
+                  credential: Hashable = None) -> Result:
         """The current ``Result`` (payload ``{"jobs": [...]}``) for ``key``.
 
         ``load(last_update)`` is the jobs RPC (raising ``NoChange`` when nothing changed);
         ``convert(record)`` makes one job document. ``variant``: whatever else the documents
-        depend on (a different value forgets the documents kept so far).
+        depend on (a different value forgets the documents kept so far). ``credential``: what
+        ``load`` authenticates with. Only callers with the same credential share a refresh:
+        every answer rides on an RPC that slurmctld verified for that very credential, so a
+        bad token for a user's name never gets that user's list from someone else's refresh.
         """
-        shared = self._refreshing.get(key)
+        refreshing = (key, credential)
+        shared = self._refreshing.get(refreshing)
         if shared is not None:
             return await shared.wait()
-        shared = self._refreshing[key] = _Shared()
+        shared = self._refreshing[refreshing] = _Shared()
         waiter = shared.wait()
 
         def done(result):
-            if self._refreshing.get(key) is shared:
-                del self._refreshing[key]
+            if self._refreshing.get(refreshing) is shared:
+                del self._refreshing[refreshing]
             shared.fire(result)
 
         # The refresh runs on its own: a caller that goes away (its request cancelled) only

@@ -64,7 +64,8 @@ async def get_jobs(call: Call) -> dict | Result:
         except NoChange:
             raise NotModified()
         return cache.put(call.user, reply, convert, select_type_param)
-    return await cache.get(call.user, call.ctld.jobs, convert, select_type_param)
+    return await cache.get(call.user, call.ctld.jobs, convert, select_type_param,
+                           credential=getattr(call.ctld, "credential", None))
 
 
 def _bad_job_id(text: str) -> ApiError:
