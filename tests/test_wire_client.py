@@ -698,6 +698,38 @@ class LoopbackTests(unittest.TestCase):
             self.assertEqual(self.requests[0].body["script"], script)
         return d.addCallback(check)
 
+    def test_cancel_on_a_socket_closes_it(self):
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+        peers = []
+
+        class Silent(Protocol):
+            def connectionMade(self):
+                peers.append(self)
+
+            def connectionLost(self, reason):
+                self.lost = True
+
+        port = reactor.listenTCP(0, Factory.forProtocol(Silent), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        client = self.client_for("ctl(127.0.0.1)", port.getHost().port)
+
+        async def scenario():
+            d = defer.ensureDeferred(client.licenses(ALICE))
+            while not peers:
+                await deferLater(reactor, 0.01, lambda: None)
+            d.cancel()
+            self.failureResultOf(d, defer.CancelledError)
+            for _ in range(200):
+                if getattr(peers[0], "lost", False):
+                    break
+                await deferLater(reactor, 0.01, lambda: None)
+            self.assertTrue(getattr(peers[0], "lost", False), "the socket outlived the caller")
+            # Its 5 s timer went with it (trial's own 120 s test timeout stays).
+            self.assertEqual([c for c in reactor.getDelayedCalls()
+                              if c.getTime() - reactor.seconds() < 60], [])
+        return defer.ensureDeferred(scenario())
+
     def failing(self, answer, kind, text):
         port = self.serve_raw(answer)
         d = defer.ensureDeferred(self.client_for("ctl(127.0.0.1)", port).licenses(ALICE))
