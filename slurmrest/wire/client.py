@@ -78,6 +78,7 @@ READ_TYPES = frozenset({
 # The smallest possible reply after the length prefix: a 16-byte header and a 4-byte auth id.
 MIN_REPLY_LENGTH = 20
 _LENGTH = struct.Struct(">I")
+_NONBLOCKING_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 _FRAME_CACHE_SIZE = 512
 
 
@@ -273,13 +274,14 @@ class _SocketExchange:
     def connect(self, host, port):
         try:
             if ":" in host:
-                sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+                sock = socket.socket(socket.AF_INET6, _NONBLOCKING_STREAM)
                 target = (host, port, 0, 0)
             else:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock = socket.socket(socket.AF_INET, _NONBLOCKING_STREAM)
                 target = (host, port)
             self._sock, self._fd = sock, sock.fileno()
-            sock.setblocking(False)
+            if not _NONBLOCKING_STREAM & ~socket.SOCK_STREAM:  # no SOCK_NONBLOCK here
+                sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             code = sock.connect_ex(target)
         except OSError as e:
