@@ -17,8 +17,11 @@ import socket
 from OpenSSL import SSL, crypto
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
-from twisted.internet import endpoints
+from twisted.internet import defer, endpoints
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
+from zope.interface import implementer
 
 from slurmrest.api.registry import load_operations
 from slurmrest.web.auth import Authenticator, load_api_keys
@@ -36,6 +39,11 @@ _HOST_PORT = re.compile(r"^([^:\[\]]*):(\d+)$")
 
 class Options(usage.Options):
     synopsis = "[options]"
+    optFlags = [
+        ["reuse-port", None, "listen on host:port addresses with SO_REUSEPORT, so that several "
+                             "slurmrest processes (one per core) share them; the kernel spreads "
+                             "the connections"],
+    ]
     longdesc = ("A REST gateway to Slurm (slurmrestd 22.05 compatible). Listens on "
                 "127.0.0.1:6820 and [::1]:6820 unless told otherwise with -l.")
     optParameters = [
@@ -238,20 +246,62 @@ def makeService(options) -> service.MultiService:
         raise usage.UsageError(f"cannot use the TLS certificate or key: {e}") from None
     top = GatewayService(_uid(options["user"]), _gid(options["group"]))
     for listen in options["listen"]:
-        for endpoint in listener_endpoints(reactor, listen, context):
+        for endpoint in listener_endpoints(reactor, listen, context,
+                                           reuse_port=options["reuse-port"]):
             svc = StreamServerEndpointService(endpoint, site)
             svc._raiseSynchronously = True  # a port that cannot be bound stops the start
             svc.setServiceParent(top)
     return top
 
 
-def listener_endpoints(reactor, listen: str, context=None) -> list:
+def listener_endpoints(reactor, listen: str, context=None, reuse_port=False) -> list:
     """The server endpoints of one ``-l`` value. Addresses (``host:port``) are TLS-wrapped
-    when ``context`` is given; endpoint strings are used as written."""
+    when ``context`` is given, and shared with other processes when ``reuse_port``;
+    endpoint strings are used as written."""
     descriptions = endpoint_descriptions(listen)
+    if reuse_port and _is_address(listen):
+        return [ReusePortEndpoint(reactor, *_address_of(d), context) for d in descriptions]
     if context is None or descriptions == [listen] and not _is_address(listen):
         return [endpoints.serverFromString(reactor, d) for d in descriptions]
     return [_tls_endpoint(reactor, d, context) for d in descriptions]
+
+
+def _address_of(description: str) -> tuple[str, int]:
+    """``tcp[6]:PORT:interface=ADDR`` → (ADDR, PORT)."""
+    m = re.match(r"^tcp6?:(\d+):interface=(.*)$", description)
+    return m.group(2).replace(r"\:", ":"), int(m.group(1))
+
+
+@implementer(IStreamServerEndpoint)
+class ReusePortEndpoint:
+    """A TCP listener with ``SO_REUSEPORT``: processes that all listen so on one address share
+    it, and the kernel spreads new connections among them (Python runs one core per
+    process; this is how a host's cores all serve)."""
+
+    def __init__(self, reactor, host: str, port: int, context=None, backlog: int = 128):
+        self.reactor, self.host, self.port = reactor, host, port
+        self.context, self.backlog = context, backlog
+
+    def listen(self, factory):
+        return defer.execute(self._listen, factory)
+
+    def _listen(self, factory):
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(self.backlog)
+            sock.setblocking(False)
+            if self.context is not None:
+                from twisted.protocols.tls import TLSMemoryBIOFactory
+                factory = TLSMemoryBIOFactory(self.context, False, factory)
+            return self.reactor.adoptStreamPort(sock.fileno(), family, factory)
+        except OSError as e:
+            raise CannotListenError(self.host, self.port, e) from None
+        finally:
+            sock.close()  # the reactor holds its own copy of the descriptor
 
 
 def _is_address(listen: str) -> bool:
@@ -261,6 +311,5 @@ def _is_address(listen: str) -> bool:
 
 def _tls_endpoint(reactor, description: str, context):
     """``tcp[6]:PORT:interface=ADDR`` → the same address, TLS-wrapped with ``context``."""
-    m = re.match(r"^tcp6?:(\d+):interface=(.*)$", description)
-    port, interface = int(m.group(1)), m.group(2).replace(r"\:", ":")
+    interface, port = _address_of(description)
     return endpoints.SSL4ServerEndpoint(reactor, port, context, interface=interface)

@@ -224,3 +224,66 @@ class AllAddressesTests(unittest.TestCase):
         for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
             answer = await deferToThread(ask, family, host)
             self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:100])
+
+
+class ReusePortTests(unittest.TestCase):
+    async def start(self, *argv):
+        options = tap.Options()
+        options.parseOptions(["-f", write_conf(tempfile.mkdtemp()), *argv])
+        top = tap.makeService(options)
+        top.privilegedStartService()
+        top.startService()
+        self.addCleanup(top.stopService)
+        return [(await svc._waitingForPort).getHost() for svc in top]
+
+    async def test_two_servers_share_one_address(self):
+        import socket
+        from twisted.internet.threads import deferToThread
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        first = await self.start("--reuse-port", "-l", f"127.0.0.1:{port}", "-l", f"[::1]:{port}")
+        second = await self.start("--reuse-port", "-l", f"127.0.0.1:{port}")
+        self.assertEqual({h.port for h in first + second}, {port})
+        self.assertEqual(first[1].host, "::1")
+
+        def ask(family, host):
+            with socket.socket(family) as s:
+                s.settimeout(10)
+                s.connect((host, port))
+                s.sendall(b"GET /slurm/v1/ping HTTP/1.1\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+                return data
+
+        for _ in range(4):  # whichever process the kernel picks answers
+            answer = await deferToThread(ask, socket.AF_INET, "127.0.0.1")
+            self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:100])
+        answer = await deferToThread(ask, socket.AF_INET6, "::1")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:100])
+
+    async def test_without_the_flag_the_address_is_taken(self):
+        import socket
+        from twisted.internet.error import CannotListenError
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        await self.start("--reuse-port", "-l", f"127.0.0.1:{port}")
+        with self.assertRaises(CannotListenError):
+            await self.start("-l", f"127.0.0.1:{port}")
+
+    def test_tls_and_endpoint_strings(self):
+        from tests.test_server_live import self_signed
+        directory = tempfile.mkdtemp()
+        cert, key, _ = self_signed(directory)
+        options = tap.Options()
+        options.parseOptions(["-f", write_conf(directory), "--reuse-port", "--tls-cert", cert,
+                              "--tls-key", key, "-l", "127.0.0.1:0",
+                              "-l", "tcp:0:interface=127.0.0.1"])
+        endpoints = [svc.endpoint for svc in tap.makeService(options)]
+        self.assertIsInstance(endpoints[0], tap.ReusePortEndpoint)
+        self.assertIsNotNone(endpoints[0].context)
+        self.assertIsInstance(endpoints[1], TCP4ServerEndpoint)  # taken as written
