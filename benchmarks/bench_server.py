@@ -2,7 +2,7 @@
 slurmrest, same cluster, same load.
 
     python benchmarks/bench_server.py [--cluster /tmp/refcluster] [--reference URL]
-        [--seconds 5] [--connections 1,16] [--paths ping,diag] [--ours URL]
+        [--seconds 5] [--connections 1,16] [--paths ping,diag] [--ours URL] [--workers N]
 
 Starts slurmrest (``twistd -n slurmrest``) on a free loopback port, then runs ``wrk`` (bounded
 by --seconds) per server, endpoint and connection count, and prints requests/s and latency
@@ -38,19 +38,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_ours(conf: str) -> tuple[subprocess.Popen, str]:
+def start_ours(conf: str, workers: int = 1) -> tuple[list[subprocess.Popen], str]:
+    """``workers`` slurmrest processes on one free port (``--reuse-port`` when several)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "twistd"), "-n", "--pidfile=",
-         "-l", "/dev/null", "slurmrest", "-f", conf, "-l", f"127.0.0.1:{port}"],
-        env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    argv = [os.path.join(os.path.dirname(sys.executable), "twistd"), "-n", "--pidfile=",
+            "-l", "/dev/null", "slurmrest", "-f", conf, "-l", f"127.0.0.1:{port}"]
+    if workers > 1:
+        argv.append("--reuse-port")
+    procs = [subprocess.Popen(argv, env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+             for _ in range(workers)]
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
+            time.sleep(0.5 if workers > 1 else 0)  # let the others bind too
+            return procs, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
-    proc.kill()
+    for proc in procs:
+        proc.kill()
     raise SystemExit("slurmrest did not start")
 
 
@@ -121,11 +126,13 @@ def main():
     parser.add_argument("--connections", default="1,16")
     parser.add_argument("--paths", default=",".join(PATHS))
     parser.add_argument("--ours", help="an already running slurmrest (default: start one)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="slurmrest processes sharing the port (--reuse-port)")
     args = parser.parse_args()
     conf = os.path.join(args.cluster, "etc", "slurm.conf")
     headers = {"X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": token(conf, "alice")}
     print(f"web room alone, in memory: {in_memory():.0f} req/s")
-    proc, ours = (None, args.ours) if args.ours else start_ours(conf)
+    procs, ours = ([], args.ours) if args.ours else start_ours(conf, args.workers)
     try:
         print(f"{'server':<12}{'path':<28}{'conns':>6}{'req/s':>10}{'p50':>10}{'p99':>10}"
               f"{'non-2xx':>9}{'x rps':>8}{'/ p50':>8}")
@@ -143,7 +150,7 @@ def main():
                     print(f"{server:<12}{path:<28}{connections:>6}{r['rps']:>10.0f}"
                           f"{r['p50']:>10}{r['p99']:>10}{r['non2xx']:>9}{ratio}", flush=True)
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
 
