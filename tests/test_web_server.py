@@ -744,3 +744,19 @@ class AccessLogToStdoutTests(unittest.TestCase):
             out.seek(0)
             self.assertIn(b'"GET /slurm/v1/item/9 HTTP/1.1" 200', out.read())
         self.assertFalse(sys.stdout.closed)
+
+
+class IdleTimeoutTests(unittest.TestCase):
+    def test_idle_connection_closed_after_answers(self):
+        site = make_site()
+        channel, transport = connect(site)
+        channel.dataReceived(request("GET", "/slurm/v1/echo", creds()))  # the fast parser
+        (r,) = responses(transport.value())
+        self.assertEqual(r.status, 200)
+        site.reactor.advance(site.IDLE_TIMEOUT - 1)
+        self.assertFalse(transport.disconnecting)
+        channel.dataReceived(request("GET", "/slurm/v1/echo", creds()))  # resets the clock
+        site.reactor.advance(site.IDLE_TIMEOUT - 1)
+        self.assertFalse(transport.disconnecting)
+        site.reactor.advance(2)
+        self.assertTrue(transport.disconnecting)
