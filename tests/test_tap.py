@@ -287,3 +287,15 @@ class ReusePortTests(unittest.TestCase):
         self.assertIsInstance(endpoints[0], tap.ReusePortEndpoint)
         self.assertIsNotNone(endpoints[0].context)
         self.assertIsInstance(endpoints[1], TCP4ServerEndpoint)  # taken as written
+
+
+class HeapFreezeTests(unittest.TestCase):
+    def test_start_freezes_stop_unfreezes(self):
+        import gc
+        top = tap.GatewayService()
+        top.startService()
+        try:
+            self.assertGreater(gc.get_freeze_count(), 0)
+        finally:
+            top.stopService()
+        self.assertEqual(gc.get_freeze_count(), 0)
