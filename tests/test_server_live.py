@@ -9,6 +9,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -469,3 +470,30 @@ class RevalidationLiveTests(LiveBase):
             self.assertEqual(json.loads(body)["pings"][0]["ping"], "UP")
         self.assertGreaterEqual(cache.unchanged, 2)
         self.assertEqual(cache.release, json.loads(body)["meta"]["Slurm"]["release"])
+
+
+class PassThroughLiveTests(LiveBase):
+    """Without the cluster's jwt_key the server cannot check tokens itself: every answer must
+    then ride on an RPC that slurmctld verified for the caller's own credential."""
+
+    async def start_without_key(self):
+        text = open(self.cluster.slurm_conf).read()
+        text = re.sub(r"jwt_key=\S+", f"jwt_key={self.dir}/no-such-key", text)
+        conf = os.path.join(self.dir, "slurm.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        (base,) = await self.start(["-f", conf, "-l", "tcp:0:interface=127.0.0.1"])
+        return base
+
+    async def test_forged_token_on_ping_is_an_error_not_down(self):
+        base = await self.start_without_key()
+        response, body = await self.get(f"{base}/slurm/v1/ping")  # fills the build-info cache
+        self.assertEqual(response.code, 200)
+        self.assertEqual(json.loads(body)["pings"][0]["ping"], "UP")
+        response, body = await self.get(f"{base}/slurm/v1/ping",
+                                        self.auth(token="forged.token.value"))
+        self.assertEqual(response.code, 502, body)
+        document = json.loads(body)
+        self.assertNotIn("pings", document)
+        self.assertEqual(document["errors"][0]["error_number"], 1802)
+        self.assertNotIn(b"forged.token.value", body)

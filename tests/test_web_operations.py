@@ -173,19 +173,22 @@ class DiagSharingTests(unittest.TestCase):
 
 
 class PingResultTests(unittest.TestCase):
-    """Every controller pinged (a down one is DOWN with its error number); an unchanged
-    answer is the same Result (serialised once)."""
+    """Every controller pinged (a down one is DOWN with its error number); the build info
+    revalidated with the caller's credential on every ping (a no-change reply while it is
+    unchanged); an unchanged answer is the same Result (serialised once)."""
 
     def test_two_controllers_one_down(self):
         from slurmrest.api.ping import ping
         from slurmrest.api.registry import Call
-        from slurmrest.wire.errors import CommunicationError
+        from slurmrest.wire.errors import CommunicationError, NoChange
 
         class Ctld:
             pinged = []
+            revalidated = []
 
             async def build_info(self, last_update=0):
-                raise AssertionError("the cached build info is young: no RPC")
+                self.revalidated.append(last_update)
+                raise NoChange()
 
             async def ping(self, index):
                 self.pinged.append(index)
@@ -195,7 +198,8 @@ class PingResultTests(unittest.TestCase):
 
         server = type("Server", (), {})()
         server.build_info = BuildInfoCache()
-        server.build_info.update({"version": "22.05.8", "control_machine": ["c1", "c2"]})
+        server.build_info.update({"version": "22.05.8", "control_machine": ["c1", "c2"],
+                                  "last_update": 100})
         run = lambda: self.successResultOf(defer.ensureDeferred(ping(Call({}, ctld=Ctld(), server=server))))
         first, second = run(), run()
         self.assertIs(first, second)
@@ -203,3 +207,4 @@ class PingResultTests(unittest.TestCase):
             {"hostname": "c1", "ping": "UP", "status": 0, "mode": "primary"},
             {"hostname": "c2", "ping": "DOWN", "status": 1800, "mode": "backup"}]})
         self.assertEqual(sorted(Ctld.pinged), [0, 0, 1, 1])
+        self.assertEqual(Ctld.revalidated, [100, 100])

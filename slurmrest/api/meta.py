@@ -65,13 +65,15 @@ class BuildInfoCache:
         #: How often a revalidation found the build info unchanged.
         self.unchanged = 0
 
-    async def get(self, fetch: Callable[..., Awaitable[dict]], *, fresh: bool = False) -> dict:
+    async def get(self, fetch: Callable[..., Awaitable[dict]], *, fresh: bool = False,
+                  max_age: float | None = None) -> dict:
         """The cached build info, or ``await fetch(last_update)`` if none is fresh enough
-        (``fetch`` raises ``NoChange`` when the one held is still current)."""
+        (``fetch`` raises ``NoChange`` when the one held is still current). ``max_age``
+        overrides the cache's own (0: always ask, which also authenticates the caller)."""
         info = self._info
         if info is None or fresh:
             self.update(await fetch(0))
-        elif self._clock() - self._fetched > self.max_age:
+        elif self._clock() - self._fetched >= (self.max_age if max_age is None else max_age):
             try:
                 self.update(await fetch(info.get("last_update") or 0))
             except NoChange:
@@ -85,9 +87,13 @@ class BuildInfoCache:
         self.release = info.get("version") or self.release
 
 
-async def build_info(call) -> dict:
-    """The build info for ``call``: through the server's cache when there is one."""
+async def build_info(call, *, max_age: float | None = None) -> dict:
+    """The build info for ``call``: through the server's cache when there is one.
+
+    ``max_age=0`` makes the caller's own RPC (a no-change reply while nothing changed), for
+    operations whose answer is nothing but the build info and RPCs that cannot tell a refused
+    credential from a dead controller (ping)."""
     cache = getattr(call.server, "build_info", None)
     if cache is None:
         return await call.ctld.build_info()
-    return await cache.get(call.ctld.build_info)
+    return await cache.get(call.ctld.build_info, max_age=max_age)

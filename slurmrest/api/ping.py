@@ -1,7 +1,8 @@
 """``GET /ping``: is each controller of the cluster answering?
 
 As slurmrestd does: the controller list comes from the controller's build info (the
-server's cached copy, revalidated with its ``last_update``), then each controller gets a
+server's cached copy, revalidated with its ``last_update`` on every request, with the caller's
+credential), then each controller gets a
 ``REQUEST_PING`` (all at once); "UP" iff it answered with return code 0.
 """
 
@@ -50,7 +51,10 @@ async def ping_one(ctld, index: int) -> int:
            response_schema={"type": "object", "properties": {
                "pings": {"type": "array", "description": "slurm controller pings", "items": PING}}})
 async def ping(call):
-    info = await build_info(call)
+    # The caller's own build-info RPC, as slurmrestd's slurm_load_ctl_conf: a refused token
+    # must fail the request, not read as every controller "DOWN" (a ping RPC with a refused
+    # credential looks like a controller that hung up). Unchanged, it is a no-change reply.
+    info = await build_info(call, max_age=0)
     machines = list(info.get("control_machine") or [])
     if len(machines) == 1:
         statuses = [await ping_one(call.ctld, 0)]
