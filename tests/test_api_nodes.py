@@ -147,7 +147,7 @@ class LiveNodeTests(unittest.TestCase):
     @deferred
     async def test_nodes_and_partitions(self):
         doc = await nodes.get_nodes(self.call("alice"))
-        by_name = {n["name"]: n for n in doc["nodes"]}
+        by_name = {n["name"]: n for n in doc.payload["nodes"]}
         self.assertEqual(sorted(by_name), ["n1", "n2", "n3", "n4"])
         self.assertEqual(by_name["n1"]["partitions"], ["debug"])
         self.assertEqual(by_name["n4"]["partitions"], ["debug", "long"])
@@ -181,7 +181,7 @@ class LiveNodeTests(unittest.TestCase):
             self.call("root", node_name="n4", body={"comment": ""}))))
         self.assertEqual(await nodes.update_node(call), {})
         doc = await nodes.get_node(self.call("alice", node_name="n4"))
-        self.assertEqual(doc["nodes"][0]["comment"], "h5a test comment")
+        self.assertEqual(doc.payload["nodes"][0]["comment"], "h5a test comment")
 
     @deferred
     async def test_invalid_state_from_slurm(self):

@@ -7,7 +7,8 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from slurmrest.api.diag import STATISTICS_FIELDS, message_type_name, statistics_document
-from slurmrest.api.licenses import LicenseCache, license_document
+from slurmrest.api.licenses import license_document, licenses_payload
+from slurmrest.api.revalidated import RevalidatedCache
 from slurmrest.api.meta import BuildInfoCache, meta, slurm_version
 from slurmrest.api.ping import controller_mode
 from slurmrest.wire.errors import NoChange
@@ -125,25 +126,25 @@ class RevalidatedCacheTests(unittest.TestCase):
     def test_licenses_per_user_same_result_while_unchanged(self):
         lic = {"last_update": 700, "licenses": [{"name": "m", "total": 2, "in_use": 1}]}
         more = {"last_update": 800, "licenses": [{"name": "m", "total": 2, "in_use": 2}]}
-        cache = LicenseCache(max_entries=2)
+        cache = RevalidatedCache(licenses_payload, max_entries=2)
         load, calls = self.loader([lic, None, lic, more])
-        a = self.result(cache.get("alice", load))
+        a = self.result(cache.get("alice", (load,))).result
         self.assertEqual(a.payload["licenses"][0]["Used"], 1)
-        self.assertIs(self.result(cache.get("alice", load)), a)
-        b = self.result(cache.get("bob", load))  # another user: fetched for them
+        self.assertIs(self.result(cache.get("alice", (load,))).result, a)
+        b = self.result(cache.get("bob", (load,))).result  # another user: fetched for them
         self.assertIsNot(b, a)
-        changed = self.result(cache.get("alice", load))
+        changed = self.result(cache.get("alice", (load,))).result
         self.assertEqual(changed.payload["licenses"][0]["Used"], 2)
         self.assertEqual(calls, [0, 700, 0, 700])
         self.assertEqual(cache.hits, 1)
 
     def test_licenses_cache_is_bounded(self):
-        cache = LicenseCache(max_entries=2)
+        cache = RevalidatedCache(licenses_payload, max_entries=2)
         load, calls = self.loader([{"last_update": 1, "licenses": []} for _ in range(4)])
         for user in ("a", "b", "c", "a"):
-            self.result(cache.get(user, load))
+            self.result(cache.get(user, (load,)))
         self.assertEqual(calls, [0, 0, 0, 0])  # "a" was forgotten when "c" came
-        self.assertEqual(len(cache._entries), 2)
+        self.assertEqual(len(cache), 2)
 
 
 class DiagSharingTests(unittest.TestCase):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from twisted.internet import defer
 
-from slurmrest.api import convert, schemas
+from slurmrest.api import convert, revalidated, schemas
 from slurmrest.api.convert import NO_VAL, text
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, SlurmError,
@@ -131,7 +131,8 @@ def _no_such_node() -> Result:
 
 
 async def _nodes_with_partitions(call: Call, update_time: int) -> tuple[dict, dict]:
-    """The node table and, by node index, the partitions of each node: both RPCs at once.
+    """The node and partition tables (both RPCs at once) for the caller's own
+    ``update_time``, which only the nodes answer decides (304).
 
     Always the full partition table: slurmrestd passes the nodes' update_time there too, and
     then loses the partition lists whenever partitions did not change (FIX)."""
@@ -144,35 +145,48 @@ async def _nodes_with_partitions(call: Call, update_time: int) -> tuple[dict, di
         partitions.addErrback(lambda _: None)
         partitions.cancel()
         raise
-    return reply, node_partitions((await partitions).get("records") or [])
+    return reply, await partitions
+
+
+def nodes_payload(reply: dict, partitions_reply: dict) -> dict:
+    by_index = node_partitions(partitions_reply.get("records") or [])
+    return {"nodes": [node_document(rec, by_index.get(index, []))
+                      for index, rec in enumerate(reply.get("records") or [])
+                      if rec.get("name") is not None]}  # blank records keep their slot only
+
+
+_ONE_NODE = revalidated.item_by_name("nodes")
+
+
+async def _current(call: Call, update_time: int = 0) -> revalidated.Entry:
+    """The caller's nodes, kept per user: reused while both the node and the partition
+    tables are unchanged (two revalidations with the caller's own credential, at once)."""
+    cache = revalidated.for_server(call.server, "nodes_cache", nodes_payload, 16)
+    if update_time:
+        try:
+            replies = await _nodes_with_partitions(call, update_time)
+        except NoChange:
+            raise NotModified()
+        return cache.put(call.user, replies)
+    return await cache.get(call.user, (call.ctld.nodes, call.ctld.partitions),
+                           credential=revalidated.credential_of(call))
 
 
 @operation("GET", "/nodes", operation_id="get_nodes", summary="get all node info",
            params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_NODES_RESPONSE)
-async def get_nodes(call: Call) -> dict:
-    try:
-        reply, by_index = await _nodes_with_partitions(call, call.params.get("update_time") or 0)
-    except NoChange:
-        raise NotModified()
-    nodes = [node_document(rec, by_index.get(index, []))
-             for index, rec in enumerate(reply.get("records") or [])
-             if rec.get("name") is not None]  # blank records keep their slot only
-    return {"nodes": nodes}
+async def get_nodes(call: Call) -> Result:
+    return (await _current(call, call.params.get("update_time") or 0)).result
 
 
 @operation("GET", "/node/{node_name}", operation_id="get_node",
            summary="get node info", params=(_NODE_NAME,), tags=("slurm",),
            response_schema=_NODES_RESPONSE)
-async def get_node(call: Call) -> dict | Result:
-    name = call.params["node_name"]
-    # The whole table, so that the node's index (and so its partitions) is right:
-    # slurmrestd matches partitions against the index in a one-record reply (FIX).
-    reply, by_index = await _nodes_with_partitions(call, 0)
-    for index, rec in enumerate(reply.get("records") or []):
-        if rec.get("name") == name:
-            return {"nodes": [node_document(rec, by_index.get(index, []))]}
-    return _no_such_node()
+async def get_node(call: Call) -> Result:
+    # Filtered from the whole table, so that the node's partitions are right: slurmrestd
+    # matches partitions against the index in a one-record reply (FIX).
+    found = (await _current(call)).item(call.params["node_name"], _ONE_NODE)
+    return _no_such_node() if found is None else found
 
 
 # -- update and delete (extensions) --------------------------------------------------------

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from slurmrest.api import schemas
+from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
 from slurmrest.api.registry import Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, strerror
@@ -99,19 +99,33 @@ _PARTITIONS_RESPONSE = schemas.response(
     "partitions", schemas.schema_ref("v0.0.38_partition", PARTITION_SCHEMA))
 
 
-async def _load(call: Call) -> list[dict]:
-    try:
-        reply = await call.ctld.partitions(call.params.get("update_time") or 0)
-    except NoChange:
-        raise NotModified()
-    return reply.get("records") or []
+def partitions_payload(reply: dict) -> dict:
+    return {"partitions": [partition_document(rec) for rec in reply.get("records") or []]}
+
+
+_ONE_PARTITION = revalidated.item_by_name("partitions", fold_case=True)  # xstrcasecmp
+
+
+async def _current(call: Call) -> revalidated.Entry:
+    """The caller's partitions: kept per user and revalidated with the caller's own RPC;
+    the caller's own ``update_time`` keeps its meaning (304 when unchanged since then)."""
+    cache = revalidated.for_server(call.server, "partitions_cache", partitions_payload)
+    update_time = call.params.get("update_time")
+    if update_time:
+        try:
+            reply = await call.ctld.partitions(update_time)
+        except NoChange:
+            raise NotModified()
+        return cache.put(call.user, (reply,))
+    return await cache.get(call.user, (call.ctld.partitions,),
+                           credential=revalidated.credential_of(call))
 
 
 @operation("GET", "/partitions", operation_id="get_partitions",
            summary="get all partition info", params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_PARTITIONS_RESPONSE)
-async def get_partitions(call: Call) -> dict:
-    return {"partitions": [partition_document(rec) for rec in await _load(call)]}
+async def get_partitions(call: Call) -> Result:
+    return (await _current(call)).result
 
 
 @operation("GET", "/partition/{partition_name}", operation_id="get_partition",
@@ -120,13 +134,12 @@ async def get_partitions(call: Call) -> dict:
                    _UPDATE_TIME),
            tags=("slurm",),
            response_schema=_PARTITIONS_RESPONSE)
-async def get_partition(call: Call) -> dict | Result:
-    name = call.params["partition_name"].lower()
-    found = [partition_document(rec) for rec in await _load(call)
-             if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
-    if not found:
+async def get_partition(call: Call) -> Result:
+    entry = await _current(call)
+    found = entry.item(call.params["partition_name"].lower(), _ONE_PARTITION)
+    if found is None:
         # slurmrestd answers 500 here (same document); a missing partition is a 404.
         errno = ESLURM_INVALID_PARTITION_NAME
         return Result({"partitions": []}, status=404,
                       errors=[{"error": strerror(errno), "errno": errno}])
-    return {"partitions": found}
+    return found

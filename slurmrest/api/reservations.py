@@ -3,7 +3,7 @@ shows them (``_dump_res`` in ``src/plugins/openapi/v0.0.38/reservations.c``)."""
 
 from __future__ import annotations
 
-from slurmrest.api import schemas
+from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import text
 from slurmrest.api.registry import Call, NotModified, Param, Result, operation
 from slurmrest.wire.errors import NoChange, strerror
@@ -65,19 +65,33 @@ _RESERVATIONS_RESPONSE = schemas.response(
     "reservations", schemas.schema_ref("v0.0.38_reservation", RESERVATION_SCHEMA))
 
 
-async def _load(call: Call) -> list[dict]:
-    try:
-        reply = await call.ctld.reservations(call.params.get("update_time") or 0)
-    except NoChange:
-        raise NotModified()
-    return reply.get("records") or []
+def reservations_payload(reply: dict) -> dict:
+    return {"reservations": [reservation_document(rec) for rec in reply.get("records") or []]}
+
+
+_ONE_RESERVATION = revalidated.item_by_name("reservations", fold_case=True)  # xstrcasecmp
+
+
+async def _current(call: Call) -> revalidated.Entry:
+    """The caller's reservations: kept per user and revalidated with the caller's own RPC;
+    the caller's own ``update_time`` keeps its meaning (304 when unchanged since then)."""
+    cache = revalidated.for_server(call.server, "reservations_cache", reservations_payload)
+    update_time = call.params.get("update_time")
+    if update_time:
+        try:
+            reply = await call.ctld.reservations(update_time)
+        except NoChange:
+            raise NotModified()
+        return cache.put(call.user, (reply,))
+    return await cache.get(call.user, (call.ctld.reservations,),
+                           credential=revalidated.credential_of(call))
 
 
 @operation("GET", "/reservations", operation_id="get_reservations",
            summary="get all reservation info", params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_RESERVATIONS_RESPONSE)
-async def get_reservations(call: Call) -> dict:
-    return {"reservations": [reservation_document(rec) for rec in await _load(call)]}
+async def get_reservations(call: Call) -> Result:
+    return (await _current(call)).result
 
 
 @operation("GET", "/reservation/{reservation_name}", operation_id="get_reservation",
@@ -86,12 +100,11 @@ async def get_reservations(call: Call) -> dict:
                    _UPDATE_TIME),
            tags=("slurm",),
            response_schema=_RESERVATIONS_RESPONSE)
-async def get_reservation(call: Call) -> dict | Result:
-    name = call.params["reservation_name"].lower()
-    found = [reservation_document(rec) for rec in await _load(call)
-             if text(rec.get("name")).lower() == name]  # slurmrestd: xstrcasecmp
-    if not found:
+async def get_reservation(call: Call) -> Result:
+    entry = await _current(call)
+    found = entry.item(call.params["reservation_name"].lower(), _ONE_RESERVATION)
+    if found is None:
         # slurmrestd answers 500 here (same document); a missing reservation is a 404.
         return Result({"reservations": []}, status=404, errors=[
             {"error": strerror(ESLURM_RESERVATION_INVALID), "errno": ESLURM_RESERVATION_INVALID}])
-    return {"reservations": found}
+    return found

@@ -1,0 +1,147 @@
+"""The generic per-user cache revalidated with Slurm's ``last_update`` (``api.revalidated``):
+reuse while unchanged, rebuild on change, per user, no refresh shared across credentials,
+bounded. ``load`` stands for an RPC here (each scripted reply popped in turn, ``None`` for
+SLURM_NO_CHANGE_IN_DATA); the real slurmctld is exercised in ``test_api_nodes`` and
+``test_server_live``."""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from slurmrest.api.registry import Result
+from slurmrest.api.revalidated import RevalidatedCache, item_by_name
+from slurmrest.wire.errors import CommunicationError, NoChange
+
+
+def build(*replies):
+    return {"items": [dict(rec) for reply in replies for rec in reply["records"]]}
+
+
+def scripted(replies):
+    calls = []
+
+    async def load(last_update=0):
+        calls.append(last_update)
+        reply = replies.pop(0)
+        if reply is None:
+            raise NoChange(1900)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+    return load, calls
+
+
+def reply(stamp, *names):
+    return {"last_update": stamp, "records": [{"name": n} for n in names]}
+
+
+class RevalidatedCacheTests(unittest.TestCase):
+    def get(self, cache, key, loads, credential=None):
+        return self.successResultOf(defer.ensureDeferred(
+            cache.get(key, loads, credential=credential)))
+
+    def test_same_result_while_unchanged_then_rebuilt(self):
+        cache = RevalidatedCache(build)
+        load, calls = scripted([reply(10, "a"), None, None, reply(20, "a", "b")])
+        first = self.get(cache, "alice", (load,)).result
+        self.assertIsInstance(first, Result)
+        self.assertEqual(first.cache, {})
+        self.assertIs(self.get(cache, "alice", (load,)).result, first)
+        self.assertIs(self.get(cache, "alice", (load,)).result, first)
+        changed = self.get(cache, "alice", (load,)).result
+        self.assertIsNot(changed, first)
+        self.assertEqual([i["name"] for i in changed.payload["items"]], ["a", "b"])
+        self.assertEqual(calls, [0, 10, 10, 10])
+        self.assertEqual((cache.hits, cache.rebuilds), (2, 2))
+
+    def test_per_user(self):
+        cache = RevalidatedCache(build)
+        load, calls = scripted([reply(10, "a"), reply(10, "a", "hidden-from-alice")])
+        alice = self.get(cache, "alice", (load,)).result
+        bob = self.get(cache, "bob", (load,)).result
+        self.assertIsNot(alice, bob)
+        self.assertEqual(len(alice.payload["items"]), 1)
+        self.assertEqual(len(bob.payload["items"]), 2)
+        self.assertEqual(calls, [0, 0])  # bob's first request is a full fetch of his own
+
+    def test_every_request_makes_its_own_rpc_and_failures_are_not_hidden(self):
+        cache = RevalidatedCache(build)
+        load, calls = scripted([reply(10, "a"), CommunicationError(1802)])
+        self.get(cache, "alice", (load,))
+        d = defer.ensureDeferred(cache.get("alice", (load,)))
+        self.failureResultOf(d, CommunicationError)  # a refused credential: no cached answer
+        self.assertEqual(calls, [0, 10])
+
+    def test_two_replies_both_unchanged_to_reuse(self):
+        cache = RevalidatedCache(build)
+        nodes, node_calls = scripted([reply(10, "n1"), None, None, reply(10, "n1")])
+        parts, part_calls = scripted([reply(5, "p"), None, reply(6, "p", "q")])
+        first = self.get(cache, "alice", (nodes, parts)).result
+        self.assertIs(self.get(cache, "alice", (nodes, parts)).result, first)
+        changed = self.get(cache, "alice", (nodes, parts)).result
+        self.assertIsNot(changed, first)
+        self.assertEqual([i["name"] for i in changed.payload["items"]], ["n1", "p", "q"])
+        # The unchanged node table is fetched afresh to rebuild from.
+        self.assertEqual(node_calls, [0, 10, 10, 0])
+        self.assertEqual(part_calls, [0, 5, 5])
+
+    def test_refresh_shared_only_with_the_same_credential(self):
+        cache = RevalidatedCache(build)
+        pending = []
+
+        async def load(last_update=0):
+            d = defer.Deferred()
+            pending.append(d)
+            return await d
+        a1 = defer.ensureDeferred(cache.get("alice", (load,), credential="token-1"))
+        a2 = defer.ensureDeferred(cache.get("alice", (load,), credential="token-1"))
+        forged = defer.ensureDeferred(cache.get("alice", (load,), credential="forged"))
+        self.assertEqual(len(pending), 2)  # one RPC per credential, not one per user
+        pending[0].callback(reply(10, "a"))
+        self.assertIs(self.successResultOf(a1), self.successResultOf(a2))
+        self.assertNoResult(forged)
+        pending[1].errback(CommunicationError(1802))
+        self.failureResultOf(forged, CommunicationError)
+
+    def test_cancelled_caller_does_not_cancel_the_shared_refresh(self):
+        cache = RevalidatedCache(build)
+        pending = defer.Deferred()
+
+        async def load(last_update=0):
+            return await pending
+        a = defer.ensureDeferred(cache.get("alice", (load,), credential="t"))
+        b = defer.ensureDeferred(cache.get("alice", (load,), credential="t"))
+        a.cancel()
+        self.failureResultOf(a, defer.CancelledError)
+        pending.callback(reply(1, "x"))
+        self.assertEqual(self.successResultOf(b).result.payload["items"], [{"name": "x"}])
+
+    def test_bounded(self):
+        cache = RevalidatedCache(build, max_entries=2)
+        load, calls = scripted([reply(1, "a") for _ in range(4)])
+        for user in ("a", "b", "c", "a"):
+            self.get(cache, user, (load,))
+        self.assertEqual(calls, [0, 0, 0, 0])  # "a" was forgotten when "c" came
+        self.assertEqual(len(cache), 2)
+
+    def test_older_reply_does_not_replace_a_newer_entry(self):
+        cache = RevalidatedCache(build)
+        newer = cache.put("alice", (reply(20, "new"),))
+        older = cache.put("alice", (reply(10, "old"),))
+        load, _ = scripted([None])
+        self.assertIs(self.get(cache, "alice", (load,)), newer)
+        self.assertEqual(older.result.payload["items"], [{"name": "old"}])
+
+    def test_items_kept_per_name(self):
+        cache = RevalidatedCache(build)
+        load, _ = scripted([reply(10, "Debug", "long"), None])
+        entry = self.get(cache, "alice", (load,))
+        make = item_by_name("items", fold_case=True)
+        one = entry.item("debug", make)
+        self.assertEqual(one.payload, {"items": [{"name": "Debug"}]})
+        self.assertEqual(one.cache, {})
+        self.assertIsNone(entry.item("nosuch", make))
+        self.assertIs(self.get(cache, "alice", (load,)).item("debug", make), one)
+        exact = item_by_name("items")
+        self.assertIsNone(entry.item("DEBUG", exact))
