@@ -479,3 +479,165 @@ class NodeSchemaTests(unittest.TestCase):
         from tests.differential import schema_mismatches
         self.assertEqual(schema_mismatches(nodes.node_document(N1, ["debug"]),
                                            nodes.NODE_SCHEMA), [])
+
+
+class LiveCachedReadsTests(unittest.TestCase):
+    """GET /nodes, /partitions, /reservations and their single items through a real server:
+    a repeated request is answered from the per-user cache (its ``hits`` counter), a real
+    change shows up on the very next request and agrees with ``scontrol``, and a cached
+    answer never reaches a caller whose own RPC slurmctld refuses."""
+
+    timeout = 120
+
+    def setUp(self):
+        from tests import test_server_live as live
+        self.live = live.LiveBase("run")
+        self.live.setUp()
+        self.live.addCleanup = self.addCleanup
+        self.cluster = self.live.cluster
+
+    async def start(self, conf=None):
+        (base,) = await self.live.start(
+            ["-f", conf or self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
+        return base
+
+    async def get_json(self, url, headers=None):
+        import json
+        response, body = await self.live.get(url, headers)
+        return response.code, (json.loads(body) if body else None), body
+
+    def scontrol(self, *argv) -> dict:
+        """One record of ``scontrol -o show …`` as a dict."""
+        line = self.cluster.run(["scontrol", "-o", "show", *argv]).stdout.strip()
+        return dict(f.split("=", 1) for f in line.split() if "=" in f)
+
+    def run_root(self, *argv):
+        self.cluster.run(list(argv))
+
+    @deferred
+    async def test_repeated_reads_are_served_from_the_cache(self):
+        base = await self.start()
+        gateway = self.live.gateway
+        for path, cache_name in (("nodes", "nodes_cache"), ("partitions", "partitions_cache"),
+                                 ("reservations", "reservations_cache"),
+                                 ("licenses", "licenses_cache")):
+            cache = None
+            for _ in range(5):  # other engineers' jobs may change nodes in between: retry
+                code, _, raw_first = await self.get_json(f"{base}/slurm/v0.0.38/{path}")
+                self.assertEqual(code, 200, raw_first[:300])
+                cache = getattr(gateway, cache_name)
+                hits = cache.hits
+                code, _, raw_second = await self.get_json(f"{base}/slurm/v0.0.38/{path}")
+                self.assertEqual(code, 200)
+                if cache.hits > hits:
+                    self.assertEqual(raw_first, raw_second, path)  # the very same bytes
+                    break
+            else:
+                self.fail(f"{path}: never answered from the cache")
+        code, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/node/n4")
+        self.assertEqual(code, 200)
+        self.assertEqual([n["name"] for n in doc["nodes"]], ["n4"])
+        self.assertEqual(doc["nodes"][0]["partitions"], ["debug", "long"])
+        code, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/partition/LONG")
+        self.assertEqual((code, [p["name"] for p in doc["partitions"]]), (200, ["long"]))
+        code, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/reservation/maint")
+        self.assertEqual((code, [r["name"] for r in doc["reservations"]]), (200, ["maint"]))
+        code, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/node/nosuch")
+        self.assertEqual((code, doc["nodes"], doc["errors"][0]["errno"]), (404, [], 2018))
+        # Another user has an entry of their own.
+        bob = {"X-SLURM-USER-NAME": "bob", "X-SLURM-USER-TOKEN": self.cluster.token("bob")}
+        code, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes", bob)
+        self.assertEqual(code, 200)
+        self.assertEqual(len(gateway.nodes_cache), 2)
+
+    async def node_shown(self, base, name):
+        _, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes")
+        (node,) = [n for n in doc["nodes"] if n["name"] == name]
+        _, one, _ = await self.get_json(f"{base}/slurm/v0.0.38/node/{name}")
+        self.assertEqual(one["nodes"], [node])  # the single item agrees with the collection
+        return node
+
+    @deferred
+    async def test_drained_node_shows_up_at_once(self):
+        from twisted.internet.threads import deferToThread
+        base = await self.start()
+        before = await self.node_shown(base, "n4")
+        self.assertNotIn("DRAIN", before["state_flags"])
+        self.addCleanup(self.cluster.run,
+                        ["scontrol", "update", "nodename=n4", "state=resume"], check=False)
+        await deferToThread(self.run_root, "scontrol", "update", "nodename=n4",
+                            "state=drain", "reason=p2-test")
+        drained = await self.node_shown(base, "n4")
+        shown = await deferToThread(self.scontrol, "node", "n4")
+        self.assertIn("DRAIN", drained["state_flags"])
+        self.assertIn("DRAIN", shown["State"])
+        self.assertEqual((drained["reason"], shown["Reason"]), ("p2-test", "p2-test"))
+        self.assertEqual(drained["reason_set_by_user"], "root")
+        await deferToThread(self.run_root, "scontrol", "update", "nodename=n4", "state=resume")
+        resumed = await self.node_shown(base, "n4")
+        self.assertNotIn("DRAIN", resumed["state_flags"])
+        self.assertEqual(resumed["reason"], "")
+
+    @deferred
+    async def test_partition_change_shows_up_at_once(self):
+        from twisted.internet.threads import deferToThread
+
+        async def long_partition():
+            _, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/partitions")
+            (part,) = [p for p in doc["partitions"] if p["name"] == "long"]
+            _, one, _ = await self.get_json(f"{base}/slurm/v0.0.38/partition/long")
+            self.assertEqual(one["partitions"], [part])
+            _, nodes_doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes")
+            return part, nodes_doc
+
+        base = await self.start()
+        original = (await deferToThread(self.scontrol, "partition", "long"))["MaxTime"]
+        part, _ = await long_partition()
+        self.addCleanup(self.cluster.run,
+                        ["scontrol", "update", "partitionname=long", f"maxtime={original}"])
+        await deferToThread(self.run_root, "scontrol", "update", "partitionname=long",
+                            "maxtime=4-00:00:00")
+        changed, _ = await long_partition()
+        self.assertEqual(changed["max_time_limit"], 4 * 24 * 60)
+        self.assertEqual((await deferToThread(self.scontrol, "partition", "long"))["MaxTime"],
+                         "4-00:00:00")
+        # The nodes' partition lists come from the partition table: a change there alone
+        # must also rebuild the node document (n3 leaves "long" here).
+        hits = self.live.gateway.nodes_cache.hits
+        await deferToThread(self.run_root, "scontrol", "update", "partitionname=long",
+                            "nodes=n4")
+        self.addCleanup(self.cluster.run,
+                        ["scontrol", "update", "partitionname=long", "nodes=n[3-4]"])
+        _, nodes_doc = await long_partition()
+        by_name = {n["name"]: n["partitions"] for n in nodes_doc["nodes"]}
+        self.assertEqual((by_name["n3"], by_name["n4"]), (["debug"], ["debug", "long"]))
+        self.assertEqual(self.live.gateway.nodes_cache.hits, hits)
+        await deferToThread(self.run_root, "scontrol", "update", "partitionname=long",
+                            "nodes=n[3-4]")
+        _, nodes_doc = await long_partition()
+        by_name = {n["name"]: n["partitions"] for n in nodes_doc["nodes"]}
+        self.assertEqual(by_name["n3"], ["debug", "long"])
+
+    @deferred
+    async def test_forged_token_is_refused_even_when_cached(self):
+        import os
+        import re
+        text = open(self.cluster.slurm_conf).read()
+        text = re.sub(r"jwt_key=\S+", f"jwt_key={self.live.dir}/no-such-key", text)
+        conf = os.path.join(self.live.dir, "slurm.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        base = await self.start(conf)
+        paths = ("nodes", "node/n1", "partitions", "partition/debug", "reservations",
+                 "reservation/maint", "licenses")
+        for path in paths:  # alice's real token fills her entries
+            code, _, body = await self.get_json(f"{base}/slurm/v0.0.38/{path}")
+            self.assertEqual(code, 200, (path, body[:300]))
+        forged = {"X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": "forged.token.value"}
+        for path in paths:
+            code, doc, body = await self.get_json(f"{base}/slurm/v0.0.38/{path}", forged)
+            self.assertEqual(code, 502, (path, body[:300]))
+            self.assertEqual([k for k in doc if k not in ("meta", "errors", "warnings")], [])
+            self.assertNotIn(b"forged.token.value", body)
+        code, _, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes")  # alice still served
+        self.assertEqual(code, 200)
