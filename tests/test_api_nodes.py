@@ -4,7 +4,8 @@ operations against the real test cluster (``SLURMREST_TEST_CLUSTER``)."""
 import time
 import uuid
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor
+from twisted.internet.task import deferLater
 from twisted.trial import unittest
 
 from slurmrest.api import nodes
@@ -522,7 +523,12 @@ class LiveCachedReadsTests(unittest.TestCase):
                                  ("reservations", "reservations_cache"),
                                  ("licenses", "licenses_cache")):
             cache = None
-            for _ in range(5):  # other engineers' jobs may change nodes in between: retry
+            # slurmctld answers "no change" only once the reply we hold was packed in a
+            # later second than the last change (and other engineers' jobs change nodes
+            # too): a few tries, a little apart.
+            for attempt in range(6):
+                if attempt:
+                    await deferLater(reactor, 0.6, lambda: None)
                 code, _, raw_first = await self.get_json(f"{base}/slurm/v0.0.38/{path}")
                 self.assertEqual(code, 200, raw_first[:300])
                 cache = getattr(gateway, cache_name)
