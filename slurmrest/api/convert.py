@@ -15,16 +15,9 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 from slurmrest.wire import enums
-
-NO_VAL8 = 0xFE
-NO_VAL16 = 0xFFFE
-NO_VAL = 0xFFFFFFFE
-NO_VAL64 = 0xFFFFFFFFFFFFFFFE
-INFINITE16 = 0xFFFF
-INFINITE = 0xFFFFFFFF
-INFINITE64 = 0xFFFFFFFFFFFFFFFF
-NICE_OFFSET = 0x80000000
-MEM_PER_CPU = 0x8000000000000000
+from slurmrest.wire.primitives import (  # noqa: F401  (re-exported for the API room)
+    INFINITE, INFINITE16, INFINITE64, MEM_PER_CPU, NICE_OFFSET, NO_VAL, NO_VAL8, NO_VAL16,
+    NO_VAL64, set_bits)
 
 
 def text(value: str | None) -> str:
@@ -94,15 +87,7 @@ def bitmap_int(value) -> int:
 
 def bit_indexes(value) -> list[int]:
     """The set bit positions of a decoded bitmap, ascending."""
-    mask = bitmap_int(value)
-    out = []
-    index = 0
-    while mask:
-        low = mask & -mask
-        index = low.bit_length() - 1
-        out.append(index)
-        mask ^= low
-    return out
+    return set_bits(bitmap_int(value))
 
 
 def bit_ranges(indexes: list[int]) -> Iterator[tuple[int, int]]:

@@ -234,17 +234,19 @@ def hexmask_to_int(hexmask, nbits=None):
     return value
 
 
-def bitstr_to_indexes(hexmask, nbits=None):
-    """Set bits of a hex mask, ascending."""
-    value = hexmask_to_int(hexmask, nbits)
+def set_bits(value: int) -> list[int]:
+    """The positions of the set bits of ``value``, ascending."""
     out = []
-    i = 0
     while value:
         low = value & -value
-        i = low.bit_length() - 1
-        out.append(i)
+        out.append(low.bit_length() - 1)
         value ^= low
     return out
+
+
+def bitstr_to_indexes(hexmask, nbits=None):
+    """Set bits of a hex mask, ascending."""
+    return set_bits(hexmask_to_int(hexmask, nbits))
 
 
 def bitstr_to_ranges(hexmask, nbits=None):
