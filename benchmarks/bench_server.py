@@ -1,4 +1,4 @@
-"""ping, diag, licenses, nodes and partitions side by side: the real slurmrestd and
+"""ping, diag, licenses, nodes, partitions and reservations side by side: the real slurmrestd and
 slurmrest, same cluster, same load.
 
     python benchmarks/bench_server.py [--cluster /tmp/refcluster] [--reference URL]
@@ -22,7 +22,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PATHS = ("ping", "diag", "licenses", "nodes", "partitions")
+PATHS = ("ping", "diag", "licenses", "nodes", "partitions", "reservations")
 
 
 def token(conf: str, user: str) -> str:
