@@ -647,3 +647,56 @@ class LiveCachedReadsTests(unittest.TestCase):
             self.assertNotIn(b"forged.token.value", body)
         code, _, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes")  # alice still served
         self.assertEqual(code, 200)
+
+
+class CachedNodesTests(unittest.TestCase):
+    """GET /nodes and /node/{name} from the per-user cache: both the node and the partition
+    table revalidated at once (a stand-in controller answers each ``last_update`` from a
+    script, ``None`` meaning unchanged; the real one: ``LiveCachedReadsTests``)."""
+
+    def test_reused_only_while_both_tables_are_unchanged(self):
+        from slurmrest.api.registry import Call
+        from slurmrest.wire.errors import NoChange
+
+        asked = {"nodes": [], "partitions": []}
+        script = {
+            "nodes": [{"last_update": 10, "records": [N1]}, None, None, None,
+                      {"last_update": 10, "records": [N1]}],
+            "partitions": [{"last_update": 5, "records": [{"name": "debug", "node_inx": "0x1"}]},
+                           None, None,
+                           {"last_update": 6, "records": [{"name": "debug", "node_inx": "0x1"},
+                                                          {"name": "all", "node_inx": "0x1"}]}],
+        }
+
+        class Controller:
+            credential = "t"
+
+            async def answer(self, table, update_time):
+                asked[table].append(update_time)
+                reply = script[table].pop(0)
+                if reply is None:
+                    raise NoChange(1900)
+                return reply
+
+            def nodes(self, update_time=0):
+                return self.answer("nodes", update_time)
+
+            def partitions(self, update_time=0):
+                return self.answer("partitions", update_time)
+
+        server = type("Server", (), {})()
+
+        def answer(handler, **params):
+            call = Call(params=params, body=None, user="alice", ctld=Controller(), server=server)
+            return self.successResultOf(defer.ensureDeferred(handler(call)))
+
+        first = answer(nodes.get_nodes)
+        self.assertEqual(first.payload, {"nodes": [N1_DOCUMENT]})
+        self.assertIs(answer(nodes.get_nodes), first)
+        one = answer(nodes.get_node, node_name="n1")
+        self.assertEqual(one.payload, {"nodes": [N1_DOCUMENT]})
+        # Only the partitions changed: the node table is fetched afresh and all rebuilt.
+        changed = answer(nodes.get_nodes)
+        self.assertEqual(changed.payload["nodes"][0]["partitions"], ["debug", "all"])
+        self.assertEqual(asked, {"nodes": [0, 10, 10, 10, 0], "partitions": [0, 5, 5, 5]})
+        self.assertEqual(server.nodes_cache.hits, 2)

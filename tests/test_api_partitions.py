@@ -78,3 +78,75 @@ class PartitionSchemaTests(unittest.TestCase):
         for rec in (DEBUG, dict(DEBUG, default_time=NO_VAL, def_mem_per_cpu=MEM_PER_CPU | 5)):
             self.assertEqual(schema_mismatches(partitions.partition_document(rec),
                                                partitions.PARTITION_SCHEMA), [])
+
+
+class ScriptedController:
+    """Stands for slurmctld's partition RPC (the real one: ``test_api_nodes``'
+    ``LiveCachedReadsTests``): answers each ``last_update`` from a script, ``None`` meaning
+    SLURM_NO_CHANGE_IN_DATA."""
+
+    def __init__(self, credential, *replies):
+        self.credential = credential
+        self.replies = list(replies)
+        self.asked = []
+
+    async def partitions(self, update_time=0):
+        from slurmrest.wire.errors import NoChange
+        self.asked.append(update_time)
+        reply = self.replies.pop(0)
+        if reply is None:
+            raise NoChange(1900)
+        return reply
+
+
+class CachedPartitionsTests(unittest.TestCase):
+    """GET /partitions and /partition/{name} from the per-user cache: the same Result (and
+    single-item Result) while slurmctld says unchanged, rebuilt when it changed, the caller's
+    own update_time still a 304."""
+
+    def setUp(self):
+        self.server = type("Server", (), {})()
+
+    def call(self, ctld, user="alice", **params):
+        return Call(params=params, body=None, user=user, ctld=ctld, server=self.server)
+
+    def answer(self, handler, call):
+        return self.successResultOf(defer.ensureDeferred(handler(call)))
+
+    def test_reused_while_unchanged(self):
+        first = {"last_update": 100, "records": [DEBUG]}
+        changed = {"last_update": 200, "records": [dict(DEBUG, max_time=30)]}
+        ctld = ScriptedController("t", first, None, None, None, changed)
+        a = self.answer(partitions.get_partitions, self.call(ctld))
+        self.assertEqual(a.payload, {"partitions": [DEBUG_DOCUMENT]})
+        self.assertIs(self.answer(partitions.get_partitions, self.call(ctld)), a)
+        one = self.answer(partitions.get_partition, self.call(ctld, partition_name="DEBUG"))
+        self.assertEqual(one.payload, {"partitions": [DEBUG_DOCUMENT]})
+        self.assertIs(self.answer(partitions.get_partition,
+                               self.call(ctld, partition_name="debug")), one)
+        b = self.answer(partitions.get_partitions, self.call(ctld))
+        self.assertEqual(b.payload["partitions"][0]["max_time_limit"], 30)
+        self.assertEqual(ctld.asked, [0, 100, 100, 100, 100])
+
+    def test_missing_partition_is_404(self):
+        ctld = ScriptedController("t", {"last_update": 1, "records": [DEBUG]})
+        result = self.answer(partitions.get_partition, self.call(ctld, partition_name="nosuch"))
+        self.assertEqual((result.status, result.payload), (404, {"partitions": []}))
+        self.assertEqual(result.errors[0]["errno"], 2000)
+
+    def test_callers_update_time(self):
+        ctld = ScriptedController("t", None, {"last_update": 100, "records": [DEBUG]}, None)
+        d = defer.ensureDeferred(partitions.get_partitions(self.call(ctld, update_time=50)))
+        self.failureResultOf(d, NotModified)
+        full = self.answer(partitions.get_partitions, self.call(ctld, update_time=40))
+        # The full answer to the caller's own time is what the cache now holds.
+        self.assertIs(self.answer(partitions.get_partitions, self.call(ctld)), full)
+        self.assertEqual(ctld.asked, [50, 40, 100])
+
+    def test_per_user(self):
+        ctld = ScriptedController("t", {"last_update": 1, "records": [DEBUG]},
+                                  {"last_update": 1, "records": []})
+        alice = self.answer(partitions.get_partitions, self.call(ctld))
+        bob = self.answer(partitions.get_partitions, self.call(ctld, user="bob"))
+        self.assertEqual((len(alice.payload["partitions"]), bob.payload), (1, {"partitions": []}))
+        self.assertEqual(ctld.asked, [0, 0])

@@ -46,3 +46,43 @@ class ReservationSchemaTests(unittest.TestCase):
         for rec in (MAINT, dict(MAINT, flags=1 << 20, purge_comp_time=60)):
             self.assertEqual(schema_mismatches(reservations.reservation_document(rec),
                                                reservations.RESERVATION_SCHEMA), [])
+
+
+class CachedReservationsTests(unittest.TestCase):
+    """GET /reservations and /reservation/{name} from the per-user cache (the stand-in
+    controller answers each ``last_update`` from a script; ``None``: unchanged)."""
+
+    def test_reused_while_unchanged_then_rebuilt(self):
+        from twisted.internet import defer
+
+        from slurmrest.api.registry import Call
+        from slurmrest.wire.errors import NoChange
+
+        script = [{"last_update": 10, "records": [MAINT]}, None, None,
+                  {"last_update": 20, "records": []}]
+        asked = []
+
+        class Controller:
+            credential = "t"
+
+            async def reservations(self, update_time=0):
+                asked.append(update_time)
+                reply = script.pop(0)
+                if reply is None:
+                    raise NoChange(1900)
+                return reply
+
+        server = type("Server", (), {})()
+
+        def run(handler, **params):
+            call = Call(params=params, body=None, user="alice", ctld=Controller(), server=server)
+            return self.successResultOf(defer.ensureDeferred(handler(call)))
+
+        first = run(reservations.get_reservations)
+        self.assertEqual(first.payload, {"reservations": [MAINT_DOCUMENT]})
+        self.assertIs(run(reservations.get_reservations), first)
+        one = run(reservations.get_reservation, reservation_name="MAINT")
+        self.assertEqual(one.payload, {"reservations": [MAINT_DOCUMENT]})
+        gone = run(reservations.get_reservation, reservation_name="maint")
+        self.assertEqual((gone.status, gone.errors[0]["errno"]), (404, 2053))
+        self.assertEqual(asked, [0, 10, 10, 10])
