@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Hashable
 
 from twisted.internet import defer
-from twisted.python.failure import Failure
 
 from slurmrest.api.registry import Result
+from slurmrest.api.revalidated import SharedRefresh
 from slurmrest.wire.errors import NoChange
 
 Convert = Callable[[dict], dict]
@@ -50,26 +50,6 @@ def _clamped(records, packed_at: int) -> bool:
                for rec in records)
 
 
-class _Shared:
-    """One refresh and the callers waiting for it, each free to stop waiting."""
-
-    def __init__(self):
-        self._waiters: list[defer.Deferred] = []
-
-    def wait(self) -> defer.Deferred:
-        waiter = defer.Deferred(canceller=self._waiters.remove)
-        self._waiters.append(waiter)
-        return waiter
-
-    def fire(self, result) -> None:
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if isinstance(result, Failure):
-                waiter.errback(result)
-            else:
-                waiter.callback(result)
-
-
 class JobListCache:
     """``Result`` of GET /jobs per identity, bounded to ``max_entries`` identities (LRU),
     and the job documents of the last conversion, by job."""
@@ -78,7 +58,7 @@ class JobListCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._refreshing: dict[Hashable, _Shared] = {}
+        self._refreshing: dict[Hashable, SharedRefresh] = {}
         #: (job_id, array_task_id) → (decoded record, its document), from the last build.
         self._documents: dict[tuple, tuple[dict, dict]] = {}
         self._variant: Hashable = None
@@ -107,7 +87,7 @@ class JobListCache:
         shared = self._refreshing.get(refreshing)
         if shared is not None:
             return await shared.wait()
-        shared = self._refreshing[refreshing] = _Shared()
+        shared = self._refreshing[refreshing] = SharedRefresh()
         waiter = shared.wait()
 
         def done(result):

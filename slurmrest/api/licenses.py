@@ -31,15 +31,10 @@ def license_document(lic: dict) -> dict:
            response_schema={"type": "object", "properties": {
                "licenses": {"type": "array", "description": "licenses info", "items": LICENSE}}})
 async def licenses(call):
-    entry = await for_call(call).get(call.user, (call.ctld.licenses,),
-                                     credential=revalidated.credential_of(call))
+    entry = await revalidated.current(call, "licenses_cache", licenses_payload,
+                                      call.ctld.licenses, 64)
     return entry.result
 
 
 def licenses_payload(reply: dict) -> dict:
     return {"licenses": [license_document(lic) for lic in reply.get("licenses") or []]}
-
-
-def for_call(call) -> revalidated.RevalidatedCache:
-    """The server's licenses cache (per user, revalidated with ``last_update``)."""
-    return revalidated.for_server(call.server, "licenses_cache", licenses_payload, 64)

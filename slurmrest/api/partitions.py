@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
-from slurmrest.api.registry import Call, NotModified, Param, Result, operation
-from slurmrest.wire.errors import NoChange, strerror
+from slurmrest.api.registry import Call, Param, Result, operation
+from slurmrest.wire.errors import strerror
 
 ESLURM_INVALID_PARTITION_NAME = 2000
 
@@ -107,18 +107,8 @@ _ONE_PARTITION = revalidated.item_by_name("partitions", fold_case=True)  # xstrc
 
 
 async def _current(call: Call) -> revalidated.Entry:
-    """The caller's partitions: kept per user and revalidated with the caller's own RPC;
-    the caller's own ``update_time`` keeps its meaning (304 when unchanged since then)."""
-    cache = revalidated.for_server(call.server, "partitions_cache", partitions_payload)
-    update_time = call.params.get("update_time")
-    if update_time:
-        try:
-            reply = await call.ctld.partitions(update_time)
-        except NoChange:
-            raise NotModified()
-        return cache.put(call.user, (reply,))
-    return await cache.get(call.user, (call.ctld.partitions,),
-                           credential=revalidated.credential_of(call))
+    """The caller's partitions: kept per user, revalidated with the caller's own RPC."""
+    return await revalidated.current(call, "partitions_cache", partitions_payload, call.ctld.partitions)
 
 
 @operation("GET", "/partitions", operation_id="get_partitions",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import text
-from slurmrest.api.registry import Call, NotModified, Param, Result, operation
-from slurmrest.wire.errors import NoChange, strerror
+from slurmrest.api.registry import Call, Param, Result, operation
+from slurmrest.wire.errors import strerror
 
 ESLURM_RESERVATION_INVALID = 2053
 RESERVE_FLAG_PURGE_COMP = 1 << 20
@@ -73,18 +73,8 @@ _ONE_RESERVATION = revalidated.item_by_name("reservations", fold_case=True)  # x
 
 
 async def _current(call: Call) -> revalidated.Entry:
-    """The caller's reservations: kept per user and revalidated with the caller's own RPC;
-    the caller's own ``update_time`` keeps its meaning (304 when unchanged since then)."""
-    cache = revalidated.for_server(call.server, "reservations_cache", reservations_payload)
-    update_time = call.params.get("update_time")
-    if update_time:
-        try:
-            reply = await call.ctld.reservations(update_time)
-        except NoChange:
-            raise NotModified()
-        return cache.put(call.user, (reply,))
-    return await cache.get(call.user, (call.ctld.reservations,),
-                           credential=revalidated.credential_of(call))
+    """The caller's reservations: kept per user, revalidated with the caller's own RPC."""
+    return await revalidated.current(call, "reservations_cache", reservations_payload, call.ctld.reservations)
 
 
 @operation("GET", "/reservations", operation_id="get_reservations",

@@ -23,7 +23,7 @@ from typing import Awaitable, Callable, Hashable, Sequence
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from slurmrest.api.registry import Result
+from slurmrest.api.registry import NotModified, Result
 from slurmrest.wire.errors import NoChange
 
 Load = Callable[[int], Awaitable[dict]]
@@ -50,7 +50,7 @@ class Entry:
         return found
 
 
-class _Shared:
+class SharedRefresh:
     """One refresh and the callers waiting for it, each free to stop waiting."""
 
     def __init__(self):
@@ -111,7 +111,7 @@ class RevalidatedCache:
         self.build = build
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._refreshing: dict[Hashable, _Shared] = {}
+        self._refreshing: dict[Hashable, SharedRefresh] = {}
         #: Requests answered from a kept entry, and entries (re)built (diagnostics, tests).
         self.hits = 0
         self.rebuilds = 0
@@ -127,7 +127,7 @@ class RevalidatedCache:
         shared = self._refreshing.get(refreshing)
         if shared is not None:
             return await shared.wait()
-        shared = self._refreshing[refreshing] = _Shared()
+        shared = self._refreshing[refreshing] = SharedRefresh()
         waiter = shared.wait()
 
         def done(result):
@@ -202,3 +202,20 @@ def item_by_name(collection: str, fold_case: bool = False
                  if ((doc.get("name") or "").lower() if fold_case else doc.get("name")) == name]
         return Result({collection: found}, cache={}) if found else None
     return make
+
+
+async def current(call, cache_name: str, build: Callable[..., dict], load: Load,
+                  max_entries: int = 32) -> Entry:
+    """The caller's entry of the server's cache ``cache_name`` for a collection loaded by one
+    RPC (``load(last_update)``): revalidated with the caller's own RPC. The caller's own
+    ``update_time`` keeps its meaning: 304 when unchanged since then, else the full answer,
+    which becomes the kept entry."""
+    cache = for_server(call.server, cache_name, build, max_entries)
+    update_time = call.params.get("update_time")
+    if update_time:
+        try:
+            reply = await load(update_time)
+        except NoChange:
+            raise NotModified()
+        return cache.put(call.user, (reply,))
+    return await cache.get(call.user, (load,), credential=credential_of(call))
