@@ -28,10 +28,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Hashable
 
-from twisted.internet import defer
 
 from slurmrest.api.registry import Result
-from slurmrest.api.revalidated import SharedRefresh
+from slurmrest.api.revalidated import Refreshes
 from slurmrest.wire.errors import NoChange
 
 Convert = Callable[[dict], dict]
@@ -58,7 +57,7 @@ class JobListCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._refreshing: dict[Hashable, SharedRefresh] = {}
+        self._refreshing = Refreshes()
         #: (job_id, array_task_id) → (decoded record, its document), from the last build.
         self._documents: dict[tuple, tuple[dict, dict]] = {}
         self._variant: Hashable = None
@@ -83,22 +82,8 @@ class JobListCache:
         every answer rides on an RPC that slurmctld verified for that very credential, so a
         bad token for a user's name never gets that user's list from someone else's refresh.
         """
-        refreshing = (key, credential)
-        shared = self._refreshing.get(refreshing)
-        if shared is not None:
-            return await shared.wait()
-        shared = self._refreshing[refreshing] = SharedRefresh()
-        waiter = shared.wait()
-
-        def done(result):
-            if self._refreshing.get(refreshing) is shared:
-                del self._refreshing[refreshing]
-            shared.fire(result)
-
-        # The refresh runs on its own: a caller that goes away (its request cancelled) only
-        # stops waiting, it does not cancel the answer the others are waiting for.
-        defer.ensureDeferred(self._refresh(key, load, convert, variant)).addBoth(done)
-        return await waiter
+        return await self._refreshing.join(
+            (key, credential), lambda: self._refresh(key, load, convert, variant))
 
     async def _refresh(self, key, load, convert, variant) -> Result:
         entry = self._entries.get(key)

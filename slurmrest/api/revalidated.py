@@ -50,7 +50,7 @@ class Entry:
         return found
 
 
-class SharedRefresh:
+class _SharedRefresh:
     """One refresh and the callers waiting for it, each free to stop waiting."""
 
     def __init__(self):
@@ -68,6 +68,32 @@ class SharedRefresh:
                 waiter.errback(result)
             else:
                 waiter.callback(result)
+
+
+class Refreshes:
+    """Refreshes in flight, by key: the first caller starts one, later callers with the same
+    key wait for it. A caller that goes away (its request cancelled) only stops waiting; it
+    does not cancel the answer the others are waiting for. Callers key by (identity,
+    credential), so that every answer rides on an RPC slurmctld verified for that very
+    credential."""
+
+    def __init__(self):
+        self._running: dict[Hashable, _SharedRefresh] = {}
+
+    def join(self, key: Hashable, start: Callable[[], Awaitable]) -> defer.Deferred:
+        shared = self._running.get(key)
+        if shared is not None:
+            return shared.wait()
+        shared = self._running[key] = _SharedRefresh()
+        waiter = shared.wait()
+
+        def done(result):
+            if self._running.get(key) is shared:
+                del self._running[key]
+            shared.fire(result)
+
+        defer.ensureDeferred(start()).addBoth(done)
+        return waiter
 
 
 async def _revalidate(load: Load, stamp: int):
@@ -111,7 +137,7 @@ class RevalidatedCache:
         self.build = build
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._refreshing: dict[Hashable, SharedRefresh] = {}
+        self._refreshing = Refreshes()
         #: Requests answered from a kept entry, and entries (re)built (diagnostics, tests).
         self.hits = 0
         self.rebuilds = 0
@@ -123,21 +149,7 @@ class RevalidatedCache:
                   credential: Hashable = None) -> Entry:
         """``key``'s current entry, revalidated with the caller's own ``loads``. Only callers
         with the same ``credential`` (what ``loads`` authenticate with) share a refresh."""
-        refreshing = (key, credential)
-        shared = self._refreshing.get(refreshing)
-        if shared is not None:
-            return await shared.wait()
-        shared = self._refreshing[refreshing] = SharedRefresh()
-        waiter = shared.wait()
-
-        def done(result):
-            if self._refreshing.get(refreshing) is shared:
-                del self._refreshing[refreshing]
-            shared.fire(result)
-
-        # The refresh runs on its own: a caller that goes away only stops waiting.
-        defer.ensureDeferred(self._refresh(key, loads)).addBoth(done)
-        return await waiter
+        return await self._refreshing.join((key, credential), lambda: self._refresh(key, loads))
 
     async def _refresh(self, key, loads) -> Entry:
         entry = self._entries.get(key)
