@@ -417,6 +417,20 @@ def _element_unpack(g, element, target, label, scope):
         element.unpack_code(g, target, label, scope)
 
 
+def _elements_unpack(g, element, n, target, label, scope):
+    """``n`` elements into the list ``target``; a count that cannot fit in what is left of
+    the input is refused before anything is allocated for it."""
+    i, e = g.var("i"), g.var("e")
+    size = max(1, element.min_size)
+    g.emit(f"if {n} * {size} > end - off: _count_fail({n}, {size}, end - off)", label)
+    g.emit(f"{target} = []")
+    g.emit(f"for {i} in range({n}):")
+    g.indent()
+    _element_unpack(g, element, e, _label(label[1], i), scope)
+    g.emit(f"{target}.append({e})")
+    g.dedent()
+
+
 def _element_pack(g, element, src, label, scope):
     if isinstance(element, Struct):
         f = g.const(element._packer(), "_p")
@@ -441,7 +455,7 @@ class List(FieldType):
         return f"List({self.element!r})"
 
     def unpack_code(self, g, target, label, scope):
-        n, i, e = g.var("n"), g.var("i"), g.var("e")
+        n = g.var("n")
         s = g.const(struct.Struct(">" + self.count.fmt).unpack_from, "_s")
         g.emit(f"{n}, = {s}(buf, off)", label)
         g.emit(f"off += {self.count.size}")
@@ -450,14 +464,7 @@ class List(FieldType):
             g.emit(f"    {target} = None")
             g.emit("else:")
             g.indent()
-        size = max(1, self.element.min_size)
-        g.emit(f"if {n} * {size} > end - off: _count_fail({n}, {size}, end - off)", label)
-        g.emit(f"{target} = []")
-        g.emit(f"for {i} in range({n}):")
-        g.indent()
-        _element_unpack(g, self.element, e, _label(label[1], i), scope)
-        g.emit(f"{target}.append({e})")
-        g.dedent()
+        _elements_unpack(g, self.element, n, target, label, scope)
         if self.null is not None:
             g.dedent()
 
@@ -495,16 +502,7 @@ class Counted(FieldType):
         return f"Counted({self.element!r}, {self.count_field!r})"
 
     def unpack_code(self, g, target, label, scope):
-        n = scope[self.count_field]
-        i, e = g.var("i"), g.var("e")
-        size = max(1, self.element.min_size)
-        g.emit(f"if {n} * {size} > end - off: _count_fail({n}, {size}, end - off)", label)
-        g.emit(f"{target} = []")
-        g.emit(f"for {i} in range({n}):")
-        g.indent()
-        _element_unpack(g, self.element, e, _label(label[1], i), scope)
-        g.emit(f"{target}.append({e})")
-        g.dedent()
+        _elements_unpack(g, self.element, scope[self.count_field], target, label, scope)
 
     def pack_code(self, g, src, label, scope):
         n = scope[self.count_field]
