@@ -658,6 +658,19 @@ class FastHeadParserTests(unittest.TestCase):
             self.assertTrue(whole[0].startswith(b"HTTP/1."), raw)
         self.assertEqual(len(self.fast), 10)  # the first nine, and the DEL in a target (Twisted takes it too)
 
+    def test_without_the_fast_path_twisteds_parser_answers(self):
+        # What a Twisted that renamed the parser's private state gets: the same answers.
+        from slurmrest.web import channel as channel_module
+        self.patch(channel_module, "FAST_HEAD_PARSING", False)
+        token = creds()["X-SLURM-USER-TOKEN"].encode()
+        raw = (b"GET /slurm/v1/echo?n=2 HTTP/1.1\r\nX-SLURM-USER-NAME: alice\r\n"
+               b"X-SLURM-USER-TOKEN: " + token + b"\r\n\r\n")
+        self.fast = []
+        whole, split = self.answers(raw, False), self.answers(raw, True)
+        self.assertEqual(whole, split)
+        self.assertTrue(whole[0].startswith(b"HTTP/1.1 200"), whole)
+        self.assertEqual(self.fast, [])
+
     def test_parse_head(self):
         from slurmrest.web.channel import parse_head
         self.assertEqual(parse_head(b"GET /a?b HTTP/1.1\r\nX-Y:  z \r\nAccept: */*\r\n\r\n", 10),

@@ -123,6 +123,13 @@ def parse_head(data: bytes, max_headers: int):
     return method, target, version, headers
 
 
+#: The fast path relies on HTTPChannel's parser state (private names). Checked once: a
+#: Twisted that renamed them gets Twisted's own parser for every request, never an error.
+FAST_HEAD_PARSING = all(hasattr(http.HTTPChannel, name) for name in (
+    "line_mode", "_buffer", "_busyReceiving", "persistent", "_HTTPChannel__first_line",
+    "totalHeadersSize", "maxHeaders", "allHeadersReceived", "allContentReceived"))
+
+
 class GatewayChannel(http.HTTPChannel):
     #: Set by ``inet`` to the process user; UNIX-socket peers are found per connection.
     local_user: str | None = None
@@ -132,8 +139,9 @@ class GatewayChannel(http.HTTPChannel):
     def dataReceived(self, data):
         # The usual request arrives whole, head only, on an idle connection: parse it here
         # in one go instead of line by line (same checks, same state as Twisted's parser).
-        if (self.line_mode and not self._buffer and not self._busyReceiving
-                and not self._handlingRequest and self.persistent
+        if (FAST_HEAD_PARSING and self.line_mode and not self._buffer
+                and not self._busyReceiving and not getattr(self, "_handlingRequest", True)
+                and self.persistent
                 and self._HTTPChannel__first_line == 1
                 and len(data) <= self.totalHeadersSize and data.endswith(_HEAD_END)
                 and data.find(_HEAD_END) == len(data) - 4):
