@@ -107,19 +107,19 @@ class JobControlTests(unittest.TestCase):
 
     async def submit(self, body, user="alice") -> Result:
         result = await job_control.submit_job(Call(params={}, body=body, user=user,
-                                                   ctld=self.ctld(user)))
+                                                   slurmctld=self.ctld(user)))
         self.jobs.append(result.payload["job_id"])
         return result
 
     async def update(self, job_id, body, user="alice"):
         return await job_control.update_job(Call(params={"job_id": str(job_id)}, body=body,
-                                                 user=user, ctld=self.ctld(user)))
+                                                 user=user, slurmctld=self.ctld(user)))
 
     async def cancel(self, job_id, signal=None, user="alice"):
         params = {"job_id": str(job_id)}
         if signal is not None:
             params["signal"] = signal
-        return await job_control.cancel_job(Call(params=params, user=user, ctld=self.ctld(user)))
+        return await job_control.cancel_job(Call(params=params, user=user, slurmctld=self.ctld(user)))
 
     async def refused(self, coroutine) -> ApiError:
         try:

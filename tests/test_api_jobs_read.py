@@ -7,6 +7,7 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from slurmrest.api.state import ServerState
 from slurmrest.api import job_records, jobs
 from slurmrest.api.convert import INFINITE16, MEM_PER_CPU, NICE_OFFSET, NO_VAL, NO_VAL16
 from slurmrest.api.registry import ApiError
@@ -275,12 +276,6 @@ def deferLater(seconds):
     return task.deferLater(reactor, seconds, lambda: None)
 
 
-class _Server:
-    """What a handler may find in ``call.server``: here only room for the job list cache."""
-
-    build_info = None
-
-
 class LiveJobTests(unittest.TestCase):
     """GET /jobs and /job/{id} handlers with the real slurmctld (wire client bound to a real
     token), on jobs these tests submit (held, named h5a-read)."""
@@ -296,7 +291,7 @@ class LiveJobTests(unittest.TestCase):
         self.cluster = Cluster.from_environment()
         self.client = SlurmctldClient(SlurmConfig.load(self.cluster.slurm_conf))
         self.tokens = {}
-        self.server = _Server()
+        self.server = ServerState()
 
         def as_user(user):
             if user not in self.tokens:
@@ -307,7 +302,7 @@ class LiveJobTests(unittest.TestCase):
 
     def call(self, user="alice", **params):
         from slurmrest.api.registry import Call
-        return Call(params=params, user=user, ctld=self.as_user(user), server=self.server)
+        return Call(params=params, user=user, slurmctld=self.as_user(user), state=self.server)
 
     def submit(self, *extra):
         job_id = self.cluster.submit("true", name="h5a-read", extra=["--hold", "-t", "5",
@@ -358,8 +353,8 @@ class LiveJobTests(unittest.TestCase):
         from slurmrest.wire.credentials import Credential
         from slurmrest.wire.errors import CommunicationError
 
-        forged = Call(params={}, user="alice", server=self.server,
-                      ctld=self.client.bind(Credential("forged.token.value", "alice")))
+        forged = Call(params={}, user="alice", state=self.server,
+                      slurmctld=self.client.bind(Credential("forged.token.value", "alice")))
         honest = defer.ensureDeferred(jobs.get_jobs(self.call("alice")))
         refused = defer.ensureDeferred(jobs.get_jobs(forged))
         self.assertIn("jobs", (await honest).payload)

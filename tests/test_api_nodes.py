@@ -8,6 +8,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 from twisted.trial import unittest
 
+from slurmrest.api.state import ServerState
 from slurmrest.api import nodes
 from slurmrest.api.convert import NO_VAL, NO_VAL64
 from slurmrest.api.registry import ApiError
@@ -143,7 +144,7 @@ class LiveNodeTests(unittest.TestCase):
     def call(self, user, **params):
         from slurmrest.api.registry import Call
         body = params.pop("body", None)
-        return Call(params=params, body=body, user=user, ctld=self.as_user(user))
+        return Call(params=params, body=body, user=user, slurmctld=self.as_user(user))
 
     @deferred
     async def test_nodes_and_partitions(self):
@@ -445,7 +446,7 @@ class UnneededPartitionsTests(unittest.TestCase):
                 raise NoChange(1900)
 
         d = defer.ensureDeferred(nodes.get_nodes(
-            Call(params={"update_time": 1}, body=None, user="alice", ctld=Controller())))
+            Call(params={"update_time": 1}, body=None, user="alice", slurmctld=Controller())))
         self.failureResultOf(d, NotModified)
         self.assertEqual(cancelled, [pending])
 
@@ -519,9 +520,10 @@ class LiveCachedReadsTests(unittest.TestCase):
     async def test_repeated_reads_are_served_from_the_cache(self):
         base = await self.start()
         gateway = self.live.gateway
-        for path, cache_name in (("nodes", "nodes_cache"), ("partitions", "partitions_cache"),
-                                 ("reservations", "reservations_cache"),
-                                 ("licenses", "licenses_cache")):
+        from slurmrest.api import licenses, nodes, partitions, reservations
+        for path, slot in (("nodes", nodes.NODES), ("partitions", partitions.PARTITIONS),
+                           ("reservations", reservations.RESERVATIONS),
+                           ("licenses", licenses.LICENSES)):
             cache = None
             # slurmctld answers "no change" only once the reply we hold was packed in a
             # later second than the last change (and other engineers' jobs change nodes
@@ -531,7 +533,7 @@ class LiveCachedReadsTests(unittest.TestCase):
                     await deferLater(reactor, 0.6, lambda: None)
                 code, _, raw_first = await self.get_json(f"{base}/slurm/v0.0.38/{path}")
                 self.assertEqual(code, 200, raw_first[:300])
-                cache = getattr(gateway, cache_name)
+                cache = gateway.state[slot]
                 hits = cache.hits
                 code, _, raw_second = await self.get_json(f"{base}/slurm/v0.0.38/{path}")
                 self.assertEqual(code, 200)
@@ -554,7 +556,7 @@ class LiveCachedReadsTests(unittest.TestCase):
         bob = {"X-SLURM-USER-NAME": "bob", "X-SLURM-USER-TOKEN": self.cluster.token("bob")}
         code, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes", bob)
         self.assertEqual(code, 200)
-        self.assertEqual(len(gateway.nodes_cache), 2)
+        self.assertEqual(len(gateway.state[nodes.NODES]), 2)
 
     async def node_shown(self, base, name):
         _, doc, _ = await self.get_json(f"{base}/slurm/v0.0.38/nodes")
@@ -609,7 +611,7 @@ class LiveCachedReadsTests(unittest.TestCase):
                          "4-00:00:00")
         # The nodes' partition lists come from the partition table: a change there alone
         # must also rebuild the node document (n3 leaves "long" here).
-        hits = self.live.gateway.nodes_cache.hits
+        hits = self.live.gateway.state[nodes.NODES].hits
         await deferToThread(self.run_root, "scontrol", "update", "partitionname=long",
                             "nodes=n4")
         self.addCleanup(self.cluster.run,
@@ -617,7 +619,7 @@ class LiveCachedReadsTests(unittest.TestCase):
         _, nodes_doc = await long_partition()
         by_name = {n["name"]: n["partitions"] for n in nodes_doc["nodes"]}
         self.assertEqual((by_name["n3"], by_name["n4"]), (["debug"], ["debug", "long"]))
-        self.assertEqual(self.live.gateway.nodes_cache.hits, hits)
+        self.assertEqual(self.live.gateway.state[nodes.NODES].hits, hits)
         await deferToThread(self.run_root, "scontrol", "update", "partitionname=long",
                             "nodes=n[3-4]")
         _, nodes_doc = await long_partition()
@@ -684,10 +686,10 @@ class CachedNodesTests(unittest.TestCase):
             def partitions(self, update_time=0):
                 return self.answer("partitions", update_time)
 
-        server = type("Server", (), {})()
+        server = ServerState()
 
         def answer(handler, **params):
-            call = Call(params=params, body=None, user="alice", ctld=Controller(), server=server)
+            call = Call(params=params, body=None, user="alice", slurmctld=Controller(), state=server)
             return self.successResultOf(defer.ensureDeferred(handler(call)))
 
         first = answer(nodes.get_nodes)
@@ -699,4 +701,4 @@ class CachedNodesTests(unittest.TestCase):
         changed = answer(nodes.get_nodes)
         self.assertEqual(changed.payload["nodes"][0]["partitions"], ["debug", "all"])
         self.assertEqual(asked, {"nodes": [0, 10, 10, 10, 0], "partitions": [0, 5, 5, 5]})
-        self.assertEqual(server.nodes_cache.hits, 2)
+        self.assertEqual(server[nodes.NODES].hits, 2)

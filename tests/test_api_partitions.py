@@ -4,6 +4,7 @@ the real test cluster when ``SLURMREST_TEST_CLUSTER`` is set."""
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from slurmrest.api.state import ServerState
 from slurmrest.api import partitions
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16
 from slurmrest.api.registry import ApiError, Call, NotModified
@@ -105,10 +106,10 @@ class CachedPartitionsTests(unittest.TestCase):
     own update_time still a 304."""
 
     def setUp(self):
-        self.server = type("Server", (), {})()
+        self.server = ServerState()
 
     def call(self, ctld, user="alice", **params):
-        return Call(params=params, body=None, user=user, ctld=ctld, server=self.server)
+        return Call(params=params, body=None, user=user, slurmctld=ctld, state=self.server)
 
     def answer(self, handler, call):
         return self.successResultOf(defer.ensureDeferred(handler(call)))

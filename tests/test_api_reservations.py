@@ -2,6 +2,7 @@
 
 from twisted.trial import unittest
 
+from slurmrest.api.state import ServerState
 from slurmrest.api import reservations
 from slurmrest.api.convert import NO_VAL
 
@@ -72,10 +73,10 @@ class CachedReservationsTests(unittest.TestCase):
                     raise NoChange(1900)
                 return reply
 
-        server = type("Server", (), {})()
+        server = ServerState()
 
         def run(handler, **params):
-            call = Call(params=params, body=None, user="alice", ctld=Controller(), server=server)
+            call = Call(params=params, body=None, user="alice", slurmctld=Controller(), state=server)
             return self.successResultOf(defer.ensureDeferred(handler(call)))
 
         first = run(reservations.get_reservations)

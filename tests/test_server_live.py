@@ -432,7 +432,8 @@ class RevalidationLiveTests(LiveBase):
         (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "tcp:0:interface=127.0.0.1"])
         _, first = await self.get(f"{base}/slurm/v1/licenses")
         _, second = await self.get(f"{base}/slurm/v1/licenses")
-        cache = self.gateway.licenses_cache
+        from slurmrest.api.licenses import LICENSES
+        cache = self.gateway.state[LICENSES]
         self.assertGreaterEqual(cache.hits, 1)  # the second was "no change in data"
         self.assertEqual(first, second)
         name = f"slurmrest-lic-{os.getpid()}"

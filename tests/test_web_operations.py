@@ -6,6 +6,7 @@ from __future__ import annotations
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from slurmrest.api.state import ServerState
 from slurmrest.api.diag import STATISTICS_FIELDS, message_type_name, statistics_document
 from slurmrest.api.licenses import license_document, licenses_payload
 from slurmrest.api.revalidated import RevalidatedCache
@@ -158,10 +159,11 @@ class DiagSharingTests(unittest.TestCase):
         class Ctld:
             async def stats(self):
                 return reply
-        return self.successResultOf(defer.ensureDeferred(diag(Call({}, ctld=Ctld(), server=server))))
+        call = Call({}, slurmctld=Ctld()) if server is None else Call({}, slurmctld=Ctld(), state=server)
+        return self.successResultOf(defer.ensureDeferred(diag(call)))
 
     def test_same_reply_same_result(self):
-        server = type("Server", (), {})()
+        server = ServerState()
         first = dict(DiagTests.RECORD)
         a, b = self.call(server, first), self.call(server, first)
         self.assertIs(a, b)
@@ -197,11 +199,11 @@ class PingResultTests(unittest.TestCase):
                     raise CommunicationError(1800)
                 return {"return_code": 0}
 
-        server = type("Server", (), {})()
-        server.build_info = BuildInfoCache()
+        server = ServerState()
+        server = ServerState(BuildInfoCache())
         server.build_info.update({"version": "22.05.8", "control_machine": ["c1", "c2"],
                                   "last_update": 100})
-        run = lambda: self.successResultOf(defer.ensureDeferred(ping(Call({}, ctld=Ctld(), server=server))))
+        run = lambda: self.successResultOf(defer.ensureDeferred(ping(Call({}, slurmctld=Ctld(), state=server))))
         first, second = run(), run()
         self.assertIs(first, second)
         self.assertEqual(first.payload, {"pings": [

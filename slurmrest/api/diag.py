@@ -10,6 +10,7 @@ import functools
 import pwd
 
 from slurmrest.api.registry import Result, operation, schema_ref
+from slurmrest.api.state import LastAnswer, Slot
 from slurmrest.wire.msgtypes import MsgType
 
 _INT = {"type": "integer"}
@@ -135,14 +136,16 @@ _STATISTICS_SCHEMA = {
 @operation("GET", "/diag", operation_id="diag", summary="get diagnostics", tags=("slurm",),
            response_schema={"type": "object", "properties": {"statistics": _STATISTICS_SCHEMA}})
 async def diag(call):
-    reply = await call.ctld.stats()
+    reply = await call.slurmctld.stats()
     # Always a fresh RPC; but callers who shared one (the client hands them the very same
     # decoded reply) share its document and its serialisation too.
-    server = call.server
-    last = getattr(server, "diag_last", None)
-    if last is not None and last[0] is reply:
-        return last[1]
+    last = call.state[LAST_DIAG]
+    if last.source is reply:
+        return last.result
     result = Result({"statistics": statistics_document(reply)}, cache={})
-    if server is not None:
-        server.diag_last = (reply, result)
+    last.keep(reply, result)
     return result
+
+
+#: The last answer and the reply it was made from.
+LAST_DIAG = Slot("diag.last", LastAnswer)

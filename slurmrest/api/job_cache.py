@@ -31,6 +31,7 @@ from typing import Any, Awaitable, Callable, Hashable
 
 from slurmrest.api.registry import Result
 from slurmrest.api.revalidated import Refreshes
+from slurmrest.api.state import Slot
 from slurmrest.wire.errors import NoChange
 
 Convert = Callable[[dict], dict]
@@ -140,17 +141,10 @@ class JobListCache:
         self._documents = {}
 
 
-#: The cache of calls made outside a server (``call.server`` None).
-DEFAULT = JobListCache()
+#: The job list cache of a server (one per server, so per cluster).
+JOBS = Slot("jobs", JobListCache)
 
 
 def for_call(call) -> JobListCache:
-    """The server's cache (its ``jobs_cache``, attached on first use: one per server, so per
-    cluster), else ``DEFAULT``."""
-    server = call.server
-    if server is None:
-        return DEFAULT
-    cache = getattr(server, "jobs_cache", None)
-    if cache is None:
-        cache = server.jobs_cache = JobListCache()
-    return cache
+    """The job list cache of the caller's server."""
+    return call.state[JOBS]

@@ -171,9 +171,9 @@ async def submit_job(call: Call) -> Result:
     descs, het = jd.submission(call.body, session_id=_session_id())
     try:
         if het:
-            reply = await call.ctld.submit_het(descs)
+            reply = await call.slurmctld.submit_het(descs)
         else:
-            reply = await call.ctld.submit_batch(descs[0])
+            reply = await call.slurmctld.submit_batch(descs[0])
     except SlurmError as e:
         if _passes_through(e):
             raise
@@ -208,7 +208,7 @@ async def update_job(call: Call) -> Result:
     desc = jd.job_desc(call.body, submit=False)
     desc["job_id_str"] = spec
     try:
-        message = await call.ctld.update_job(desc)
+        message = await call.slurmctld.update_job(desc)
     except SlurmError as e:
         if _passes_through(e):
             raise
@@ -239,7 +239,7 @@ async def cancel_job(call: Call) -> dict:
     raw = call.params.get("signal")
     number = 9 if raw is None else parse_signal(raw)
     try:
-        await call.ctld.kill_job(spec, signal=number, flags=KILL_FULL_JOB)
+        await call.slurmctld.kill_job(spec, signal=number, flags=KILL_FULL_JOB)
     except SlurmError as e:
         if _passes_through(e):
             raise

@@ -32,8 +32,6 @@ _JOBS_RESPONSE = schemas.response(
 async def _select_type_param(call: Call) -> int | None:
     """The cluster's SelectTypeParameters (decides ``allocated_cores`` vs ``allocated_cpus``),
     from the server's build info cache; None if unavailable (then each job's own)."""
-    if call.server is None or getattr(call.server, "build_info", None) is None:
-        return None
     try:
         info = await meta.build_info(call)
     except SlurmError:
@@ -60,12 +58,12 @@ async def get_jobs(call: Call) -> dict | Result:
     if update_time:
         # The caller's own time decides 304; a full answer becomes the cached one.
         try:
-            reply = await call.ctld.jobs(update_time)
+            reply = await call.slurmctld.jobs(update_time)
         except NoChange:
             raise NotModified()
         return cache.put(call.user, reply, convert, select_type_param)
-    return await cache.get(call.user, call.ctld.jobs, convert, select_type_param,
-                           credential=getattr(call.ctld, "credential", None))
+    return await cache.get(call.user, call.slurmctld.jobs, convert, select_type_param,
+                           credential=getattr(call.slurmctld, "credential", None))
 
 
 def _bad_job_id(text: str) -> ApiError:
@@ -122,7 +120,7 @@ async def get_job(call: Call) -> dict | Result:
     if offset is not None:
         job_id += offset
     try:
-        reply = await call.ctld.job(job_id)
+        reply = await call.slurmctld.job(job_id)
     except SlurmError as err:
         if err.errno == ESLURM_INVALID_JOB_ID:
             return _no_such_job(text)

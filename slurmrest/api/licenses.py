@@ -31,10 +31,11 @@ def license_document(lic: dict) -> dict:
            response_schema={"type": "object", "properties": {
                "licenses": {"type": "array", "description": "licenses info", "items": LICENSE}}})
 async def licenses(call):
-    entry = await revalidated.current(call, "licenses_cache", licenses_payload,
-                                      call.ctld.licenses, 64)
-    return entry.result
+    return (await revalidated.current(call, LICENSES, call.slurmctld.licenses)).result
 
 
 def licenses_payload(reply: dict) -> dict:
     return {"licenses": [license_document(lic) for lic in reply.get("licenses") or []]}
+
+
+LICENSES = revalidated.cache_slot("licenses", licenses_payload, 64)

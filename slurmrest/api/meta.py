@@ -88,12 +88,9 @@ class BuildInfoCache:
 
 
 async def build_info(call, *, max_age: float | None = None) -> dict:
-    """The build info for ``call``: through the server's cache when there is one.
+    """The build info for ``call``, through its state's cache.
 
     ``max_age=0`` makes the caller's own RPC (a no-change reply while nothing changed), for
     operations whose answer is nothing but the build info and RPCs that cannot tell a refused
     credential from a dead controller (ping)."""
-    cache = getattr(call.server, "build_info", None)
-    if cache is None:
-        return await call.ctld.build_info()
-    return await cache.get(call.ctld.build_info, max_age=max_age)
+    return await call.state.build_info.get(call.slurmctld.build_info, max_age=max_age)

@@ -136,9 +136,9 @@ async def _nodes_with_partitions(call: Call, update_time: int) -> tuple[dict, di
 
     Always the full partition table: slurmrestd passes the nodes' update_time there too, and
     then loses the partition lists whenever partitions did not change (FIX)."""
-    partitions = defer.ensureDeferred(call.ctld.partitions(0))
+    partitions = defer.ensureDeferred(call.slurmctld.partitions(0))
     try:
-        reply = await call.ctld.nodes(update_time)
+        reply = await call.slurmctld.nodes(update_time)
     except BaseException:
         # Not needed any more (e.g. 304): leave the RPC, whose connection the client then
         # drops unless another caller shares it.
@@ -155,20 +155,21 @@ def nodes_payload(reply: dict, partitions_reply: dict) -> dict:
                       if rec.get("name") is not None]}  # blank records keep their slot only
 
 
+NODES = revalidated.cache_slot("nodes", nodes_payload, 16)
 _ONE_NODE = revalidated.item_by_name("nodes")
 
 
 async def _current(call: Call, update_time: int = 0) -> revalidated.Entry:
     """The caller's nodes, kept per user: reused while both the node and the partition
     tables are unchanged (two revalidations with the caller's own credential, at once)."""
-    cache = revalidated.for_server(call.server, "nodes_cache", nodes_payload, 16)
+    cache = call.state[NODES]
     if update_time:
         try:
             replies = await _nodes_with_partitions(call, update_time)
         except NoChange:
             raise NotModified()
         return cache.put(call.user, replies)
-    return await cache.get(call.user, (call.ctld.nodes, call.ctld.partitions),
+    return await cache.get(call.user, (call.slurmctld.nodes, call.slurmctld.partitions),
                            credential=revalidated.credential_of(call))
 
 
@@ -294,7 +295,7 @@ def _slurm_failure(err: SlurmError, source: str) -> Exception:
 async def update_node(call: Call) -> dict:
     msg = update_node_msg(call.params["node_name"], call.body if call.body is not None else {})
     try:
-        await call.ctld.update_node(msg)
+        await call.slurmctld.update_node(msg)
     except SlurmError as err:
         raise _slurm_failure(err, "slurm_update_node")
     return {}
@@ -315,7 +316,7 @@ async def delete_node(call: Call) -> dict:
     ``description``). A list is not all or nothing: Slurm deletes the nodes it can and
     answers with the refusal of the others."""
     try:
-        await call.ctld.delete_node(call.params["node_name"])
+        await call.slurmctld.delete_node(call.params["node_name"])
     except SlurmError as err:
         raise _slurm_failure(err, "slurm_delete_node")
     return {}

@@ -103,12 +103,13 @@ def partitions_payload(reply: dict) -> dict:
     return {"partitions": [partition_document(rec) for rec in reply.get("records") or []]}
 
 
+PARTITIONS = revalidated.cache_slot("partitions", partitions_payload)
 _ONE_PARTITION = revalidated.item_by_name("partitions", fold_case=True)  # xstrcasecmp
 
 
 async def _current(call: Call) -> revalidated.Entry:
     """The caller's partitions: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, "partitions_cache", partitions_payload, call.ctld.partitions)
+    return await revalidated.current(call, PARTITIONS, call.slurmctld.partitions)
 
 
 @operation("GET", "/partitions", operation_id="get_partitions",

@@ -12,6 +12,7 @@ from twisted.internet import defer
 
 from slurmrest.api.meta import build_info
 from slurmrest.api.registry import Result, operation, schema_ref
+from slurmrest.api.state import LastAnswer, Slot
 from slurmrest.wire.errors import SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR, SlurmError
 
 PING = schema_ref("v0.0.38_ping", {
@@ -57,19 +58,22 @@ async def ping(call):
     info = await build_info(call, max_age=0)
     machines = list(info.get("control_machine") or [])
     if len(machines) == 1:
-        statuses = [await ping_one(call.ctld, 0)]
+        statuses = [await ping_one(call.slurmctld, 0)]
     else:  # all at once: a down backup costs its connect timeout once, not in turn
         statuses = await defer.gatherResults(
-            [defer.ensureDeferred(ping_one(call.ctld, index)) for index in range(len(machines))])
+            [defer.ensureDeferred(ping_one(call.slurmctld, index)) for index in range(len(machines))])
     # The same answer as last time (the usual case) is the same Result: serialised once.
     key = (tuple(machines), tuple(statuses))
-    last = getattr(call.server, "ping_last", None)
-    if last is not None and last[0] == key:
-        return last[1]
+    last = call.state[LAST_PING]
+    if last.source == key:
+        return last.result
     result = Result({"pings": [
         {"hostname": hostname, "ping": "UP" if status == 0 else "DOWN", "status": status,
          "mode": controller_mode(index, len(machines))}
         for index, (hostname, status) in enumerate(zip(machines, statuses))]}, cache={})
-    if call.server is not None:
-        call.server.ping_last = (key, result)
+    last.keep(key, result)
     return result
+
+
+#: The last answer and the (controllers, statuses) it was made from.
+LAST_PING = Slot("ping.last", LastAnswer)

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator, Mapping
 
+from slurmrest.api.state import ServerState
+
 #: Version prefixes each API family is served under. v0.0.38 keeps slurmrestd 22.05's paths
 #: and shapes, so that existing clients work unchanged; v1 is our own stable name for them.
 API_VERSIONS: Mapping[str, tuple[str, ...]] = {
@@ -63,11 +65,12 @@ class Call:
     params: dict[str, Any]
     body: Any = None
     user: str | None = None
-    ctld: Any = None
-    dbd: Any = None
-    #: Server-wide helpers the web room shares with every call (``.build_info``: the
-    #: ``api.meta.BuildInfoCache``); ``None`` outside a server.
-    server: Any = None
+    #: The slurmctld client bound to the caller's credential (``wire.client.BoundClient``).
+    slurmctld: Any = None
+    #: The slurmdbd client bound to the caller's credential (none yet).
+    slurmdbd: Any = None
+    #: What operations keep between requests: the server's, or a fresh one outside a server.
+    state: ServerState = field(default_factory=ServerState)
 
 
 class ApiError(Exception):

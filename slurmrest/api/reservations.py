@@ -69,12 +69,13 @@ def reservations_payload(reply: dict) -> dict:
     return {"reservations": [reservation_document(rec) for rec in reply.get("records") or []]}
 
 
+RESERVATIONS = revalidated.cache_slot("reservations", reservations_payload)
 _ONE_RESERVATION = revalidated.item_by_name("reservations", fold_case=True)  # xstrcasecmp
 
 
 async def _current(call: Call) -> revalidated.Entry:
     """The caller's reservations: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, "reservations_cache", reservations_payload, call.ctld.reservations)
+    return await revalidated.current(call, RESERVATIONS, call.slurmctld.reservations)
 
 
 @operation("GET", "/reservations", operation_id="get_reservations",

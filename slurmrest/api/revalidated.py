@@ -24,6 +24,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from slurmrest.api.registry import NotModified, Result
+from slurmrest.api.state import Slot
 from slurmrest.wire.errors import NoChange
 
 Load = Callable[[int], Awaitable[dict]]
@@ -187,22 +188,16 @@ class RevalidatedCache:
         self._entries.clear()
 
 
-def for_server(server, name: str, build: Callable[..., dict],
-               max_entries: int = 32) -> RevalidatedCache:
-    """The server's cache called ``name`` (attached on first use: one per server, so per
-    cluster); a fresh one outside a server (``server`` None)."""
-    if server is None:
-        return RevalidatedCache(build, max_entries)
-    cache = getattr(server, name, None)
-    if cache is None:
-        cache = RevalidatedCache(build, max_entries)
-        setattr(server, name, cache)
-    return cache
+def cache_slot(name: str, build: Callable[..., dict], max_entries: int = 32
+               ) -> Slot[RevalidatedCache]:
+    """A server's ``RevalidatedCache`` of documents made by ``build`` (one per server, so
+    per cluster): ``call.state[slot]``."""
+    return Slot(name, lambda: RevalidatedCache(build, max_entries))
 
 
 def credential_of(call) -> Hashable:
     """What the caller's RPCs authenticate with (the key of shared refreshes)."""
-    return getattr(call.ctld, "credential", None)
+    return getattr(call.slurmctld, "credential", None)
 
 
 def item_by_name(collection: str, fold_case: bool = False
@@ -216,13 +211,12 @@ def item_by_name(collection: str, fold_case: bool = False
     return make
 
 
-async def current(call, cache_name: str, build: Callable[..., dict], load: Load,
-                  max_entries: int = 32) -> Entry:
-    """The caller's entry of the server's cache ``cache_name`` for a collection loaded by one
+async def current(call, slot: Slot[RevalidatedCache], load: Load) -> Entry:
+    """The caller's entry of the server's cache ``slot`` for a collection loaded by one
     RPC (``load(last_update)``): revalidated with the caller's own RPC. The caller's own
     ``update_time`` keeps its meaning: 304 when unchanged since then, else the full answer,
     which becomes the kept entry."""
-    cache = for_server(call.server, cache_name, build, max_entries)
+    cache = call.state[slot]
     update_time = call.params.get("update_time")
     if update_time:
         try:

@@ -20,6 +20,7 @@ from twisted.logger import Logger
 
 from slurmrest.api.meta import BuildInfoCache, meta
 from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, NotModified, Registry, Result
+from slurmrest.api.state import ServerState
 from slurmrest.web import content, errors
 from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
 from slurmrest.web.errors import HttpFailure
@@ -70,7 +71,8 @@ class Gateway:
         self.dbd = dbd
         self.authenticator = authenticator
         self.max_body_size = max_body_size
-        self.build_info = build_info or BuildInfoCache()
+        self.state = ServerState(build_info)
+        self.build_info = self.state.build_info
         self.router = Router(registry)
         self.openapi = build_document(self.router)
         self._openapi_bytes: dict[str, bytes] = {}
@@ -143,11 +145,11 @@ class Gateway:
         route = match.route
         try:
             call = self._call(request, adm)
-            if self.build_info.release is None and call.ctld is not None:
+            if self.build_info.release is None and call.slurmctld is not None:
                 if route.family == "slurm":
-                    await self._learn_version(call.ctld)
+                    await self._learn_version(call.slurmctld)
                 else:  # slurmdbd may well answer while slurmctld does not: do not wait
-                    defer.ensureDeferred(self._learn_version(call.ctld)).addErrback(lambda _: None)
+                    defer.ensureDeferred(self._learn_version(call.slurmctld)).addErrback(lambda _: None)
             result = await route.operation.handler(call)
         except defer.CancelledError:
             if getattr(request, "_disconnected", False):
@@ -199,9 +201,10 @@ class Gateway:
                                      f" ({e})", source=route.operation_id) from None
         identity = adm.identity
         return Call(params=params, body=body, user=identity.user,
-                    ctld=self.ctld.bind(identity.credential) if self.ctld is not None else None,
-                    dbd=self.dbd.bind(identity.credential) if self.dbd is not None else None,
-                    server=self)
+                    slurmctld=(self.ctld.bind(identity.credential)
+                               if self.ctld is not None else None),
+                    slurmdbd=self.dbd.bind(identity.credential) if self.dbd is not None else None,
+                    state=self.state)
 
     async def _learn_version(self, ctld) -> None:
         """The Slurm version for ``meta``: once, with the first caller's credential. A
