@@ -147,12 +147,10 @@ async def _raw_reply(client, credential):
     frame = client.protocol.encode(MsgType.REQUEST_JOB_INFO, {
         "last_update": 0, "show_flags": 0x13, "job_ids": None}, credential)
     from slurmrest.wire.client import _Exchange
-    from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
     host, port = client.controllers[0]
-    exchange = _Exchange(frame, client.reactor, client.read_timeout, f"{host}:{port}",
-                         client.max_reply_size)
-    await connectProtocol(TCP4ClientEndpoint(client.reactor, host, port), exchange)
-    return await exchange.reply
+    exchange = _Exchange(frame, client.reactor, client.connect_timeout, client.read_timeout,
+                         f"{host}:{port}", client.max_reply_size)
+    return await exchange.connect(host, port)
 
 
 def run():
