@@ -17,7 +17,7 @@ nothing on the good path: it is recovered from the line number the exception wen
 unknown keys or values that do not fit their field, with the same kind of path.
 """
 
-import struct
+import struct as _struct  # the name `struct` is the table language below
 from typing import NamedTuple
 
 from slurmrest.wire import primitives
@@ -29,13 +29,14 @@ __all__ = [
     "Tagged", "AbsentIf", "Unsupported", "Bitmap",
     "U8", "BOOL", "U16", "U32", "I32", "U64", "TIME", "DOUBLE", "STR", "STR_ARRAY",
     "U16_ARRAY", "U32_ARRAY", "U64_ARRAY", "MEM", "BITSTR",
+    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct",
 ]
 
 # What a compiled unpacker converts into ProtocolError; anything else is a bug and escapes.
-_UNPACK_ERRORS = (struct.error, IndexError, ValueError, OverflowError, MemoryError,
+_UNPACK_ERRORS = (_struct.error, IndexError, ValueError, OverflowError, MemoryError,
                   RecursionError, ProtocolError)
 # What a compiled packer converts into ValueError.
-_PACK_ERRORS = (struct.error, TypeError, AttributeError, ValueError, OverflowError,
+_PACK_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError,
                 KeyError)
 
 
@@ -104,7 +105,7 @@ def _reason(exc, error_class):
     if isinstance(exc, ProtocolError):
         return exc.message or "malformed input"
     if error_class is ProtocolError:
-        if isinstance(exc, (struct.error, IndexError)):
+        if isinstance(exc, (_struct.error, IndexError)):
             return "truncated input"
         if isinstance(exc, MemoryError):
             return "length too large to allocate"
@@ -145,7 +146,7 @@ def _count_fail(n, size, avail):
 
 
 def _array_reader(cache, fmt_char, n):
-    reader = struct.Struct(">%d%s" % (n, fmt_char)).unpack_from
+    reader = _struct.Struct(">%d%s" % (n, fmt_char)).unpack_from
     if len(cache) < 256:  # bounded: counts come from the wire
         cache[n] = reader
     return reader
@@ -162,8 +163,8 @@ _BASE_NS = {
     "_unknown_keys": _unknown_keys, "_array_reader": _array_reader, "_relocate": _relocate,
     "ProtocolError": ProtocolError, "_UNPACK_ERRORS": _UNPACK_ERRORS,
     "_PACK_ERRORS": _PACK_ERRORS, "_Bitmap": Bitmap, "_enc": primitives.encode_text,
-    "_pack": struct.pack, "_u32": struct.Struct(">I").unpack_from,
-    "_p32": struct.Struct(">I").pack, "NO_VAL": NO_VAL,
+    "_pack": _struct.pack, "_u32": _struct.Struct(">I").unpack_from,
+    "_p32": _struct.Struct(">I").pack, "NO_VAL": NO_VAL,
 }
 
 
@@ -185,21 +186,21 @@ class FieldType:
 class _Scalar(FieldType):
     def __init__(self, name, fmt, default=0, post=None, pre=None):
         self.name, self.fmt, self.default = name, fmt, default
-        self.size = self.min_size = struct.calcsize(">" + fmt)
+        self.size = self.min_size = _struct.calcsize(">" + fmt)
         self.post, self.pre = post, pre  # expression templates around the raw value
 
     def __repr__(self):
         return self.name
 
     def unpack_code(self, g, target, label, scope):
-        s = g.const(struct.Struct(">" + self.fmt).unpack_from, "_s")
+        s = g.const(_struct.Struct(">" + self.fmt).unpack_from, "_s")
         g.emit(f"{target}, = {s}(buf, off)", label)
         g.emit(f"off += {self.size}")
         if self.post:
             g.emit(f"{target} = {self.post.format(target)}")
 
     def pack_code(self, g, src, label, scope):
-        s = g.const(struct.Struct(">" + self.fmt).pack, "_S")
+        s = g.const(_struct.Struct(">" + self.fmt).pack, "_S")
         value = self.pre.format(src) if self.pre else src
         g.emit(f"out += {s}({value})", label)
 
@@ -337,7 +338,7 @@ class _Array(FieldType):
 
     def __init__(self, name, fmt):
         self.name, self.fmt_char = name, fmt
-        self.width = struct.calcsize(">" + fmt)
+        self.width = _struct.calcsize(">" + fmt)
         self.readers = {}  # count -> compiled unpack_from (arrays are short and repetitive)
 
     def __repr__(self):
@@ -456,7 +457,7 @@ class List(FieldType):
 
     def unpack_code(self, g, target, label, scope):
         n = g.var("n")
-        s = g.const(struct.Struct(">" + self.count.fmt).unpack_from, "_s")
+        s = g.const(_struct.Struct(">" + self.count.fmt).unpack_from, "_s")
         g.emit(f"{n}, = {s}(buf, off)", label)
         g.emit(f"off += {self.count.size}")
         if self.null is not None:
@@ -469,7 +470,7 @@ class List(FieldType):
             g.dedent()
 
     def pack_code(self, g, src, label, scope):
-        s = g.const(struct.Struct(">" + self.count.fmt).pack, "_S")
+        s = g.const(_struct.Struct(">" + self.count.fmt).pack, "_S")
         i, e = g.var("i"), g.var("e")
         if self.null is not None:
             g.emit(f"if {src} is None:", label)
@@ -539,7 +540,7 @@ class Optional(FieldType):
         return f"{v} != {self.absent}" if self.present is None else f"{v} == {self.present}"
 
     def _read_flag(self, g, v, label):
-        s = g.const(struct.Struct(">" + self.flag.fmt).unpack_from, "_s")
+        s = g.const(_struct.Struct(">" + self.flag.fmt).unpack_from, "_s")
         g.emit(f"{v}, = {s}(buf, off)", label)
         g.emit(f"off += {self.flag.size}")
 
@@ -556,7 +557,7 @@ class Optional(FieldType):
         g.emit(f"    _fail('bad presence flag %d' % {fl})", label)
 
     def pack_code(self, g, src, label, scope):
-        s = g.const(struct.Struct(">" + self.flag.fmt).pack, "_S")
+        s = g.const(_struct.Struct(">" + self.flag.fmt).pack, "_S")
         present = 1 if self.present is None else self.present
         g.emit(f"if {src} is None:", label)
         g.emit(f"    out += {s}({self.absent})")
@@ -584,7 +585,7 @@ class Tagged(FieldType):
 
     def unpack_code(self, g, target, label, scope):
         t, f = g.var("tag"), g.var("f")
-        s = g.const(struct.Struct(">" + self.tag.fmt).unpack_from, "_s")
+        s = g.const(_struct.Struct(">" + self.tag.fmt).unpack_from, "_s")
         table = g.const({k: v._unpacker() for k, v in self.variants.items()}, "_T")
         g.emit(f"{t}, = {s}(buf, off)", label)
         g.emit(f"off += {self.tag.size}")
@@ -595,7 +596,7 @@ class Tagged(FieldType):
 
     def pack_code(self, g, src, label, scope):
         t, rest = g.var("tag"), g.var("r")
-        s = g.const(struct.Struct(">" + self.tag.fmt).pack, "_S")
+        s = g.const(_struct.Struct(">" + self.tag.fmt).pack, "_S")
         table = g.const({k: v._packer() for k, v in self.variants.items()}, "_T")
         g.emit(f"{t} = {src}[{self.tag_name!r}]", label)
         g.emit(f"if {t} not in {table}: raise ValueError('unsupported {self.tag_name} %r' "
@@ -851,7 +852,7 @@ def _compile_unpack_fields(g, fields, scope):
                 size += 4
                 ends.append((follower.name, size))
                 merged.add(follower.name)
-            s = g.const(struct.Struct(fmt).unpack_from, "_s")
+            s = g.const(_struct.Struct(fmt).unpack_from, "_s")
             lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
             g.emit(f"{lhs} = {s}(buf, off)", ("run", ends))
             g.emit(f"off += {size}")
@@ -920,7 +921,7 @@ def _compile_pack_fields(g, fields, scope):
                 group[0].type.pack_code(g, names[0], _label(group[0].name), scope)
                 continue
             fmt = ">" + "".join(f.type.fmt for f in group)
-            s = g.const(struct.Struct(fmt).pack, "_S")
+            s = g.const(_struct.Struct(fmt).pack, "_S")
             args = ", ".join(f.type.pre.format(v) if f.type.pre else v
                              for f, v in zip(group, names))
             ends, pos = [], 0
@@ -933,7 +934,7 @@ def _compile_pack_fields(g, fields, scope):
         f, v = group[0], names[0]
         if isinstance(f.type, Optional) and f.type.flatten:
             opt = f.type
-            s = g.const(struct.Struct(">" + opt.flag.fmt).pack, "_S")
+            s = g.const(_struct.Struct(">" + opt.flag.fmt).pack, "_S")
             g.emit(f"out += {s}({v})", _label(f.name))
             g.emit(f"if {opt._flag_test(v)}:")
             g.indent()
@@ -944,3 +945,44 @@ def _compile_pack_fields(g, fields, scope):
                    f"({v},))", _label(f.name))
             continue
         _element_pack(g, f.type, v, _label(f.name), scope)
+
+
+# -- the table language: one ``name type [default]`` line per field ----------------------------
+
+#: The primitive type names a table line may use; composite ones are passed by name.
+TYPE_NAMES = {
+    "u8": U8, "bool": BOOL, "u16": U16, "u32": U32, "i32": I32, "u64": U64, "time": TIME,
+    "double": DOUBLE, "str": STR, "str[]": STR_ARRAY, "u16[]": U16_ARRAY,
+    "u32[]": U32_ARRAY, "u64[]": U64_ARRAY, "mem": MEM, "bitstr": BITSTR,
+}
+#: The default names a table line may use (``slurm_init_*``'s special values); else a number.
+DEFAULT_NAMES = {
+    "NO_VAL": primitives.NO_VAL, "NO_VAL8": primitives.NO_VAL8,
+    "NO_VAL16": primitives.NO_VAL16, "NO_VAL64": primitives.NO_VAL64,
+    "INFINITE": primitives.INFINITE, "NULL": None,
+}
+
+
+def fields(spec, **composites):
+    """Parse ``name type [default]`` lines (``#`` starts a comment) into field specs;
+    ``composites`` names the non-primitive types a line may use."""
+    out = []
+    for line in spec.strip().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        name, tname = parts[0], parts[1]
+        ftype = TYPE_NAMES[tname] if tname in TYPE_NAMES else composites[tname]
+        if len(parts) > 2:
+            text = parts[2]
+            default = DEFAULT_NAMES[text] if text in DEFAULT_NAMES else int(text, 0)
+            out.append((name, ftype, default))
+        else:
+            out.append((name, ftype))
+    return out
+
+
+def struct(name, spec, prepare=None, **composites):
+    """A ``Struct`` written in the table language (see ``fields``)."""
+    return Struct(name, fields(spec, **composites), prepare)

@@ -14,46 +14,11 @@ bitmaps (``primitives.Bitmap.inx``), array_task_str's hex mask -> range text.
 from slurmrest.wire import primitives as P
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.schema import (
-    BITSTR, BOOL, DOUBLE, I32, MEM, STR, STR_ARRAY, TIME, U8, U16, U16_ARRAY, U32,
-    U32_ARRAY, U64, U64_ARRAY, AbsentIf, Counted, List, Optional, Struct, Tagged,
-    Unsupported,
+    STR, U8, U16, U32, AbsentIf, Counted, List, Optional, Struct, Tagged, Unsupported,
+    struct,
 )
 
 PROTOCOL_VERSION = P.SLURM_22_05_PROTOCOL_VERSION
-
-_TYPES = {
-    "u8": U8, "bool": BOOL, "u16": U16, "u32": U32, "i32": I32, "u64": U64, "time": TIME,
-    "double": DOUBLE, "str": STR, "str[]": STR_ARRAY, "u16[]": U16_ARRAY,
-    "u32[]": U32_ARRAY, "u64[]": U64_ARRAY, "mem": MEM, "bitstr": BITSTR,
-}
-_DEFAULTS = {
-    "NO_VAL": P.NO_VAL, "NO_VAL8": P.NO_VAL8, "NO_VAL16": P.NO_VAL16,
-    "NO_VAL64": P.NO_VAL64, "INFINITE": P.INFINITE, "NULL": None,
-}
-
-
-def fields(spec, **composites):
-    """Parse ``name type [default]`` lines; ``composites`` names the non-primitive types."""
-    out = []
-    for line in spec.strip().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        name, tname = parts[0], parts[1]
-        ftype = _TYPES[tname] if tname in _TYPES else composites[tname]
-        if len(parts) > 2:
-            text = parts[2]
-            default = _DEFAULTS[text] if text in _DEFAULTS else int(text, 0)
-            out.append((name, ftype, default))
-        else:
-            out.append((name, ftype))
-    return out
-
-
-def struct(name, spec, prepare=None, **composites):
-    return Struct(name, fields(spec, **composites), prepare)
-
 
 # -- §3.5 composite pieces -------------------------------------------------------------------
 
