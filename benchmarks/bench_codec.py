@@ -14,11 +14,12 @@ import time
 
 from slurmrest.wire.msgtypes import MsgType
 from slurmrest.wire.primitives import NO_VAL, Bitmap
-from slurmrest.wire.protocol import PROTOCOL_22_05
+from slurmrest.wire.protocol import protocol_for
 from slurmrest.wire.tables import v22_05
 
 JOBS = 1000
 TIME_BUDGET = 2.0  # seconds per measurement at most
+PROTOCOL_22_05 = protocol_for(v22_05.VERSION)
 
 
 def job_record(i):

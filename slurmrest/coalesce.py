@@ -58,6 +58,10 @@ class SharedCalls:
     def __len__(self) -> int:
         return len(self._running)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether work for ``key`` is in flight (a ``join`` now would share it)."""
+        return key in self._running
+
     def join(self, key: Hashable, start: Callable[[], Awaitable]) -> defer.Deferred:
         """The outcome of ``start()`` for ``key``: started now, or already in flight."""
         shared = self._running.get(key)
@@ -74,8 +78,9 @@ class SharedCalls:
             if self._running.get(key) is shared:
                 del self._running[key]
             shared.fire(result)
-            if isinstance(result, Failure):
-                result.trap(BaseException)  # handed to every waiter: not unhandled here
+            # A failure was handed to every waiter: returning None keeps it from being
+            # logged as unhandled here. (Not Failure.trap(BaseException): trap matches
+            # only Exception subclasses and would re-raise.)
             return None
 
         work.addBoth(done)

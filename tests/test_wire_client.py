@@ -16,13 +16,15 @@ from twisted.trial import unittest
 from zope.interface import implementer
 
 from slurmrest.wire import primitives
-from slurmrest.wire.client import JOB_SHOW_FLAGS, SlurmctldClient
+from slurmrest.wire.client import SlurmctldClient
 from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.credentials import Credential
 from slurmrest.wire.errors import CommunicationError, NoChange, ProtocolError, SlurmError
 from slurmrest.wire.msgtypes import MsgType
-from slurmrest.wire.protocol import PROTOCOL_22_05
+from slurmrest.wire.protocol import protocol_for
+from slurmrest.wire.tables.v22_05 import JOB_SHOW_FLAGS
 
+PROTOCOL_22_05 = protocol_for(0x2600)
 ALICE = Credential("header.payload.signature", "alice")
 BOB = Credential("other.token.value", "bob")
 LICENSES = {"num_lic": 1, "last_update": 1700000000,
@@ -479,7 +481,7 @@ class CoalescingTests(ClientTestCase):
             self.failureResultOf(d, defer.CancelledError)
         self.assertTrue(transport.disconnected)
         protocol.connectionLost(Failure(ConnectionDone()))
-        self.assertEqual(self.client._in_flight, {})
+        self.assertEqual(len(self.client._in_flight), 0)
         self.assertNoTimersLeft()
 
     def test_frame_encoded_once(self):

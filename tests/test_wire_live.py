@@ -19,10 +19,11 @@ from slurmrest.wire import primitives as P
 from slurmrest.wire.credentials import Credential
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire import protocol
-from slurmrest.wire.protocol import PROTOCOL_22_05
+from slurmrest.wire.protocol import protocol_for
 
 SHOW_JOBS = P.SHOW_ALL | P.SHOW_DETAIL | P.SHOW_LOCAL
 RECEIVE_TIMEOUT = 30
+PROTOCOL_22_05 = protocol_for(0x2600)
 
 
 def exchange(port, frame):

@@ -10,7 +10,9 @@ from slurmrest.wire import protocol
 from slurmrest.wire.credentials import Credential
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.msgtypes import MsgType as M
-from slurmrest.wire.protocol import PROTOCOL_22_05, Message, protocol_for
+from slurmrest.wire.protocol import Message, protocol_for
+
+PROTOCOL_22_05 = protocol_for(0x2600)
 
 TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEsInN1biI6ImFsaWNlIn0.c2ln"
 CRED = Credential(TOKEN, "alice")

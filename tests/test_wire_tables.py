@@ -10,7 +10,7 @@ from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.primitives import NO_VAL, NO_VAL8, NO_VAL16, NO_VAL64, Bitmap
 from slurmrest.wire.schema import Struct
-from slurmrest.wire.tables import BY_VERSION, v22_05 as T
+from slurmrest.wire.tables import VERSIONS, v22_05 as T
 
 
 def assertContains(case, got, sent, path="record"):
@@ -39,8 +39,9 @@ class ShapeTests(unittest.TestCase):
         self.assertEqual(len(T.UPDATE_NODE.fields), 13)
 
     def test_registered_versions(self):
-        self.assertEqual(list(BY_VERSION), [0x2600])
-        self.assertIs(BY_VERSION[0x2600], T.BODIES)
+        self.assertEqual([v.protocol for v in VERSIONS], [0x2600])
+        self.assertIs(VERSIONS[0], T.VERSION)
+        self.assertEqual(dict(T.VERSION.bodies), T.BODIES)
 
     def test_every_message_of_the_brief(self):
         wanted = [

@@ -25,6 +25,8 @@ import errno
 import os
 import socket
 import struct
+from functools import partial
+from types import MethodType
 
 from twisted.internet import defer, error as ierror
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -32,60 +34,37 @@ from twisted.internet.interfaces import IReadDescriptor, IResolutionReceiver, IW
 from twisted.internet.posixbase import PosixReactorBase
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from slurmrest.wire import primitives
-from slurmrest.wire.errors import CommunicationError, ProtocolError, error_for
+from slurmrest.coalesce import SharedCalls
+from slurmrest.wire import tables
+from slurmrest.wire.errors import (
+    ESLURM_IN_STANDBY_MODE, ESLURM_IN_STANDBY_USE_BACKUP,
+    SLURM_PROTOCOL_INSANE_MSG_LENGTH, SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
+    SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR, SLURMCTLD_COMMUNICATIONS_SEND_ERROR,
+    CommunicationError, ProtocolError, error_for,
+)
+from slurmrest.wire.methods import methods_of, return_code as _return_code
 from slurmrest.wire.msgtypes import MsgType
-from slurmrest.wire.primitives import MAX_MSG_SIZE, NO_VAL
+from slurmrest.wire.primitives import MAX_MSG_SIZE
+from slurmrest.wire.protocol import protocol_for
 
-__all__ = ["SlurmctldClient", "BoundClient", "READ_TYPES", "JOB_SHOW_FLAGS", "NODE_SHOW_FLAGS"]
+__all__ = ["SlurmctldClient", "BoundClient", "READ_TYPES", "NAMED_RPCS"]
 
 log = Logger()
 
-SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR = 1800
-SLURMCTLD_COMMUNICATIONS_SEND_ERROR = 1801
-SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR = 1802
-SLURM_PROTOCOL_INSANE_MSG_LENGTH = 1008
-ESLURM_IN_STANDBY_MODE = 2027
-ESLURM_IN_STANDBY_USE_BACKUP = 2131
 STANDBY_ERRNOS = frozenset({ESLURM_IN_STANDBY_MODE, ESLURM_IN_STANDBY_USE_BACKUP})
 
-# What slurmrestd's libslurm calls end up sending (§4.2 of the protocol reference).
-JOB_SHOW_FLAGS = primitives.SHOW_ALL | primitives.SHOW_DETAIL | primitives.SHOW_LOCAL
-NODE_SHOW_FLAGS = primitives.SHOW_ALL | primitives.SHOW_DETAIL
-PARTITION_SHOW_FLAGS = primitives.SHOW_ALL | primitives.SHOW_LOCAL
-
-# Requests that change nothing: identical concurrent ones may share one RPC.
-READ_TYPES = frozenset({
-    MsgType.REQUEST_PING,
-    MsgType.REQUEST_BUILD_INFO,
-    MsgType.REQUEST_CONTROL_STATUS,
-    MsgType.REQUEST_LICENSE_INFO,
-    MsgType.REQUEST_JOB_INFO,
-    MsgType.REQUEST_JOB_INFO_SINGLE,
-    MsgType.REQUEST_JOB_USER_INFO,
-    MsgType.REQUEST_JOB_STEP_INFO,
-    MsgType.REQUEST_NODE_INFO,
-    MsgType.REQUEST_NODE_INFO_SINGLE,
-    MsgType.REQUEST_PARTITION_INFO,
-    MsgType.REQUEST_RESERVATION_INFO,
-    MsgType.REQUEST_FED_INFO,
-})
-# REQUEST_STATS_INFO is a read only with STAT_COMMAND_GET (reset is a write): decided per call.
+#: The newest version's read requests (each version has its own: ``SlurmVersion.read_types``).
+READ_TYPES = tables.NEWEST.read_types
+#: The named RPC methods every client has (the same names and arguments in every version).
+NAMED_RPCS = tuple(tables.NEWEST.rpcs)
 
 # The smallest possible reply after the length prefix: a 16-byte header and a 4-byte auth id.
 MIN_REPLY_LENGTH = 20
 _LENGTH = struct.Struct(">I")
 _NONBLOCKING_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 _FRAME_CACHE_SIZE = 512
-
-
-def _default_protocol(version):
-    from slurmrest.wire.protocol import protocol_for
-
-    return protocol_for(version)
 
 
 class _Exchange(Protocol):
@@ -498,42 +477,6 @@ class _Addresses:
             self.done.callback(self.found)
 
 
-class _Shared:
-    """One in-flight RPC awaited by several callers.
-
-    Each caller gets a Deferred of its own. A caller that cancels only leaves; the RPC is
-    cancelled only when nobody is waiting any more.
-    """
-
-    def __init__(self, rpc: defer.Deferred, on_done):
-        self._rpc = rpc
-        self._waiters = []
-        rpc.addBoth(self._fire, on_done)
-
-    def wait(self):
-        d = defer.Deferred(canceller=self._leave)
-        self._waiters.append(d)
-        return d
-
-    def _leave(self, d):
-        if d in self._waiters:
-            self._waiters.remove(d)
-        if not self._waiters and not self._rpc.called:
-            self._rpc.cancel()
-
-    def _fire(self, result, on_done):
-        on_done()
-        waiters, self._waiters = self._waiters, []
-        for d in waiters:
-            if isinstance(result, Failure):
-                d.errback(result)
-            else:
-                d.callback(result)
-        if isinstance(result, Failure):
-            result.trap(Exception)  # handed to every waiter; do not log it as unhandled
-        return None
-
-
 def _freeze(value):
     """A hashable stand-in for a request body, or TypeError."""
     if isinstance(value, dict):
@@ -544,23 +487,44 @@ def _freeze(value):
     return value
 
 
+class _NamedRpc:
+    """A named RPC as a method of a client: the implementation of the client's version."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, client, owner=None):
+        if client is None:  # on the class: the newest version's (its signature, its doc)
+            return methods_of(tables.NEWEST)[self.name]
+        return MethodType(client._methods[self.name], client)
+
+
 class SlurmctldClient:
     """Talks to the slurmctld of one cluster, described by a ``SlurmConfig``.
 
-    ``protocol`` is the codec (``Protocol`` of ``slurmrest.wire.protocol``) for ``version``;
-    ``resolver`` an ``IHostnameResolver`` (default: the reactor's). Timeouts default to the
-    configuration's ``MessageTimeout``.
+    ``version``: the ``SlurmVersion`` (or its protocol number) this client speaks, by
+    default the newest known (``tables.NEWEST``); ``protocol`` overrides its codec (a
+    ``Protocol`` of ``slurmrest.wire.protocol``). ``resolver``: an ``IHostnameResolver``
+    (default: the reactor's). Timeouts default to the configuration's ``MessageTimeout``.
+
+    The named RPCs (``NAMED_RPCS``: ``ping``, ``jobs``, ``submit_batch`` ...) are methods
+    generated from the version's ``rpcs`` table; each returns the decoded body of the
+    expected reply.
     """
 
-    def __init__(self, config, reactor=None, *, version=primitives.SLURM_PROTOCOL_VERSION,
-                 protocol=None, resolver=None, connect_timeout=None, read_timeout=None,
-                 max_reply_size=MAX_MSG_SIZE):
+    def __init__(self, config, reactor=None, *, version=None, protocol=None, resolver=None,
+                 connect_timeout=None, read_timeout=None, max_reply_size=MAX_MSG_SIZE):
         if reactor is None:
             from twisted.internet import reactor
         self.config = config
         self.reactor = reactor
-        self.version = version
-        self.protocol = protocol if protocol is not None else _default_protocol(version)
+        if protocol is None:
+            protocol = protocol_for(tables.NEWEST if version is None else version)
+        self.protocol = protocol
+        self.slurm_version = protocol.slurm_version
+        self.version = protocol.version  # the protocol number, e.g. 0x2600
+        self._methods = methods_of(self.slurm_version)
+        self._read_types = self.slurm_version.read_types
         self._resolver = resolver
         timeout = config.message_timeout
         self.connect_timeout = connect_timeout if connect_timeout is not None else timeout
@@ -575,7 +539,8 @@ class SlurmctldClient:
         # TCP client otherwise (other reactors, and the in-memory ones of the tests).
         self._exchange_class = (_SocketExchange if isinstance(reactor, PosixReactorBase)
                                 else _Exchange)
-        self._in_flight = {}
+        # Identical read RPCs in flight share one; one nobody waits for any more is aborted.
+        self._in_flight = SharedCalls(cancel_abandoned=True)
         self._frames = collections.OrderedDict()
         self.counters = collections.Counter()  # rpcs, connections, shared, frame_cache_hits
 
@@ -590,7 +555,7 @@ class SlurmctldClient:
 
         ``controller``: an index into ``self.controllers`` to talk to that one only (no
         failover); None = the usual order with failover. ``shareable``: whether identical
-        concurrent calls may share this RPC (default: read request types only).
+        concurrent calls may share this RPC (default: the version's read request types).
         An RC reply with code 0 returns the Message; any other code raises ``SlurmError``
         (``NoChange`` for 1900). A body the table cannot pack raises ``ValueError`` before
         anything is sent.
@@ -601,22 +566,15 @@ class SlurmctldClient:
         if controller is not None and not 0 <= controller < len(self.controllers):
             raise ValueError(f"no controller {controller}: {len(self.controllers)} configured")
         if shareable is None:
-            shareable = msg_type in READ_TYPES
+            shareable = msg_type in self._read_types
         frame = self._frame(msg_type, body, credential, cache=shareable)
         self.counters["rpcs"] += 1
         if not shareable:
             return await self._send(frame, controller)
         key = (frame, controller)
-        shared = self._in_flight.get(key)
-        if shared is None:
-            rpc = defer.Deferred.fromCoroutine(self._send(frame, controller))
-            if rpc.called:  # finished synchronously: nothing to share
-                return await rpc
-            shared = _Shared(rpc, lambda: self._in_flight.pop(key, None))
-            self._in_flight[key] = shared
-        else:
+        if key in self._in_flight:
             self.counters["shared"] += 1
-        return await shared.wait()
+        return await self._in_flight.join(key, partial(self._send, frame, controller))
 
     def bind(self, credential) -> "BoundClient":
         """The named methods with ``credential`` filled in (what the API room gets)."""
@@ -715,130 +673,9 @@ class SlurmctldClient:
         self._resolved[host] = addresses
         return addresses
 
-    # -- named RPCs: each returns the decoded body of the expected reply --------------------
 
-    async def ping(self, credential, index=0):
-        """``REQUEST_PING`` to controller ``index``: its return code (0 = up).
-
-        A controller that cannot be reached raises ``CommunicationError``.
-        """
-        message = await self.call(MsgType.REQUEST_PING, {}, credential, controller=index)
-        _expect(message, MsgType.RESPONSE_SLURM_RC)
-        return _return_code(message)
-
-    async def build_info(self, credential, update_time=0):
-        return _expect(await self.call(MsgType.REQUEST_BUILD_INFO,
-                                       {"last_update": update_time}, credential),
-                       MsgType.RESPONSE_BUILD_INFO)
-
-    async def control_status(self, credential, index=0):
-        return _expect(await self.call(MsgType.REQUEST_CONTROL_STATUS, {}, credential,
-                                       controller=index),
-                       MsgType.RESPONSE_CONTROL_STATUS)
-
-    async def stats(self, credential, reset=False):
-        command = primitives.STAT_COMMAND_RESET if reset else primitives.STAT_COMMAND_GET
-        message = await self.call(MsgType.REQUEST_STATS_INFO, {"command_id": command},
-                                  credential, shareable=not reset)
-        return _expect(message, MsgType.RESPONSE_STATS_INFO)
-
-    async def licenses(self, credential, update_time=0):
-        return _expect(await self.call(MsgType.REQUEST_LICENSE_INFO,
-                                       {"last_update": update_time, "show_flags": 0},
-                                       credential),
-                       MsgType.RESPONSE_LICENSE_INFO)
-
-    async def jobs(self, credential, update_time=0, show_flags=JOB_SHOW_FLAGS):
-        body = {"last_update": update_time, "show_flags": show_flags, "job_ids": None}
-        return _expect(await self.call(MsgType.REQUEST_JOB_INFO, body, credential),
-                       MsgType.RESPONSE_JOB_INFO)
-
-    async def job(self, credential, job_id, show_flags=JOB_SHOW_FLAGS):
-        body = {"job_id": int(job_id), "show_flags": show_flags}
-        return _expect(await self.call(MsgType.REQUEST_JOB_INFO_SINGLE, body, credential),
-                       MsgType.RESPONSE_JOB_INFO)
-
-    async def job_user(self, credential, uid, show_flags=JOB_SHOW_FLAGS):
-        body = {"user_id": int(uid), "show_flags": show_flags}
-        return _expect(await self.call(MsgType.REQUEST_JOB_USER_INFO, body, credential),
-                       MsgType.RESPONSE_JOB_INFO)
-
-    async def job_steps(self, credential, job_id=NO_VAL, step_id=NO_VAL, update_time=0,
-                        show_flags=primitives.SHOW_ALL | primitives.SHOW_LOCAL):
-        body = {"last_update": update_time,
-                "step_id": {"job_id": job_id, "step_id": step_id, "step_het_comp": NO_VAL},
-                "show_flags": show_flags}
-        return _expect(await self.call(MsgType.REQUEST_JOB_STEP_INFO, body, credential),
-                       MsgType.RESPONSE_JOB_STEP_INFO)
-
-    async def submit_batch(self, credential, desc):
-        return _expect(await self.call(MsgType.REQUEST_SUBMIT_BATCH_JOB, desc, credential),
-                       MsgType.RESPONSE_SUBMIT_BATCH_JOB)
-
-    async def submit_het(self, credential, descs):
-        body = {"job_descs": list(descs)}
-        return _expect(await self.call(MsgType.REQUEST_SUBMIT_BATCH_HET_JOB, body, credential),
-                       MsgType.RESPONSE_SUBMIT_BATCH_JOB)
-
-    async def update_job(self, credential, desc):
-        """``REQUEST_UPDATE_JOB``: the reply ``Message`` (RC 0, or RESPONSE_JOB_ARRAY_ERRORS)."""
-        message = await self.call(MsgType.REQUEST_UPDATE_JOB, desc, credential)
-        if message.msg_type not in (MsgType.RESPONSE_SLURM_RC, MsgType.RESPONSE_SLURM_RC_MSG,
-                                    MsgType.RESPONSE_JOB_ARRAY_ERRORS):
-            raise _unexpected(message, MsgType.RESPONSE_SLURM_RC)
-        return message
-
-    async def kill_job(self, credential, job_id_str, signal=9, flags=primitives.KILL_FULL_JOB):
-        body = {"step_id": {"job_id": NO_VAL, "step_id": NO_VAL, "step_het_comp": NO_VAL},
-                "sjob_id": str(job_id_str), "sibling": None, "signal": signal, "flags": flags}
-        return _expect(await self.call(MsgType.REQUEST_KILL_JOB, body, credential),
-                       MsgType.RESPONSE_SLURM_RC)
-
-    async def nodes(self, credential, update_time=0, show_flags=NODE_SHOW_FLAGS):
-        body = {"last_update": update_time, "show_flags": show_flags}
-        return _expect(await self.call(MsgType.REQUEST_NODE_INFO, body, credential),
-                       MsgType.RESPONSE_NODE_INFO)
-
-    async def node(self, credential, name, show_flags=NODE_SHOW_FLAGS):
-        body = {"node_name": name, "show_flags": show_flags}
-        return _expect(await self.call(MsgType.REQUEST_NODE_INFO_SINGLE, body, credential),
-                       MsgType.RESPONSE_NODE_INFO)
-
-    async def update_node(self, credential, msg):
-        return _expect(await self.call(MsgType.REQUEST_UPDATE_NODE, msg, credential),
-                       MsgType.RESPONSE_SLURM_RC)
-
-    async def delete_node(self, credential, names):
-        return _expect(await self.call(MsgType.REQUEST_DELETE_NODE, {"node_names": names},
-                                       credential),
-                       MsgType.RESPONSE_SLURM_RC)
-
-    async def partitions(self, credential, update_time=0, show_flags=PARTITION_SHOW_FLAGS):
-        body = {"last_update": update_time, "show_flags": show_flags}
-        return _expect(await self.call(MsgType.REQUEST_PARTITION_INFO, body, credential),
-                       MsgType.RESPONSE_PARTITION_INFO)
-
-    async def reservations(self, credential, update_time=0):
-        return _expect(await self.call(MsgType.REQUEST_RESERVATION_INFO,
-                                       {"last_update": update_time}, credential),
-                       MsgType.RESPONSE_RESERVATION_INFO)
-
-    async def fed_info(self, credential):
-        return _expect(await self.call(MsgType.REQUEST_FED_INFO, {}, credential),
-                       MsgType.RESPONSE_FED_INFO)
-
-    async def auth_token(self, credential, user=None, lifespan=0):
-        body = {"lifespan": lifespan, "username": user}
-        return _expect(await self.call(MsgType.REQUEST_AUTH_TOKEN, body, credential,
-                                       shareable=False),
-                       MsgType.RESPONSE_AUTH_TOKEN)
-
-
-NAMED_RPCS = (
-    "ping", "build_info", "control_status", "stats", "licenses", "jobs", "job", "job_user",
-    "job_steps", "submit_batch", "submit_het", "update_job", "kill_job", "nodes", "node",
-    "update_node", "delete_node", "partitions", "reservations", "fed_info", "auth_token",
-)
+for _name in NAMED_RPCS:
+    setattr(SlurmctldClient, _name, _NamedRpc(_name))
 
 
 class BoundClient:
@@ -860,29 +697,26 @@ class BoundClient:
         return self.client.controllers
 
 
-def _bound(name):
-    # Hands back the client's own coroutine (awaited by the caller): no extra layer per RPC.
-    def rpc(self, *args, **kwargs):
-        return getattr(self.client, name)(self.credential, *args, **kwargs)
+class _BoundRpc:
+    """A named RPC of the bound client, the credential filled in (the client's own
+    coroutine function is handed back: no extra layer per RPC)."""
 
-    rpc.__name__ = rpc.__qualname__ = name
-    rpc.__doc__ = getattr(SlurmctldClient, name).__doc__
-    return rpc
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, bound, owner=None):
+        if bound is None:
+            return methods_of(tables.NEWEST)[self.name]
+        client = bound.client
+        return partial(client._methods[self.name], client, bound.credential)
 
 
 for _name in NAMED_RPCS:
-    setattr(BoundClient, _name, _bound(_name))
+    setattr(BoundClient, _name, _BoundRpc(_name))
 del _name
 
 
 # -- reply helpers -------------------------------------------------------------------------
-
-def _return_code(message):
-    if message.msg_type not in (MsgType.RESPONSE_SLURM_RC, MsgType.RESPONSE_SLURM_RC_MSG):
-        return None
-    rc = message.body["return_code"]
-    return rc - (1 << 32) if rc >= 1 << 31 else rc  # a C int sent as u32 (-1 = SLURM_ERROR)
-
 
 def _rc_text(message):
     if message.msg_type == MsgType.RESPONSE_SLURM_RC_MSG:
@@ -895,20 +729,6 @@ def _checked(message):
     if rc:
         raise error_for(rc, _rc_text(message))
     return message
-
-
-def _expect(message, msg_type):
-    if message.msg_type != msg_type:
-        raise _unexpected(message, msg_type)
-    return message.body
-
-
-def _unexpected(message, msg_type):
-    try:
-        got = MsgType(message.msg_type).name
-    except ValueError:
-        got = str(message.msg_type)
-    return ProtocolError(f"expected {MsgType(msg_type).name}, slurmctld sent {got}")
 
 
 def _is_ip(host):

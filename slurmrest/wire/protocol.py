@@ -1,28 +1,30 @@
 """Framing of one Slurm RPC message: length prefix, header (§1.2), auth credential (§2),
-and the body encoded/decoded by the message table of the protocol version.
+and the body encoded/decoded by the message tables of a Slurm version.
 
 ``Protocol.encode`` gives the whole frame as one ``bytes`` for a single write;
 ``Protocol.decode`` takes a frame *without* its 4-byte length prefix (what the reader has
-after reading the prefix and that many bytes) and returns a ``Message``.
+after reading the prefix and that many bytes) and returns a ``Message``. What differs
+between releases (the header's fixed fields, the body tables) comes from the version's
+``SlurmVersion`` (``slurmrest.wire.tables``); nothing here names a release.
 """
 
 import ipaddress
 import struct
 from typing import NamedTuple
 
-from slurmrest.wire import primitives as P
+from slurmrest.wire import primitives as P, tables
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.msgtypes import MsgType
-from slurmrest.wire.tables import BY_VERSION
+from slurmrest.wire.versions import SlurmVersion
 
-_HEADER_22_05 = struct.Struct(">HHHIHHH")  # version flags type body_len fwd_cnt ret_cnt fam
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 
 AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
 
-# 20.11 and 21.08 headers carry msg_index between flags and msg_type (§1.2).
-_HEADERS_WITH_MSG_INDEX = (P.SLURM_20_11_PROTOCOL_VERSION, P.SLURM_21_08_PROTOCOL_VERSION)
+# What a request header carries after its fixed fields: forward.cnt 0, ret_cnt 0, and an
+# AF_UNSPEC orig_addr (the same in every release we know).
+_NO_FORWARD_NO_RET_NO_ADDR = struct.pack(">HHH", 0, 0, AF_UNSPEC)
 
 
 class Message(NamedTuple):
@@ -97,12 +99,14 @@ class _Reader:
 
 
 class Protocol:
-    """Encoder/decoder for one protocol version and its message tables."""
+    """Encoder/decoder for one Slurm version's header and message tables."""
 
-    def __init__(self, version, bodies):
-        self.version = version
-        self.bodies = dict(bodies)
-        for table in self.bodies.values():
+    def __init__(self, slurm_version: SlurmVersion):
+        self.slurm_version = slurm_version
+        self.version = slurm_version.protocol
+        self.bodies = slurm_version.bodies
+        self._header = slurm_version.header
+        for table in (self._header, *self.bodies.values()):
             if table is not None:  # compile now: no first-request latency, errors at import
                 table.source("unpack")
                 table.source("pack")
@@ -141,38 +145,37 @@ class Protocol:
     # -- frames --------------------------------------------------------------------------
 
     def encode(self, msg_type, body, credential, flags=0):
-        """One whole frame: u32 length, 22.05 header, auth/jwt credential, body."""
+        """One whole frame: u32 length, header, auth/jwt credential, body."""
         payload = self.encode_body(msg_type, body)
         auth = (_U32.pack(P.AUTH_PLUGIN_JWT)
                 + P.pack_str(credential.token if credential is not None else None)
                 + P.pack_str(credential.user_name if credential is not None else None))
-        if self.version not in (P.SLURM_22_05_PROTOCOL_VERSION,):
-            raise ValueError(f"cannot encode headers of protocol 0x{self.version:04x}")
-        header = _HEADER_22_05.pack(self.version, flags, int(msg_type), len(payload), 0, 0,
-                                    AF_UNSPEC)
-        length = len(header) + len(auth) + len(payload)
+        header = self._header.pack({"version": self.version, "flags": flags,
+                                    "msg_type": int(msg_type), "body_length": len(payload)})
+        length = len(header) + len(_NO_FORWARD_NO_RET_NO_ADDR) + len(auth) + len(payload)
         if length > P.MAX_MSG_SIZE:
             raise ValueError(f"message of {length} bytes exceeds MAX_MSG_SIZE")
-        return _U32.pack(length) + header + auth + payload
+        return _U32.pack(length) + header + _NO_FORWARD_NO_RET_NO_ADDR + auth + payload
 
     def decode(self, payload):
         """Parse a frame without its length prefix into a ``Message``.
 
-        The body is decoded with the tables of the header's version (which must be known
-        to ``protocol_for``) and must fill ``body_length`` exactly.
+        The header is read with the layout of the version it announces, the body with the
+        tables of that version (which must be a known one, ``tables.VERSIONS``); the body
+        must fill ``body_length`` exactly.
         """
         if not isinstance(payload, bytes):
             payload = bytes(payload)
         r = _Reader(payload)
         version = r.u16("header version")
-        flags = r.u16("header flags")
         if version < P.SLURM_MIN_PROTOCOL_VERSION:
             raise ProtocolError(f"protocol version 0x{version:04x} not supported")
-        if version in _HEADERS_WITH_MSG_INDEX:
-            r.u16("header msg_index")  # 20.11/21.08 headers: the old msg_index slot
-        msg_type = r.u16("header msg_type")
-        body_length = r.u32("header body_length")
-        proto = protocol_for(version)
+        layout = tables.HEADERS.get(version)
+        if layout is None:
+            raise ProtocolError(f"no message tables for protocol version 0x{version:04x}")
+        fixed, r.off = layout.unpack(payload, 0)
+        proto = self if version == self.version else protocol_for(version)
+        flags, msg_type, body_length = fixed["flags"], fixed["msg_type"], fixed["body_length"]
 
         forward_cnt = r.u16("header forward.cnt")
         if forward_cnt:
@@ -227,23 +230,22 @@ class Protocol:
         return record
 
 
-PROTOCOL_22_05 = Protocol(P.SLURM_22_05_PROTOCOL_VERSION, BY_VERSION[
-    P.SLURM_22_05_PROTOCOL_VERSION])
-
-_PROTOCOLS = {PROTOCOL_22_05.version: PROTOCOL_22_05}
+_PROTOCOLS = {}
 
 
 def protocol_for(version):
-    """The ``Protocol`` for a version number; ProtocolError when there are no tables."""
-    try:
-        return _PROTOCOLS[version]
-    except KeyError:
-        raise ProtocolError(f"no message tables for protocol version 0x{version:04x}") \
-            from None
+    """The ``Protocol`` of a ``SlurmVersion`` or of a protocol number (ProtocolError when
+    there are no tables for it): one per version, made on first use."""
+    release = version if isinstance(version, SlurmVersion) else tables.version_for(version)
+    proto = _PROTOCOLS.get(release)
+    if proto is None:
+        proto = _PROTOCOLS[release] = Protocol(release)
+    return proto
 
 
-# Convenience: the current protocol's methods.
-encode = PROTOCOL_22_05.encode
-decode = PROTOCOL_22_05.decode
-encode_body = PROTOCOL_22_05.encode_body
-decode_body = PROTOCOL_22_05.decode_body
+# Convenience: the newest version's codec and its methods.
+NEWEST = protocol_for(tables.NEWEST)
+encode = NEWEST.encode
+decode = NEWEST.decode
+encode_body = NEWEST.encode_body
+decode_body = NEWEST.decode_body

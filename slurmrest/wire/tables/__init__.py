@@ -1,12 +1,42 @@
-"""Message tables, one module per Slurm protocol version.
+"""The Slurm versions this codec speaks: one module per release, and the one list of them.
 
-``BY_VERSION`` maps a protocol version (e.g. 0x2600) to its ``{msg_type: Struct | None}``
-table. A new Slurm version is a new module deriving from the previous one (``Struct.replace``)
-where layouts are shared.
+Each module builds a ``SlurmVersion`` (``slurmrest.wire.versions``) named ``VERSION``; a
+newer release derives from the one before (``SlurmVersion.derive``, ``Struct.replace``) where
+layouts are shared. Adding a release is its module plus one entry in ``VERSIONS``.
 """
 
+from slurmrest.wire import primitives as P
+from slurmrest.wire.errors import ProtocolError
+from slurmrest.wire.schema import struct
 from slurmrest.wire.tables import v22_05
 
-BY_VERSION = {
-    v22_05.PROTOCOL_VERSION: v22_05.BODIES,
+#: Every version we speak, oldest first.
+VERSIONS = (
+    v22_05.VERSION,
+)
+NEWEST = VERSIONS[-1]
+
+#: Releases we can name but not speak: their header (20.11 and 21.08 carry msg_index after
+#: the flags), enough to say which protocol a peer talks instead of misreading its frame.
+OLDER_HEADERS = {
+    protocol: struct("header", """
+        version         u16
+        flags           u16
+        msg_index       u16
+        msg_type        u16
+        body_length     u32
+    """)
+    for protocol in (P.SLURM_20_11_PROTOCOL_VERSION, P.SLURM_21_08_PROTOCOL_VERSION)
 }
+
+BY_PROTOCOL = {version.protocol: version for version in VERSIONS}
+HEADERS = {**OLDER_HEADERS, **{version.protocol: version.header for version in VERSIONS}}
+
+
+def version_for(protocol):
+    """The ``SlurmVersion`` of a protocol number; ProtocolError when we have no tables."""
+    try:
+        return BY_PROTOCOL[protocol]
+    except KeyError:
+        raise ProtocolError(f"no message tables for protocol version 0x{protocol:04x}") \
+            from None

@@ -1,4 +1,5 @@
-"""Message bodies of Slurm 22.05 (protocol 0x2600) as ``Struct`` tables.
+"""Slurm 22.05 (protocol 0x2600): message bodies as ``Struct`` tables, the header, the named
+RPCs, and the ``SlurmVersion`` that bundles them (``VERSION``).
 
 Transcribed from ``docs/slurm-22.05-ctld-protocol.md`` (§3.5, §5, Appendix C), which names the
 Slurm pack/unpack function behind each table. Field names are Slurm's C member names; rows
@@ -11,12 +12,13 @@ license ``available`` count (§5.9), SHOW_MIXED node states (§5.6), index pairs
 bitmaps (``primitives.Bitmap.inx``), array_task_str's hex mask -> range text.
 """
 
-from slurmrest.wire import primitives as P
+from slurmrest.wire import enums, primitives as P
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.schema import (
     STR, U8, U16, U32, AbsentIf, Counted, List, Optional, Struct, Tagged, Unsupported,
     struct,
 )
+from slurmrest.wire.versions import REQUIRED, Arg, Rpc, SlurmVersion
 
 PROTOCOL_VERSION = P.SLURM_22_05_PROTOCOL_VERSION
 
@@ -1068,3 +1070,97 @@ BODIES = {
     M.RESPONSE_SLURM_RC: RETURN_CODE,
     M.RESPONSE_SLURM_RC_MSG: RETURN_CODE2,
 }
+
+# -- §1.2 the header's fixed start -----------------------------------------------------------
+
+HEADER = struct("header", """
+    version         u16
+    flags           u16
+    msg_type        u16
+    body_length     u32
+""")
+
+# -- the named RPCs: what slurmrestd's libslurm calls send (§4.2) -----------------------------
+
+JOB_SHOW_FLAGS = P.SHOW_ALL | P.SHOW_DETAIL | P.SHOW_LOCAL
+NODE_SHOW_FLAGS = P.SHOW_ALL | P.SHOW_DETAIL
+PARTITION_SHOW_FLAGS = P.SHOW_ALL | P.SHOW_LOCAL
+STEP_SHOW_FLAGS = P.SHOW_ALL | P.SHOW_LOCAL
+_ALL_STEPS = {"job_id": P.NO_VAL, "step_id": P.NO_VAL, "step_het_comp": P.NO_VAL}
+
+
+def _stats_command(reset):
+    return P.STAT_COMMAND_RESET if reset else P.STAT_COMMAND_GET
+
+
+def _not(value):
+    return not value
+
+
+_BY_UPDATE_TIME = (("update_time", 0),)
+
+RPCS = (
+    Rpc("ping", M.REQUEST_PING, (M.RESPONSE_SLURM_RC,), (("index", 0),),
+        result="return_code", controller=Arg("index"),
+        doc="``REQUEST_PING`` to controller ``index``: its return code (0 = up).\n\n"
+            "A controller that cannot be reached raises ``CommunicationError``."),
+    Rpc("build_info", M.REQUEST_BUILD_INFO, (M.RESPONSE_BUILD_INFO,), _BY_UPDATE_TIME,
+        {"last_update": Arg("update_time")}),
+    Rpc("control_status", M.REQUEST_CONTROL_STATUS, (M.RESPONSE_CONTROL_STATUS,),
+        (("index", 0),), controller=Arg("index")),
+    # A read only with STAT_COMMAND_GET (a reset is a write): decided per call.
+    Rpc("stats", M.REQUEST_STATS_INFO, (M.RESPONSE_STATS_INFO,), (("reset", False),),
+        {"command_id": Arg("reset", _stats_command)}, shareable=Arg("reset", _not)),
+    Rpc("licenses", M.REQUEST_LICENSE_INFO, (M.RESPONSE_LICENSE_INFO,), _BY_UPDATE_TIME,
+        {"last_update": Arg("update_time"), "show_flags": 0}),
+    Rpc("jobs", M.REQUEST_JOB_INFO, (M.RESPONSE_JOB_INFO,),
+        (("update_time", 0), ("show_flags", JOB_SHOW_FLAGS)),
+        {"last_update": Arg("update_time"), "show_flags": Arg("show_flags"), "job_ids": None}),
+    Rpc("job", M.REQUEST_JOB_INFO_SINGLE, (M.RESPONSE_JOB_INFO,),
+        (("job_id", REQUIRED), ("show_flags", JOB_SHOW_FLAGS)),
+        {"job_id": Arg("job_id", int), "show_flags": Arg("show_flags")}),
+    Rpc("job_user", M.REQUEST_JOB_USER_INFO, (M.RESPONSE_JOB_INFO,),
+        (("uid", REQUIRED), ("show_flags", JOB_SHOW_FLAGS)),
+        {"user_id": Arg("uid", int), "show_flags": Arg("show_flags")}),
+    Rpc("job_steps", M.REQUEST_JOB_STEP_INFO, (M.RESPONSE_JOB_STEP_INFO,),
+        (("job_id", P.NO_VAL), ("step_id", P.NO_VAL), ("update_time", 0),
+         ("show_flags", STEP_SHOW_FLAGS)),
+        {"last_update": Arg("update_time"),
+         "step_id": {"job_id": Arg("job_id"), "step_id": Arg("step_id"),
+                     "step_het_comp": P.NO_VAL},
+         "show_flags": Arg("show_flags")}),
+    Rpc("submit_batch", M.REQUEST_SUBMIT_BATCH_JOB, (M.RESPONSE_SUBMIT_BATCH_JOB,),
+        (("desc", REQUIRED),), Arg("desc"), shareable=False),
+    Rpc("submit_het", M.REQUEST_SUBMIT_BATCH_HET_JOB, (M.RESPONSE_SUBMIT_BATCH_JOB,),
+        (("descs", REQUIRED),), {"job_descs": Arg("descs", list)}, shareable=False),
+    Rpc("update_job", M.REQUEST_UPDATE_JOB,
+        (M.RESPONSE_SLURM_RC, M.RESPONSE_SLURM_RC_MSG, M.RESPONSE_JOB_ARRAY_ERRORS),
+        (("desc", REQUIRED),), Arg("desc"), result="message", shareable=False,
+        doc="``REQUEST_UPDATE_JOB``: the reply ``Message`` (RC 0, or "
+            "RESPONSE_JOB_ARRAY_ERRORS)."),
+    Rpc("kill_job", M.REQUEST_KILL_JOB, (M.RESPONSE_SLURM_RC,),
+        (("job_id_str", REQUIRED), ("signal", 9), ("flags", P.KILL_FULL_JOB)),
+        {"step_id": _ALL_STEPS, "sjob_id": Arg("job_id_str", str), "sibling": None,
+         "signal": Arg("signal"), "flags": Arg("flags")}, shareable=False),
+    Rpc("nodes", M.REQUEST_NODE_INFO, (M.RESPONSE_NODE_INFO,),
+        (("update_time", 0), ("show_flags", NODE_SHOW_FLAGS)),
+        {"last_update": Arg("update_time"), "show_flags": Arg("show_flags")}),
+    Rpc("node", M.REQUEST_NODE_INFO_SINGLE, (M.RESPONSE_NODE_INFO,),
+        (("name", REQUIRED), ("show_flags", NODE_SHOW_FLAGS)),
+        {"node_name": Arg("name"), "show_flags": Arg("show_flags")}),
+    Rpc("update_node", M.REQUEST_UPDATE_NODE, (M.RESPONSE_SLURM_RC,), (("msg", REQUIRED),),
+        Arg("msg"), shareable=False),
+    Rpc("delete_node", M.REQUEST_DELETE_NODE, (M.RESPONSE_SLURM_RC,),
+        (("names", REQUIRED),), {"node_names": Arg("names")}, shareable=False),
+    Rpc("partitions", M.REQUEST_PARTITION_INFO, (M.RESPONSE_PARTITION_INFO,),
+        (("update_time", 0), ("show_flags", PARTITION_SHOW_FLAGS)),
+        {"last_update": Arg("update_time"), "show_flags": Arg("show_flags")}),
+    Rpc("reservations", M.REQUEST_RESERVATION_INFO, (M.RESPONSE_RESERVATION_INFO,),
+        _BY_UPDATE_TIME, {"last_update": Arg("update_time")}),
+    Rpc("fed_info", M.REQUEST_FED_INFO, (M.RESPONSE_FED_INFO,)),
+    Rpc("auth_token", M.REQUEST_AUTH_TOKEN, (M.RESPONSE_AUTH_TOKEN,),
+        (("user", None), ("lifespan", 0)),
+        {"lifespan": Arg("lifespan"), "username": Arg("user")}, shareable=False),
+)
+
+VERSION = SlurmVersion("22.05", PROTOCOL_VERSION, HEADER, BODIES, RPCS, enums)

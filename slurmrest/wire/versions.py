@@ -1,0 +1,90 @@
+"""What differs between Slurm releases, as data.
+
+A ``SlurmVersion`` bundles one release's protocol number, the fixed start of its message
+header, its message body tables, its named RPCs (which request, which replies answer it,
+how a method's arguments fill the request body, with the defaults libslurm sends) and its
+enums. ``slurmrest.wire.tables`` holds the list of known versions, one module per release;
+a client picks one of them per connection.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType, ModuleType
+from typing import Callable, Mapping, NamedTuple
+
+from slurmrest.wire.schema import Struct
+
+__all__ = ["SlurmVersion", "Rpc", "Arg", "REQUIRED"]
+
+#: A parameter without a default (the caller must pass it).
+REQUIRED = object()
+
+
+class Arg(NamedTuple):
+    """Stands for a method argument in an ``Rpc`` declaration (its body, ``shareable`` or
+    ``controller``), optionally passed through ``convert`` first (e.g. ``int``)."""
+
+    name: str
+    convert: Callable | None = None
+
+
+class Rpc(NamedTuple):
+    """One named RPC: a client method ``name(credential, *params)``.
+
+    ``params``: ``(name, default)`` pairs in call order (``REQUIRED``: no default).
+    ``body``: the request body, a dict whose values may be ``Arg``s (nested dicts too), or a
+    single ``Arg`` whose value is the whole body. ``replies``: the reply types that answer
+    it. ``result``: what the method returns: ``"body"`` (the reply's decoded body),
+    ``"message"`` (the whole reply ``Message``) or ``"return_code"`` (of an RC reply).
+    ``shareable``: whether identical concurrent calls may share one RPC (``True``,
+    ``False`` or an ``Arg``). ``controller``: an ``Arg`` naming the controller index to talk
+    to (no failover), or None for the usual order.
+    """
+
+    name: str
+    request: int
+    replies: tuple
+    params: tuple = ()
+    body: object = MappingProxyType({})
+    result: str = "body"
+    shareable: object = True
+    controller: Arg | None = None
+    doc: str | None = None
+
+
+class SlurmVersion:
+    """One Slurm release as the wire sees it."""
+
+    def __init__(self, name: str, protocol: int, header: Struct,
+                 bodies: Mapping[int, Struct | None], rpcs: tuple[Rpc, ...],
+                 enums: ModuleType):
+        self.name = name
+        self.protocol = protocol
+        #: The header's fixed fields up to ``body_length`` (forward, ret_list and orig_addr
+        #: that follow are read by ``protocol``).
+        self.header = header
+        self.bodies = MappingProxyType(dict(bodies))
+        self.rpcs = MappingProxyType({rpc.name: rpc for rpc in rpcs})
+        if len(self.rpcs) != len(rpcs):
+            raise TypeError(f"{name}: two named RPCs share a name")
+        self.enums = enums
+        #: Request types that change nothing: identical concurrent ones may share one RPC.
+        self.read_types = frozenset(r.request for r in rpcs if r.shareable is True)
+
+    def __repr__(self):
+        return f"SlurmVersion({self.name!r}, 0x{self.protocol:04x})"
+
+    def derive(self, name: str, protocol: int, *, header: Struct | None = None,
+               bodies: Mapping | None = None, rpcs: Mapping[str, Rpc | None] | None = None,
+               enums: ModuleType | None = None) -> "SlurmVersion":
+        """The next release: what it changes, the rest as in this one. ``bodies`` and
+        ``rpcs`` are updates (a value of None drops an RPC; a body of None is bodiless)."""
+        table = dict(self.rpcs)
+        for rpc_name, rpc in (rpcs or {}).items():
+            if rpc is None:
+                table.pop(rpc_name, None)
+            else:
+                table[rpc_name] = rpc
+        return SlurmVersion(name, protocol, header if header is not None else self.header,
+                            {**self.bodies, **(bodies or {})}, tuple(table.values()),
+                            enums if enums is not None else self.enums)
