@@ -9,6 +9,7 @@ Compiled once per version, on first use.
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Mapping
 
 from slurmrest.wire.errors import ProtocolError
@@ -97,12 +98,14 @@ def _compile(rpc: Rpc):
         f"        raise _unexpected(message, {first})",
         f"    return {result}",
     ]
-    code = compile("\n".join(lines) + "\n", f"<slurmrest.wire.methods {rpc.name}>", "exec")
-    exec(code, src.ns)
+    source = "\n".join(lines) + "\n"
+    filename = f"<slurmrest.wire.methods {rpc.name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), src.ns)  # tracebacks show the generated line
     function = src.ns[rpc.name]
     function.__qualname__ = f"SlurmctldClient.{rpc.name}"
     function.__doc__ = rpc.doc or (f"``{MsgType(rpc.request).name}``: the "
                                    f"{'reply body' if rpc.result == 'body' else rpc.result}"
                                    f" of ``{MsgType(rpc.replies[0]).name}``.")
-    function.source = "\n".join(lines)
+    function.source = source
     return function

@@ -161,20 +161,23 @@ class Protocol:
         """Parse a frame without its length prefix into a ``Message``.
 
         The header is read with the layout of the version it announces, the body with the
-        tables of that version (which must be a known one, ``tables.VERSIONS``); the body
-        must fill ``body_length`` exactly.
+        tables of that version: this one's, or another of ``tables.VERSIONS``. The body must
+        fill ``body_length`` exactly.
         """
         if not isinstance(payload, bytes):
             payload = bytes(payload)
         r = _Reader(payload)
         version = r.u16("header version")
-        if version < P.SLURM_MIN_PROTOCOL_VERSION:
-            raise ProtocolError(f"protocol version 0x{version:04x} not supported")
-        layout = tables.HEADERS.get(version)
-        if layout is None:
-            raise ProtocolError(f"no message tables for protocol version 0x{version:04x}")
+        if version == self.version:
+            proto, layout = self, self._header
+        else:  # another version we know (or an older one we can only name)
+            if version < tables.OLDEST_PROTOCOL:
+                raise ProtocolError(f"protocol version 0x{version:04x} not supported")
+            layout = tables.HEADERS.get(version)
+            if layout is None:
+                raise ProtocolError(f"no message tables for protocol version 0x{version:04x}")
+            proto = protocol_for(version)
         fixed, r.off = layout.unpack(payload, 0)
-        proto = self if version == self.version else protocol_for(version)
         flags, msg_type, body_length = fixed["flags"], fixed["msg_type"], fixed["body_length"]
 
         forward_cnt = r.u16("header forward.cnt")

@@ -31,6 +31,8 @@ OLDER_HEADERS = {
 
 BY_PROTOCOL = {version.protocol: version for version in VERSIONS}
 HEADERS = {**OLDER_HEADERS, **{version.protocol: version.header for version in VERSIONS}}
+#: Older than this, a frame is not even named.
+OLDEST_PROTOCOL = min(HEADERS)
 
 
 def version_for(protocol):
