@@ -5,7 +5,8 @@
 
 Measures, on the same cluster in one run:
 
-- one ``REQUEST_PING`` (connect, write, read, decode, close): median and p99 over N;
+- one ``REQUEST_PING`` (connect, write, read, decode, close): median and p99 over N, on the
+  posix reactor's bare socket and through a Twisted transport (the two exchanges);
 - ``scontrol ping`` (a whole process: config load, munge, RPC) for comparison;
 - fetching and decoding all jobs (``REQUEST_JOB_INFO``) with at least 1000 jobs queued: the
   RPC and the decode separately, next to ``squeue`` and ``squeue --json``;
@@ -27,7 +28,7 @@ import uuid
 from twisted.internet import defer, task
 
 from slurmrest.testing.cluster import Cluster
-from slurmrest.wire.client import SlurmctldClient
+from slurmrest.wire.client import SlurmctldClient, _Exchange
 from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.credentials import TokenMinter
 from slurmrest.wire.msgtypes import MsgType
@@ -84,6 +85,12 @@ async def main(reactor, options):
     await ctld.ping(0)  # warm up (frame cache, first connection)
     samples = await timed(options.pings, limit, lambda: ctld.ping(0))
     ours = summary("slurmrest ping RPC", samples)
+    # The other exchange implementation (other reactors, and the in-memory tests' one).
+    posix_exchange, client._exchange_class = client._exchange_class, _Exchange
+    await ctld.ping(0)
+    summary("  the same through a Twisted transport", await timed(
+        options.pings, limit, lambda: ctld.ping(0)))
+    client._exchange_class = posix_exchange
     samples = timed_process(options.tool_runs, limit, ["scontrol", "ping"], env)
     theirs = summary("scontrol ping (process)", samples)
     print(f"{'':<44} scontrol ping / slurmrest ping = {theirs / ours:.0f}x")
@@ -146,7 +153,6 @@ async def _raw_reply(client, credential):
     """One JOB_INFO reply payload, captured by decoding nothing (for the decode timing)."""
     frame = client.protocol.encode(MsgType.REQUEST_JOB_INFO, {
         "last_update": 0, "show_flags": 0x13, "job_ids": None}, credential)
-    from slurmrest.wire.client import _Exchange
     host, port = client.controllers[0]
     exchange = _Exchange(frame, client.reactor, client.connect_timeout, client.read_timeout,
                          f"{host}:{port}", client.max_reply_size)
