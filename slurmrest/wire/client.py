@@ -1,17 +1,23 @@
 """A Deferred-based client of slurmctld: one TCP connection per RPC, as Slurm's own tools do.
 
+A client speaks one Slurm version (a ``SlurmVersion`` of ``slurmrest.wire.tables``, the
+newest by default): its codec, and its named RPCs (``ping``, ``jobs`` ...), which are methods
+generated from the version's table (``slurmrest.wire.methods``).
+
 Life of an RPC (``SlurmctldClient.call``):
 
 1. The frame is encoded once (cached for small read requests: the same read with the same
    credential is the same bytes).
 2. Identical read RPCs that are in flight at the same time share one connection and one reply
-   (``_Shared``); writes never do.
+   (``slurmrest.coalesce.SharedCalls``); writes never do.
 3. A controller is picked: the ``SlurmctldAddr`` virtual address if configured, then every
    ``SlurmctldHost`` in order. The next one is tried when a connect fails or when the answer
    says the controller is a standby backup (2027, 2131), as ``slurm_send_recv_controller_msg``
    does. Addresses are resolved once and remembered (Slurm resolves at config load).
-4. ``_Exchange`` connects (connect timeout), sets ``TCP_NODELAY``, writes the frame in one
-   ``write``, reads one length-prefixed reply (read timeout), and closes.
+4. An exchange connects (connect timeout), sets ``TCP_NODELAY``, writes the frame in one
+   ``write``, reads one length-prefixed reply (read timeout), and closes. Two
+   implementations keep one contract (``tests/test_wire_exchange`` runs the same cases
+   against each): ``_SocketExchange`` on a posix reactor, ``_Exchange`` elsewhere.
 5. The reply is decoded; an RC reply with a non-zero code becomes the matching ``SlurmError``.
 
 Every path ends in a result or an exception: refused, timed out, closed early, garbage, too
@@ -228,7 +234,7 @@ class _SocketExchange:
     """``_Exchange`` straight on a non-blocking socket watched by the reactor: what a posix
     reactor runs. Twisted's TCP client machinery costs more CPU than the whole round trip
     to slurmctld; this is socket, connect, one send, reads into one buffer, close.
-    Same outcomes, same errors as ``_Exchange``."""
+    Same outcomes, same errors as ``_Exchange``: the same contract tests run on both."""
 
     def __init__(self, frame, reactor, connect_timeout, read_timeout, address, max_reply_size):
         self._frame = frame
