@@ -55,7 +55,8 @@ from slurmrest.wire.msgtypes import MsgType
 from slurmrest.wire.primitives import MAX_MSG_SIZE
 from slurmrest.wire.protocol import protocol_for
 
-__all__ = ["SlurmctldClient", "BoundClient", "READ_TYPES", "NAMED_RPCS"]
+__all__ = ["SlurmctldClient", "BoundClient", "READ_TYPES", "NAMED_RPCS", "JOB_SHOW_FLAGS",
+           "NODE_SHOW_FLAGS"]
 
 log = Logger()
 
@@ -65,6 +66,9 @@ STANDBY_ERRNOS = frozenset({ESLURM_IN_STANDBY_MODE, ESLURM_IN_STANDBY_USE_BACKUP
 READ_TYPES = tables.NEWEST.read_types
 #: The named RPC methods every client has (the same names and arguments in every version).
 NAMED_RPCS = tuple(tables.NEWEST.rpcs)
+#: The show_flags the newest version's jobs and nodes RPCs send unless told otherwise.
+JOB_SHOW_FLAGS = dict(tables.NEWEST.rpcs["jobs"].params)["show_flags"]
+NODE_SHOW_FLAGS = dict(tables.NEWEST.rpcs["nodes"].params)["show_flags"]
 
 # The smallest possible reply after the length prefix: a 16-byte header and a 4-byte auth id.
 MIN_REPLY_LENGTH = 20
