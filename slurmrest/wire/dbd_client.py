@@ -50,6 +50,7 @@ _U32 = struct.Struct(">I")
 DEFAULT_PER_CREDENTIAL = 4
 DEFAULT_MAX_CONNECTIONS = 64   # of slurmdbd's 100 (MAX_THREAD_COUNT), slurmctld holds one
 DEFAULT_IDLE_TIMEOUT = 30.0
+_ROLLBACK = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0})
 # slurmdbd closes the connection after these (§2.6).
 _CLOSING_ERRORS = frozenset({ESLURM_ACCESS_DENIED, SLURM_PROTOCOL_VERSION_ERROR})
 
@@ -71,6 +72,14 @@ class _Connection(Protocol):
         self._reused = False  # came from the pool (slurmdbd may have closed it since)
         self._counted_out = False
         self.on_lost = None
+        self._lost_waiters = []
+
+    def when_lost(self) -> defer.Deferred:
+        if self.closed:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        self._lost_waiters.append(d)
+        return d
 
     def connectionMade(self):
         set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
@@ -126,6 +135,9 @@ class _Connection(Protocol):
         self._cancel_idle()
         if was_idle and self.on_lost is not None:
             self.on_lost(self)  # closed while idle in the pool
+        waiters, self._lost_waiters = self._lost_waiters, []
+        for d in waiters:
+            d.callback(None)
         if self.waiter is not None:
             waiter, self.waiter = self.waiter, None
             waiter.errback(CommunicationError(
@@ -191,11 +203,12 @@ def _token_expiry(token):
 
 
 class _Slot:
-    __slots__ = ("idle", "open", "waiters")
+    __slots__ = ("idle", "open", "resetting", "waiters")
 
     def __init__(self):
         self.idle: list[_Connection] = []
         self.open = 0
+        self.resetting = 0  # connections ending their read transaction: soon idle
         self.waiters: collections.deque[defer.Deferred] = collections.deque()
 
 
@@ -226,6 +239,7 @@ class SlurmdbdClient:
         self._slots: dict[tuple, _Slot] = {}
         self._open = 0
         self._shared = SharedCalls(cancel_abandoned=True)
+        self._conns: set[_Connection] = set()
         #: Connections opened so far (diagnostics, tests, benchmarks).
         self.connections_opened = 0
 
@@ -335,10 +349,14 @@ class SlurmdbdClient:
                 conn._reused = True
                 return conn
             self._drop(conn)
-        if slot.open >= self.per_credential or self._open >= self.max_connections:
+        # A connection about to be idle again is much cheaper than a new one (a new
+        # one costs slurmdbd a token check and a MySQL connection).
+        if slot.resetting and not fresh or (
+                slot.open >= self.per_credential or self._open >= self.max_connections):
             if self._open >= self.max_connections:
                 self._evict_idle()
-            if slot.open >= self.per_credential or self._open >= self.max_connections:
+            if slot.resetting and not fresh or (
+                    slot.open >= self.per_credential or self._open >= self.max_connections):
                 waiter = defer.Deferred()
                 slot.waiters.append(waiter)
                 waiter.addTimeout(self.connect_timeout, self.reactor)
@@ -368,12 +386,45 @@ class SlurmdbdClient:
         conn.on_lost = self._idle_expired
         return conn
 
-    def _release(self, conn):
-        """Back to the pool (or closed, if it saw a failure or holds an open write)."""
-        slot = self._slots.get(conn.key)
+    def _release(self, conn, clean=False):
+        """Back to the pool (or closed, if it saw a failure or holds an open write).
+
+        Every connection of a client is one MySQL transaction (REPEATABLE READ): until it
+        ends, reads see the snapshot of the first one, so a pooled connection would answer
+        stale data for ever. A read therefore ends its transaction with DBD_FINI
+        {close_conn=0, commit=0} (a rollback: nothing to commit) before the connection is
+        reused; the caller already has its reply and does not wait for it.
+        """
         if not conn.usable or conn.writes or self._clock() >= conn.expires:
             self._drop(conn)
             return
+        if clean:
+            self._pool(conn)
+            return
+        self._slots[conn.key].resetting += 1
+        d = conn.request(_ROLLBACK, self.read_timeout)
+        d.addCallback(F.decode)
+        d.addCallbacks(self._reset, self._reset_failed, callbackArgs=(conn,),
+                       errbackArgs=(conn,))
+
+    def _reset(self, reply, conn):
+        self._slots[conn.key].resetting -= 1
+        if reply.msg_type != D.PERSIST_RC or reply.body["rc"] != 0:
+            conn.broken = True
+            self._drop(conn)
+            return
+        self._pool(conn)
+
+    def _reset_failed(self, failure, conn):
+        self._slots[conn.key].resetting -= 1
+        conn.broken = True
+        self._drop(conn)
+
+    def _pool(self, conn):
+        if not conn.usable:
+            self._drop(conn)
+            return
+        slot = self._slots.get(conn.key)
         if slot.waiters:
             slot.waiters.popleft().callback(conn)
             return
@@ -429,6 +480,8 @@ class SlurmdbdClient:
                 SLURM_COMMUNICATIONS_CONNECTION_ERROR, str(e) or type(e).__name__,
                 address=self.address) from None
         self.connections_opened += 1
+        self._conns.add(conn)
+        conn.when_lost().addCallback(lambda _: self._conns.discard(conn))
         try:
             payload = await conn.request(F.encode_init(credential, self.cluster_name),
                                          self.connect_timeout)
@@ -453,11 +506,12 @@ class SlurmdbdClient:
             return TCP6ClientEndpoint(self.reactor, self.host, self.port)
         return HostnameEndpoint(self.reactor, self.host, self.port)
 
-    def close(self):
-        """Close every idle connection (those in use close when their request ends)."""
-        for slot in list(self._slots.values()):
-            while slot.idle:
-                self._drop(slot.idle.pop())
+    def close(self) -> defer.Deferred:
+        """Close every connection (a request in flight fails); fires once all are gone."""
+        lost = [conn.when_lost() for conn in self._conns]
+        for conn in list(self._conns):
+            conn.close(fini=conn.waiter is None)
+        return defer.gatherResults(lost)
 
     # -- named reads ---------------------------------------------------------------------
 
@@ -548,7 +602,7 @@ class Transaction:
             raise
         self.done = True
         self.conn.writes = False
-        self.client._release(self.conn)
+        self.client._release(self.conn, clean=True)  # the commit ended the transaction
 
     def abort(self):
         """Roll back: close the connection (DBD_FINI {close_conn=1} rolls back)."""
