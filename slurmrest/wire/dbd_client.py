@@ -349,6 +349,7 @@ class SlurmdbdClient:
                 conn._reused = True
                 return conn
             self._drop(conn)
+            slot = self._slots.setdefault(key, _Slot())  # _drop may have removed it
         # A connection about to be idle again is much cheaper than a new one (a new
         # one costs slurmdbd a token check and a MySQL connection).
         if slot.resetting and not fresh or (
@@ -362,7 +363,7 @@ class SlurmdbdClient:
                 waiter.addTimeout(self.connect_timeout, self.reactor)
                 try:
                     conn = await waiter
-                except net_error.TimeoutError:
+                except (defer.TimeoutError, net_error.TimeoutError):
                     raise CommunicationError(
                         SLURM_COMMUNICATIONS_CONNECTION_ERROR,
                         "no slurmdbd connection free", timeout=True,
@@ -467,18 +468,28 @@ class SlurmdbdClient:
     async def _connect(self, credential) -> _Connection:
         conn = _Connection(self.reactor, self.address, self.max_frame)
         d = connectProtocol(self._endpoint(), conn)
-        d.addTimeout(self.connect_timeout, self.reactor)
+        # Our own timer: cancelling a connect attempt fails it with ConnectingCancelledError,
+        # which Deferred.addTimeout does not turn into a timeout.
+        timed_out = []
+        timer = self.reactor.callLater(self.connect_timeout,
+                                       lambda: (timed_out.append(True), d.cancel()))
         try:
             await d
-        except net_error.TimeoutError:
-            raise CommunicationError(
-                SLURM_COMMUNICATIONS_CONNECTION_ERROR,
-                f"no connection within {self.connect_timeout:g} s", timeout=True,
-                address=self.address) from None
-        except (net_error.ConnectError, net_error.DNSLookupError, OSError) as e:
+        except Exception as e:
+            if timed_out:
+                raise CommunicationError(
+                    SLURM_COMMUNICATIONS_CONNECTION_ERROR,
+                    f"no connection within {self.connect_timeout:g} s", timeout=True,
+                    address=self.address) from None
+            if not isinstance(e, (net_error.ConnectError, net_error.DNSLookupError,
+                                  OSError)):
+                raise
             raise CommunicationError(
                 SLURM_COMMUNICATIONS_CONNECTION_ERROR, str(e) or type(e).__name__,
                 address=self.address) from None
+        finally:
+            if timer.active():
+                timer.cancel()
         self.connections_opened += 1
         self._conns.add(conn)
         conn.when_lost().addCallback(lambda _: self._conns.discard(conn))
