@@ -265,6 +265,15 @@ class ReadTests(LiveDbdTestCase):
         self.assertIn(self.tag, names)
         self.assertEqual(self.client.connections_opened, opened)  # the same connection
 
+    async def test_bad_token_refused_at_init(self):
+        forged = TokenMinter(b"not the cluster's key" * 2, lifespan=600)
+        with self.assertRaises(SlurmError) as caught:
+            await self.client.bind(forged.credential_for("alice")).tres()
+        self.assertEqual(caught.exception.errno, -1)
+        self.assertEqual(caught.exception.message,
+                         "Failed to unpack SLURM_PERSIST_INIT message")
+        self.assertEqual(self.client._open, 0)  # closed, nothing pooled
+
     async def test_alice_reads(self):
         # alice may read her own view; wckeys and stats need Operator / Administrator
         self.assertTrue(await self.alice.tres())
