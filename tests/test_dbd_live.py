@@ -282,6 +282,14 @@ class ReadTests(LiveDbdTestCase):
         self.assertEqual(caught.exception.errno, ESLURM_ACCESS_DENIED)
         # slurmdbd closed that connection: the next read works on a new one
         self.assertTrue(await self.alice.qos())
+        with self.assertRaises(SlurmError) as caught:
+            await self.alice.wckeys()
+        self.assertEqual(caught.exception.errno, ESLURM_ACCESS_DENIED)
+
+    async def test_problems(self):
+        # DBD_GET_PROBS decodes (as root: associations with problems, e.g. no users)
+        problems = await self.root.problems()
+        self.assertIsInstance(problems, list)
 
 
 class WriteTests(LiveDbdTestCase):
@@ -325,6 +333,53 @@ class WriteTests(LiveDbdTestCase):
         # nothing left to remove: an empty answer, not an error
         self.assertEqual(await self.client.write(D.DBD_REMOVE_ACCOUNTS, {
             "assoc_cond": {"acct_list": [acct], "user_list": []}}, self.root_cred), [])
+
+    async def test_user_with_association_coordinator_modify_remove(self):
+        acct, user, cluster = self.tag, f"{self.tag}u", self.cluster.cluster_name
+        self.cleanup_sacctmgr("delete", "account", acct)
+        self.cleanup_sacctmgr("delete", "user", user)
+        txn = await self.client.begin(self.root_cred)
+        await txn.call(D.DBD_ADD_ACCOUNTS, {"my_list": [
+            {"name": acct, "description": "d", "organization": "o"}]})
+        await txn.call(D.DBD_ADD_ASSOCS, {"my_list": [
+            {"acct": acct, "cluster": cluster, "parent_acct": "root"}]})
+        await txn.call(D.DBD_ADD_USERS, {"my_list": [
+            {"name": user, "default_acct": acct, "admin_level": 1}]})
+        await txn.call(D.DBD_ADD_ASSOCS, {"my_list": [
+            {"acct": acct, "cluster": cluster, "user": user, "is_def": 1}]})
+        await txn.call(D.DBD_ADD_ACCOUNT_COORDS, {
+            "acct_list": [acct], "cond": {"assoc_cond": {"user_list": [user]}}})
+        await txn.commit()
+        self.assertEqual(self.sacctmgr("show", "user", user, "withcoord",
+                                       "format=user,defaultaccount,admin,coordinators"),
+                         [[user, acct, "None", acct]])
+        ours = await self.root.users({"assoc_cond": {"user_list": [user]},
+                                      "with_assocs": 1, "with_coords": 1})
+        self.assertEqual([(u["name"], u["default_acct"], [a["acct"] for a in u["assoc_list"]],
+                           u["coord_accts"]) for u in ours],
+                         [(user, acct, [acct], [{"name": acct, "direct": 1}])])
+
+        changed = await self.client.write(D.DBD_MODIFY_USERS, {
+            "cond": {"assoc_cond": {"user_list": [user]}}, "rec": {"admin_level": 2}},
+            self.root_cred)
+        self.assertEqual(len(changed), 1)
+        self.assertEqual(self.sacctmgr("show", "user", user, "format=admin"), [["Operator"]])
+        changed = await self.client.write(D.DBD_MODIFY_ACCOUNTS, {
+            "cond": {"assoc_cond": {"acct_list": [acct]}}, "rec": {"description": "e"}},
+            self.root_cred)
+        self.assertEqual(len(changed), 1)
+        self.assertEqual(self.sacctmgr("show", "account", acct, "format=descr"), [["e"]])
+
+        removed = await self.client.write(D.DBD_REMOVE_ACCOUNT_COORDS, {
+            "acct_list": [acct], "cond": {"assoc_cond": {"user_list": [user]}}},
+            self.root_cred)
+        self.assertEqual(len(removed), 1)
+        removed = await self.client.write(D.DBD_REMOVE_USERS, {
+            "assoc_cond": {"user_list": [user]}}, self.root_cred)
+        self.assertEqual(removed, [user])
+        self.assertEqual(self.sacctmgr("show", "user", user, "format=user"), [])
+        await self.client.write(D.DBD_REMOVE_ACCOUNTS, {
+            "assoc_cond": {"acct_list": [acct], "user_list": []}}, self.root_cred)
 
     async def test_failed_write_commits_nothing(self):
         acct = self.tag
