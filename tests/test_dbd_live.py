@@ -286,10 +286,17 @@ class ReadTests(LiveDbdTestCase):
             await self.alice.wckeys()
         self.assertEqual(caught.exception.errno, ESLURM_ACCESS_DENIED)
 
-    async def test_problems(self):
-        # DBD_GET_PROBS decodes (as root: associations with problems, e.g. no users)
-        problems = await self.root.problems()
-        self.assertIsInstance(problems, list)
+    async def test_problems_match_sacctmgr(self):
+        # an account association without users is a problem (sacctmgr show problem)
+        acct, cluster = self.tag, self.cluster.cluster_name
+        self.addCleanup(self.cluster.run, ["sacctmgr", "-i", "delete", "account", acct],
+                        check=False)
+        self.cluster.run(["sacctmgr", "-i", "add", "account", acct, f"cluster={cluster}"])
+        ours = {(p["cluster"], p["acct"], p["user"] or "")
+                for p in await self.root.problems()}
+        theirs = {tuple(r[:3]) for r in self.sacctmgr("show", "problem")}
+        self.assertIn((cluster, acct, ""), ours)
+        self.assertEqual(ours, theirs)
 
 
 class WriteTests(LiveDbdTestCase):
