@@ -653,13 +653,17 @@ class BoundDbdClient:
     def __repr__(self):
         return f"BoundDbdClient({self.client!r}, {self.credential!r})"
 
+    # what a bound client offers: the named reads, stats, config, and the write entry points
+    _BY_CREDENTIAL_FIRST = frozenset({
+        "jobs", "associations", "problems", "users", "accounts", "qos", "tres", "clusters",
+        "wckeys", "stats", "config_pairs", "begin"})
+    _BY_CREDENTIAL_LAST = frozenset({"call", "write"})
+
     def __getattr__(self, name):
         method = getattr(self.client, name)
-        if not callable(method):
-            return method
         credential = self.credential
-
-        def bound(*args, **kwargs):
-            return method(*args, credential=credential, **kwargs) if name in (
-                "call", "write") else method(credential, *args, **kwargs)
-        return bound
+        if name in self._BY_CREDENTIAL_FIRST:
+            return lambda *args, **kwargs: method(credential, *args, **kwargs)
+        if name in self._BY_CREDENTIAL_LAST:
+            return lambda *args, **kwargs: method(*args, credential=credential, **kwargs)
+        raise AttributeError(name)
