@@ -3,7 +3,6 @@ pool, reconnects, timeouts, garbage, and the commit rules. The live counterpart 
 tests/test_dbd_live.py."""
 
 import struct
-import time
 
 import jwt
 from twisted.internet import defer, error

@@ -26,7 +26,6 @@ from __future__ import annotations
 import collections
 import socket
 import struct
-import time
 
 import jwt
 from twisted.internet import defer, error as net_error
