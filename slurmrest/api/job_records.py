@@ -54,12 +54,13 @@ JOB_SCHEMA = schemas.fields("""
 """, job_resources=schemas.schema_ref("v0.0.38_job_resources", JOB_RESOURCES_SCHEMA))
 
 
+_NO_MULTI_CORE = dict.fromkeys(_MULTI_CORE, 0)
+
+
 def _multi_core(rec: dict) -> dict:
     """The multi-core values; libslurm leaves them 0 when the block is absent."""
     mc = rec.get("multi_core")
-    if isinstance(mc, dict):
-        return mc
-    return {name: rec.get(name, 0) for name in _MULTI_CORE}
+    return mc if isinstance(mc, dict) else _NO_MULTI_CORE
 
 
 def _int_array(value, count: int) -> list:

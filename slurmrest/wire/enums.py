@@ -92,22 +92,6 @@ JOB_STATE_NAMES = ("PENDING", "RUNNING", "SUSPENDED", "COMPLETED", "CANCELLED", 
                    "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE",
                    "OUT_OF_MEMORY")
 
-# The flags job_state_string() shows instead of the base name: the first one set wins.
-_JOB_STATE_SHOWN_FLAGS = (
-    (JOB_COMPLETING, "COMPLETING"),
-    (JOB_STAGE_OUT, "STAGE_OUT"),
-    (JOB_CONFIGURING, "CONFIGURING"),
-    (JOB_RESIZING, "RESIZING"),
-    (JOB_REQUEUE, "REQUEUED"),
-    (JOB_REQUEUE_FED, "REQUEUE_FED"),
-    (JOB_REQUEUE_HOLD, "REQUEUE_HOLD"),
-    (JOB_SPECIAL_EXIT, "SPECIAL_EXIT"),
-    (JOB_STOPPED, "STOPPED"),
-    (JOB_REVOKED, "REVOKED"),
-    (JOB_RESV_DEL_HOLD, "RESV_DEL_HOLD"),
-    (JOB_SIGNALING, "SIGNALING"),
-)
-
 # Every flag, in job_state_string_complete() order.
 JOB_STATE_FLAG_NAMES = (
     (JOB_LAUNCH_FAILED, "LAUNCH_FAILED"),
@@ -127,6 +111,13 @@ JOB_STATE_FLAG_NAMES = (
     (JOB_SIGNALING, "SIGNALING"),
     (JOB_STAGE_OUT, "STAGE_OUT"),
 )
+
+
+# The flags job_state_string() shows instead of the base name: the first one set wins.
+_JOB_STATE_SHOWN_FLAGS = tuple((bit, dict(JOB_STATE_FLAG_NAMES)[bit]) for bit in (
+    JOB_COMPLETING, JOB_STAGE_OUT, JOB_CONFIGURING, JOB_RESIZING, JOB_REQUEUE, JOB_REQUEUE_FED,
+    JOB_REQUEUE_HOLD, JOB_SPECIAL_EXIT, JOB_STOPPED, JOB_REVOKED, JOB_RESV_DEL_HOLD,
+    JOB_SIGNALING))
 
 
 def job_state_base(state: int) -> str:
