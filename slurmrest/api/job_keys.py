@@ -11,18 +11,19 @@ import os
 import re
 from typing import Any, Callable
 
-from slurmrest.api.job_values import (INT_MAX, InvalidValue as _Invalid, _kind, as_bool, as_int,
-                                      as_string, check_array, cpu_frequency, distribution,
-                                      memory_binding, node_count, parse_time, profile,
-                                      signal_number, str_to_mbytes, time_str2mins,
-                                      time_str2secs, mail_type, gres_with_type)
+from slurmrest.api.job_values import INT_MAX, InvalidValue as _Invalid, _kind
+from slurmrest.api.job_values import (as_bool, as_int, as_string, check_array, cpu_frequency,
+                                      distribution, gres_with_type, mail_type, memory_binding,
+                                      node_count, parse_time, profile, signal_number,
+                                      str_to_mbytes, time_str2mins, time_str2secs)
 from slurmrest.wire.enums import (GRES_DISABLE_BIND, GRES_ENFORCE_BIND, JOB_SHARED_MCS,
                                   JOB_SHARED_NONE, JOB_SHARED_OK, JOB_SHARED_USER,
                                   KILL_INV_DEP, KILL_JOB_BATCH, KILL_JOB_RESV, NO_KILL_INV_DEP,
                                   OPEN_MODE_APPEND, OPEN_MODE_TRUNCATE, SPREAD_JOB,
                                   USE_MIN_NODES)
 from slurmrest.wire.errors import ESLURM_INVALID_TIME_VALUE
-from slurmrest.wire.primitives import CORE_SPEC_THREAD, INFINITE, NICE_OFFSET, NO_VAL, NO_VAL16, NO_VAL64
+from slurmrest.wire.primitives import (CORE_SPEC_THREAD, INFINITE, NICE_OFFSET, NO_VAL, NO_VAL16,
+                                       NO_VAL64)
 
 
 # -- the options a document sets (the parts of slurm_opt_t that reach the job_desc) --------

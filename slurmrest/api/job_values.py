@@ -3,7 +3,7 @@
 Two layers: ``data_t``'s scalar conversions (``src/common/data.c``: ``"5"`` for ``5``, the
 yes/no spellings) and Slurm's option parsers (``proc_args.c``, ``parse_time.c``,
 ``slurm_opt.c`` …: time limits, memory sizes, node counts, distributions, CPU frequencies).
-A value that cannot be read raises ``InvalidValue``; the key table (``job_keys``) turns it into
+A value that cannot be read raises ``InvalidValue``; the builder (``job_desc``) turns it into
 an error entry naming the key.
 """
 

@@ -43,14 +43,11 @@ _RESTD_JOB_SHARED = {E.JOB_SHARED_NONE: "none", E.JOB_SHARED_OK: "shared",
                      E.JOB_SHARED_USER: "user", E.JOB_SHARED_MCS: "mcs"}
 
 
-def restd_job_state(state: int) -> str:
-    """A job's ``job_state``: Slurm's ``job_state_string`` as is ("PENDING", "COMPLETING")."""
-    return E.job_state_string(state)
+#: A job's ``job_state``: Slurm's ``job_state_string`` as is ("PENDING", "COMPLETING").
+restd_job_state = E.job_state_string
 
-
-def restd_job_reason(reason: int) -> str:
-    """A job's ``state_reason``: Slurm's ``job_reason_string`` as is ("None", "Priority")."""
-    return E.job_reason_string(reason)
+#: A job's ``state_reason``: Slurm's ``job_reason_string`` as is ("None", "Priority").
+restd_job_reason = E.job_reason_string
 
 
 def restd_job_shared(shared: int) -> str | int | None:
@@ -108,9 +105,8 @@ _RESTD_PREEMPT_MODE_NAMES = ((E.PREEMPT_MODE_SUSPEND, "suspend"),
                              (E.PREEMPT_MODE_WITHIN, "within"))
 
 
-def restd_partition_state(state_up: int) -> str:
-    """A partition's ``state``: scontrol's words, upper case, as is ("UP", "DRAIN")."""
-    return E.partition_state_string(state_up)
+#: A partition's ``state``: scontrol's words, upper case, as is ("UP", "DRAIN").
+restd_partition_state = E.partition_state_string
 
 
 def restd_preempt_mode_names(mode: int) -> list[str]:
