@@ -26,22 +26,17 @@ import sys
 
 from twisted.internet import defer, task
 
+from slurmrest.api.nodes import mixed_state
 from slurmrest.wire.client import SlurmctldClient
 from slurmrest.wire.conf import ConfigError, SlurmConfig
 from slurmrest.wire.credentials import Credential, TokenMinter
+from slurmrest.wire.enums import (job_state_string, node_state_string_complete,
+                                  partition_state_string)
 from slurmrest.wire.errors import SlurmError
 from slurmrest.wire.primitives import INFINITE, NO_VAL
 
 COMMANDS = ("ping", "build-info", "stats", "licenses", "jobs", "job", "nodes", "node",
             "partitions", "reservations", "control-status", "fed-info")
-
-# enum job_states and enum node_states, for the summaries only (scontrol's spellings).
-JOB_STATES = ("PENDING", "RUNNING", "SUSPENDED", "COMPLETED", "CANCELLED", "FAILED",
-              "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY")
-NODE_STATES = ("UNKNOWN", "DOWN", "IDLE", "ALLOCATED", "ERROR", "MIXED", "FUTURE")
-NODE_FLAGS = ((0x200, "DRAIN"), (0x8000, "COMPLETING"), (0x800, "NO_RESPOND"),
-              (0x1000, "POWERED_DOWN"), (0x40000, "MAINT"), (0x80000, "REBOOT_REQUESTED"),
-              (0x400, "RES"))
 
 
 class UsageError(Exception):
@@ -140,19 +135,6 @@ def _time(t):
         return str(t)
 
 
-def _job_state(state):
-    base = state & 0xFF
-    name = JOB_STATES[base] if base < len(JOB_STATES) else str(base)
-    return name
-
-
-def _node_state(state):
-    base = state & 0x0F
-    names = [NODE_STATES[base] if base < len(NODE_STATES) else str(base)]
-    names += [flag for bit, flag in NODE_FLAGS if state & bit]
-    return "+".join(names)
-
-
 def _minutes(value):
     if value == INFINITE:
         return "UNLIMITED"
@@ -194,8 +176,9 @@ def _summary_jobs(reply):
     for job in records:
         task = "" if job.get("array_task_id") in (None, NO_VAL) else f"_{job['array_task_id']}"
         array = f"{job['array_job_id']}{task}" if job.get("array_job_id") else str(job["job_id"])
-        yield (f"{array:>12} {job.get('name') or '':<20} {job.get('user_name') or '':<10} "
-               f"{_job_state(job['job_state']):<10} {job.get('partition') or '':<10} "
+        user = job.get("user_name") or job.get("user_id", "")  # the uid when Slurm sends no name
+        yield (f"{array:>12} {job.get('name') or '':<20} {user:<10} "
+               f"{job_state_string(job['job_state']):<10} {job.get('partition') or '':<10} "
                f"{_minutes(job.get('time_limit', NO_VAL)):>9} {job.get('nodes') or ''}")
 
 
@@ -203,15 +186,16 @@ def _summary_nodes(reply):
     for node in reply.get("records") or []:
         if not node.get("name"):
             continue
-        yield (f"{node['name']:<10} {_node_state(node['node_state']):<18} "
+        # scontrol's State=: base and flags, MIXED for a partly allocated node.
+        yield (f"{node['name']:<10} {node_state_string_complete(mixed_state(node)):<18} "
                f"cpus={node.get('cpus')} mem={node.get('real_memory')}MB "
                f"{node.get('reason') or ''}")
 
 
 def _summary_partitions(reply):
     for part in reply.get("records") or []:
-        yield (f"{part.get('name'):<10} nodes={part.get('nodes')} "
-               f"max_time={_minutes(part.get('max_time', NO_VAL))}")
+        yield (f"{part.get('name'):<10} state={partition_state_string(part.get('state_up', 0))} "
+               f"nodes={part.get('nodes')} max_time={_minutes(part.get('max_time', NO_VAL))}")
 
 
 def _summary_reservations(reply):

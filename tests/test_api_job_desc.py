@@ -8,7 +8,9 @@ import time
 from twisted.trial import unittest
 
 from slurmrest.api import job_desc as jd
-from slurmrest.wire.primitives import INFINITE, MEM_PER_CPU, NICE_OFFSET, NO_VAL
+from slurmrest.api import job_keys, job_values
+from slurmrest.wire import enums
+from slurmrest.wire.primitives import INFINITE, MEM_PER_CPU, NICE_OFFSET, NO_VAL, NO_VAL64
 
 ENV = {"PATH": "/bin:/usr/bin", "LANG": "C"}
 SCRIPT = "#!/bin/bash\ntrue\n"
@@ -71,7 +73,7 @@ class SubmitDocumentTests(unittest.TestCase):
         self.assertEqual(desc["num_tasks"], 3)
         self.assertEqual(desc["cpus_per_task"], 2)
         self.assertEqual(desc["min_cpus"], 6)
-        self.assertEqual(desc["bitflags"], jd.JOB_NTASKS_SET | jd.JOB_CPUS_SET)
+        self.assertEqual(desc["bitflags"], enums.JOB_NTASKS_SET | enums.JOB_CPUS_SET)
 
     def test_numbers_as_text_convert_like_data_t(self):
         desc = submit({"environment": ENV, "tasks": "2", "nice": "-5", "time_limit": "1:30:00"})
@@ -124,30 +126,30 @@ class SubmitDocumentTests(unittest.TestCase):
                          (10, 30, 0))
         desc = submit({"environment": ENV, "signal": "B:SIGTERM"})
         self.assertEqual((desc["warn_signal"], desc["warn_time"], desc["warn_flags"]),
-                         (15, 60, jd.KILL_JOB_BATCH))
+                         (15, 60, enums.KILL_JOB_BATCH))
         desc = submit({"environment": ENV, "signal": "12"})
         self.assertEqual(desc["warn_signal"], 12)
 
     def test_exclusive_and_oversubscribe(self):
         self.assertEqual(submit({"environment": ENV, "exclusive": "user"})["shared"],
-                         jd.JOB_SHARED_USER)
+                         enums.JOB_SHARED_USER)
         self.assertEqual(submit({"environment": ENV, "exclusive": True})["shared"],
-                         jd.JOB_SHARED_NONE)
+                         enums.JOB_SHARED_NONE)
         self.assertEqual(submit({"environment": ENV, "exclusive": "mcs"})["shared"],
-                         jd.JOB_SHARED_MCS)
+                         enums.JOB_SHARED_MCS)
         self.assertNotIn("shared", submit({"environment": ENV, "exclusive": False}))
         self.assertEqual(submit({"environment": ENV, "oversubscribe": True})["shared"],
-                         jd.JOB_SHARED_OK)
+                         enums.JOB_SHARED_OK)
 
     def test_boolean_flags_honour_their_value(self):
         self.assertEqual(submit({"environment": ENV, "requeue": False})["requeue"], 0)
         self.assertEqual(submit({"environment": ENV, "requeue": True})["requeue"], 1)
         self.assertEqual(submit({"environment": ENV, "spread_job": True})["bitflags"],
-                         jd.SPREAD_JOB)
+                         enums.SPREAD_JOB)
         self.assertNotIn("bitflags", submit({"environment": ENV, "spread_job": False}))
         self.assertEqual(submit({"environment": ENV,
                                  "kill_on_invalid_dependency": "no"})["bitflags"],
-                         jd.NO_KILL_INV_DEP)
+                         enums.NO_KILL_INV_DEP)
 
     def test_strings_reach_their_fields(self):
         doc = {"environment": ENV, "account": "science", "qos": "normal", "comment": "c",
@@ -176,13 +178,13 @@ class SubmitDocumentTests(unittest.TestCase):
         self.assertEqual(desc["tres_per_job"], "gres:gpu:a100:2")
         self.assertEqual(desc["cpus_per_tres"], "gres:gpu:4")
         self.assertEqual(desc["mem_per_tres"], "gres:gpu:1024")
-        self.assertEqual(desc["bitflags"], jd.GRES_ENFORCE_BIND)
+        self.assertEqual(desc["bitflags"], enums.GRES_ENFORCE_BIND)
         self.assertNotIn("tres_per_node", submit({"environment": ENV, "gres": "none"}))
 
     def test_mail_type(self):
         self.assertEqual(submit({"environment": ENV, "mail_type": "BEGIN,END"})["mail_type"], 3)
         self.assertEqual(submit({"environment": ENV, "mail_type": "ALL"})["mail_type"],
-                         jd.MAIL_ALL)
+                         enums.MAIL_ALL)
 
     def test_begin_time(self):
         self.assertEqual(submit({"environment": ENV, "begin_time": 1900000000})["begin_time"],
@@ -190,10 +192,10 @@ class SubmitDocumentTests(unittest.TestCase):
         self.assertEqual(
             submit({"environment": ENV, "begin_time": "uts1900000000"})["begin_time"],
             1900000000)
-        self.assertEqual(jd.parse_time("now+1hour", now=1900000000), 1900003600)
-        self.assertEqual(jd.parse_time("now-90", now=1900000000), 1899999910)
-        self.assertEqual(jd.parse_time("now+2days", now=1900000000), 1900172800)
-        self.assertEqual(jd.parse_time("2030-01-02T03:04:05"),
+        self.assertEqual(job_values.parse_time("now+1hour", now=1900000000), 1900003600)
+        self.assertEqual(job_values.parse_time("now-90", now=1900000000), 1899999910)
+        self.assertEqual(job_values.parse_time("now+2days", now=1900000000), 1900172800)
+        self.assertEqual(job_values.parse_time("2030-01-02T03:04:05"),
                          int(time.mktime((2030, 1, 2, 3, 4, 5, 0, 0, -1))))
 
     def test_yaml_timestamps(self):
@@ -208,7 +210,7 @@ class SubmitDocumentTests(unittest.TestCase):
 
     def test_distribution_and_cpu_frequency(self):
         desc = submit({"environment": ENV, "distribution": "block:cyclic,Pack"})
-        self.assertEqual(desc["task_dist"], 0x12 | jd.SLURM_DIST_PACK_NODES)
+        self.assertEqual(desc["task_dist"], 0x12 | enums.SLURM_DIST_PACK_NODES)
         desc = submit({"environment": ENV, "distribution": "plane=4"})
         self.assertEqual((desc["task_dist"], desc["plane_size"]), (4, 4))
         desc = submit({"environment": ENV, "cpu_frequency": "low-high:performance"})
@@ -381,21 +383,21 @@ class OptionParserTests(unittest.TestCase):
     def test_str_to_mbytes(self):
         for text, mb in (("100", 100), ("1K", 1), ("1025k", 2), ("3M", 3), ("2g", 2048),
                          ("1T", 1048576), ("2GB", 2048)):
-            self.assertEqual(jd.str_to_mbytes(text), mb, text)
+            self.assertEqual(job_values.str_to_mbytes(text), mb, text)
         for text in ("", "x", "-1", "1Q", "1B"):
-            self.assertEqual(jd.str_to_mbytes(text), jd.NO_VAL64, text)
+            self.assertEqual(job_values.str_to_mbytes(text), NO_VAL64, text)
 
     def test_signal_number(self):
         for text, n in (("KILL", 9), ("SIGKILL", 9), ("sigusr1", 10), ("USR2", 12), ("15", 15),
                         (" TERM ", 15), ("BOGUS", 0), ("15x", 0), ("SIGUSR1X", 0)):
-            self.assertEqual(jd.signal_number(text), n, text)
+            self.assertEqual(job_values.signal_number(text), n, text)
 
     def test_node_count(self):
-        self.assertEqual(jd.node_count("3"), (3, 3))
-        self.assertEqual(jd.node_count("1-4"), (1, 4))
-        self.assertRaises(jd._Invalid, jd.node_count, "2-")
-        self.assertRaises(jd._Invalid, jd.node_count, "x")
-        self.assertEqual(jd.node_count("1k"), (1024, 1024))
+        self.assertEqual(job_values.node_count("3"), (3, 3))
+        self.assertEqual(job_values.node_count("1-4"), (1, 4))
+        self.assertRaises(job_values.InvalidValue, job_values.node_count, "2-")
+        self.assertRaises(job_values.InvalidValue, job_values.node_count, "x")
+        self.assertEqual(job_values.node_count("1k"), (1024, 1024))
 
 
 # -- any document: refused cleanly, or a job_desc the codec can pack -----------------------
@@ -413,7 +415,7 @@ _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
                           "block:cyclic", "TOP", "1:00:00", "gpu:2", "enforce-binding"]))
 _VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3),
                     st.dictionaries(st.text(max_size=5), _SCALARS, max_size=3))
-_KEYS = st.one_of(st.sampled_from(sorted(jd.KEYS)), st.text(max_size=8))
+_KEYS = st.one_of(st.sampled_from(sorted(job_keys.KEYS)), st.text(max_size=8))
 
 
 class AnyDocumentTests(unittest.TestCase):

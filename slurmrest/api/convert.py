@@ -3,7 +3,8 @@ uid/gid names — each the way slurmrestd 22.05 renders it.
 
 Decoded wire records keep Slurm's raw integers (NO_VAL stays 0xfffffffe); which raw value
 becomes ``null``, ``-1`` or a number is decided field by field here and in the record
-converters, following slurmrestd's ``dump_*`` functions.
+converters, following slurmrestd's ``dump_*`` functions. Enumerations and flag words are
+spelled by ``spellings``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import grp
 import pwd
 import re
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterator
 
-from slurmrest.wire import enums
+from slurmrest.wire.enums import flag_names  # noqa: F401  (re-exported for the API room)
 from slurmrest.wire.primitives import (  # noqa: F401  (re-exported for the API room)
     INFINITE, INFINITE16, INFINITE64, MEM_PER_CPU, NICE_OFFSET, NO_VAL, NO_VAL8, NO_VAL16,
     NO_VAL64, set_bits)
@@ -28,11 +29,6 @@ def text(value: str | None) -> str:
 def unless(value: int, *specials: int) -> int | None:
     """``value``, or ``None`` when it is one of Slurm's special values ``specials``."""
     return None if value in specials else value
-
-
-def flag_names(word: int, table: Iterable[tuple[int, str]]) -> list[str]:
-    """The names of the bits of ``word`` set in ``table``, in the table's order."""
-    return [name for bit, name in table if word & bit]
 
 
 # -- uid / gid ----------------------------------------------------------------------------
@@ -179,28 +175,3 @@ def hostnames(expr: str | None) -> list[str]:
         if token:
             out.extend(_expand_host(token))
     return out
-
-
-# -- enumerations (spellings come from the wire room's ``enums``) ----------------------------
-
-def job_state_name(state: int) -> str:
-    """``job_state_string``: the first notable flag, else the base state ("PENDING" …)."""
-    return enums.job_state_string(state)
-
-
-def job_reason_name(reason: int) -> str:
-    """``job_reason_string``: "None", "Priority", "Resources" …"""
-    return enums.job_reason_string(reason)
-
-
-def node_state_name(state: int) -> str:
-    """slurmrestd's node ``state``: the lower-cased base state ("idle", "mixed", "invalid")."""
-    return enums.node_state_base_name(state).lower()
-
-
-def node_state_flag_names(state: int) -> list[str]:
-    """slurmrestd's ``state_flags``: the flag names in Slurm's table order; none at all when
-    the base state is not a valid one."""
-    if not enums.node_state_valid_base(state):
-        return []
-    return enums.node_state_flag_names(state)

@@ -17,16 +17,15 @@ import re
 
 from slurmrest.api import job_desc as jd
 from slurmrest.api.registry import ApiError, Call, Param, Result, operation, schema_ref
-from slurmrest.wire import enums, errors, primitives
+from slurmrest.wire import enums, errors
 from slurmrest.wire.errors import CommunicationError, ProtocolError, SlurmError
 from slurmrest.wire.primitives import (
+    KILL_FULL_JOB,
     SLURM_BATCH_SCRIPT,
     SLURM_EXTERN_CONT,
     SLURM_INTERACTIVE_STEP,
     SLURM_PENDING_STEP,
 )
-
-KILL_FULL_JOB = primitives.KILL_FULL_JOB
 
 #: Slurm refusals that are the caller's rights, not the request's shape.
 _FORBIDDEN = {errors.ESLURM_ACCESS_DENIED, errors.ESLURM_USER_ID_MISSING,

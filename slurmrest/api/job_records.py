@@ -7,33 +7,12 @@ slurmrestd bugs are marked ``FIX`` (they are listed in NEWS).
 
 from __future__ import annotations
 
-from slurmrest.api import convert, schemas
+from slurmrest.api import convert, schemas, spellings
 from slurmrest.api.convert import (INFINITE, INFINITE16, MEM_PER_CPU, NICE_OFFSET, NO_VAL,
-                                   NO_VAL16, text, unless)
+                                   NO_VAL16, flag_names, text, unless)
+from slurmrest.wire.enums import CR_CORE, CR_CPU, CR_SOCKET
+from slurmrest.wire.primitives import CORE_SPEC_THREAD
 
-#: Job ``bitflags`` slurmrestd reports, in its order (§6.6).
-JOB_FLAGS = (
-    (0x1, "KILL_INV_DEP"), (0x2, "NO_KILL_INV_DEP"), (0x4, "HAS_STATE_DIR"),
-    (0x8, "BACKFILL_TEST"), (0x10, "GRES_ENFORCE_BIND"), (0x20, "TEST_NOW_ONLY"),
-    (0x100, "SPREAD_JOB"), (0x200, "USE_MIN_NODES"), (0x400, "JOB_KILL_HURRY"),
-    (0x800, "TRES_STR_CALC"), (0x1000, "SIB_JOB_FLUSH"), (0x2000, "HET_JOB_FLAG"),
-    (0x8000, "JOB_CPUS_SET"), (0x20000, "TOP_PRIO_TMP"), (0x40000, "JOB_ACCRUE_OVER"),
-    (0x80000, "GRES_DISABLE_BIND"), (0x100000, "JOB_WAS_RUNNING"), (0x800000, "JOB_MEM_SET"),
-    (0x1000000, "JOB_RESIZED"),
-)
-
-SHOW_FLAGS = (
-    (0x1, "SHOW_ALL"), (0x2, "SHOW_DETAIL"), (0x8, "SHOW_MIXED"), (0x10, "SHOW_LOCAL"),
-    (0x20, "SHOW_SIBLING"), (0x40, "SHOW_FEDERATION"), (0x80, "SHOW_FUTURE"),
-)
-
-#: ``acct_gather_profile_to_string`` order; NONE (1) only when it is the whole word.
-_PROFILE = ((0x2, "Energy"), (0x8, "Lustre"), (0x10, "Network"), (0x4, "Task"))
-
-_SHARED = {0: "none", 1: "shared", 2: "user", 3: "mcs"}
-
-CORE_SPEC_THREAD = 0x8000
-CR_CPU, CR_SOCKET, CR_CORE = 0x1, 0x2, 0x4
 
 #: Fields of the multi-core block (job record row 105) and the job document names they feed.
 _MULTI_CORE = ("boards_per_node", "sockets_per_board", "sockets_per_node", "cores_per_socket",
@@ -75,20 +54,13 @@ JOB_SCHEMA = schemas.fields("""
 """, job_resources=schemas.schema_ref("v0.0.38_job_resources", JOB_RESOURCES_SCHEMA))
 
 
+_NO_MULTI_CORE = dict.fromkeys(_MULTI_CORE, 0)
+
+
 def _multi_core(rec: dict) -> dict:
     """The multi-core values; libslurm leaves them 0 when the block is absent."""
     mc = rec.get("multi_core")
-    if isinstance(mc, dict):
-        return mc
-    return {name: rec.get(name, 0) for name in _MULTI_CORE}
-
-
-def _profile(word: int):
-    if word == 0:  # ACCT_GATHER_PROFILE_NOT_SET
-        return None
-    out = ["None"] if word == 0x1 else []
-    out.extend(convert.flag_names(word, _PROFILE))
-    return out
+    return mc if isinstance(mc, dict) else _NO_MULTI_CORE
 
 
 def _int_array(value, count: int) -> list:
@@ -172,7 +144,7 @@ def job_document(rec: dict, select_type_param: int | None = None) -> dict:
     doc["batch_features"] = text(g("batch_features"))
     doc["batch_flag"] = g("batch_flag", 0) == 1
     doc["batch_host"] = text(g("batch_host"))
-    doc["flags"] = convert.flag_names(g("bitflags", 0), JOB_FLAGS)
+    doc["flags"] = flag_names(g("bitflags", 0), spellings.RESTD_JOB_FLAG_NAMES)
     doc["burst_buffer"] = text(g("burst_buffer"))
     doc["burst_buffer_state"] = text(g("burst_buffer_state"))
     doc["cluster"] = text(g("cluster"))
@@ -226,7 +198,7 @@ def job_document(rec: dict, select_type_param: int | None = None) -> dict:
     res = g("job_resrcs")
     if _has_resources(res):
         doc["job_resources"] = job_resources(res, select_type_param)
-    doc["job_state"] = convert.job_state_name(g("job_state", 0))
+    doc["job_state"] = spellings.restd_job_state(g("job_state", 0))
     doc["last_sched_evaluation"] = g("last_sched_eval", 0)
     doc["licenses"] = text(g("licenses"))
     doc["max_cpus"] = unless(g("max_cpus", 0), NO_VAL)
@@ -265,7 +237,7 @@ def job_document(rec: dict, select_type_param: int | None = None) -> dict:
     doc["preempt_time"] = g("preempt_time", 0)
     doc["pre_sus_time"] = g("pre_sus_time", 0)
     doc["priority"] = unless(g("priority", 0), NO_VAL, INFINITE)
-    doc["profile"] = _profile(g("profile", 0))
+    doc["profile"] = spellings.restd_profile_names(g("profile", 0))
     doc["qos"] = text(g("qos"))
     doc["reboot"] = bool(g("reboot", 0))
     doc["required_nodes"] = text(g("req_nodes"))
@@ -273,14 +245,13 @@ def job_document(rec: dict, select_type_param: int | None = None) -> dict:
     doc["resize_time"] = g("resize_time", 0)
     doc["restart_cnt"] = g("restart_cnt", 0)
     doc["resv_name"] = text(g("resv_name"))
-    shared = g("shared", NO_VAL16)
-    doc["shared"] = _SHARED.get(shared, None if shared == NO_VAL16 else shared)
-    doc["show_flags"] = convert.flag_names(g("show_flags", 0), SHOW_FLAGS)
+    doc["shared"] = spellings.restd_job_shared(g("shared", NO_VAL16))
+    doc["show_flags"] = flag_names(g("show_flags", 0), spellings.RESTD_SHOW_FLAG_NAMES)
     doc["sockets_per_board"] = mc.get("sockets_per_board", 0)
     doc["sockets_per_node"] = unless(mc.get("sockets_per_node", 0), NO_VAL16)
     doc["start_time"] = g("start_time", 0)
     doc["state_description"] = text(g("state_desc"))
-    doc["state_reason"] = convert.job_reason_name(g("state_reason", 0))
+    doc["state_reason"] = spellings.restd_job_reason(g("state_reason", 0))
     doc["standard_error"] = text(g("std_err"))
     doc["standard_input"] = text(g("std_in"))
     doc["standard_output"] = text(g("std_out"))

@@ -18,10 +18,8 @@ from slurmrest.api import job_cache, meta, schemas
 from slurmrest.api.convert import NO_VAL, bit_indexes
 from slurmrest.api.job_records import JOB_SCHEMA, job_document
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
-from slurmrest.wire.errors import NoChange, SlurmError, strerror
-
-ESLURM_INVALID_JOB_ID = 2017
-ESLURM_REST_INVALID_JOBS_DESC = 9002
+from slurmrest.wire.errors import (ESLURM_INVALID_JOB_ID, ESLURM_REST_INVALID_JOBS_DESC,
+                                    NoChange, SlurmError, strerror)
 
 _JOB_ID = re.compile(r"^(\d+)(?:_(\d+)|\+(\d+))?$")
 

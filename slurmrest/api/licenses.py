@@ -21,7 +21,7 @@ LICENSE = schema_ref("v0.0.38_license", {
 def license_document(lic: dict) -> dict:
     total, used = lic.get("total", 0), lic.get("in_use", 0)
     # Not on the wire: libslurm computes it, and so do we.
-    free = lic["available"] if "available" in lic else max(total - used, 0)
+    free = max(total - used, 0)
     return {"LicenseName": lic.get("name"), "Total": total, "Used": used, "Free": free,
             "Reserved": lic.get("reserved", 0), "Remote": bool(lic.get("remote"))}
 

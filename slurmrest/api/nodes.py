@@ -9,16 +9,12 @@ from twisted.internet import defer
 from slurmrest.api import convert, revalidated, schemas
 from slurmrest.api.convert import NO_VAL, text
 from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
-from slurmrest.wire.errors import (CommunicationError, NoChange, ProtocolError, SlurmError,
-                                    strerror)
-
-NODE_STATE_BASE, NODE_STATE_MIXED = 0xF, 5
-
-ESLURM_INVALID_NODE_NAME = 2018
-ESLURM_INVALID_NODE_STATE = 2028
-ESLURM_ACCESS_DENIED = 2002
-ESLURM_USER_ID_MISSING = 2010
-ESLURM_NODES_BUSY = 2016
+from slurmrest.api.spellings import restd_node_state, restd_node_state_flags
+from slurmrest.wire.enums import NODE_STATE_BASE, NODE_STATE_MIXED, node_state_from_name
+from slurmrest.wire.errors import (ESLURM_ACCESS_DENIED, ESLURM_INVALID_NODE_NAME,
+                                    ESLURM_INVALID_NODE_STATE, ESLURM_NODES_BUSY,
+                                    ESLURM_USER_ID_MISSING, CommunicationError, NoChange,
+                                    ProtocolError, SlurmError, strerror)
 
 _UPDATE_TIME = Param("update_time", type=int,
                      description="only answer if nodes changed since this time (epoch s)")
@@ -94,12 +90,12 @@ def node_document(rec: dict, partitions: list[str]) -> dict:
         "gres_used": text(g("gres_used")),
         "mcs_label": text(g("mcs_label")),
         "name": text(g("name")),
-        "next_state_after_reboot": convert.node_state_name(next_state),
+        "next_state_after_reboot": restd_node_state(next_state),
         "address": text(g("node_addr")),
         "hostname": text(g("node_hostname")),
-        "state": convert.node_state_name(state),
-        "state_flags": convert.node_state_flag_names(state),
-        "next_state_after_reboot_flags": convert.node_state_flag_names(next_state),
+        "state": restd_node_state(state),
+        "state_flags": restd_node_state_flags(state),
+        "next_state_after_reboot_flags": restd_node_state_flags(next_state),
         "operating_system": text(g("os")),
         "owner": None if owner == NO_VAL else convert.user_name(owner),
         "partitions": partitions,
@@ -192,15 +188,6 @@ async def get_node(call: Call) -> Result:
 
 # -- update and delete (extensions) --------------------------------------------------------
 
-#: Node state words accepted by ``state`` (scontrol's ``update NodeName=… State=``).
-NODE_STATE_WORDS = {
-    "NO_RESPOND": 0x800, "NORESP": 0x800, "CANCEL_REBOOT": 0x20000,
-    "DRAIN": 0x200, "FAIL": 0x2000, "FUTURE": 6, "RESUME": 0x100,
-    "POWER_DOWN_ASAP": 0x800000 | 0x2000000, "POWER_DOWN_FORCE": 0x800000 | 0x1000,
-    "POWER_DOWN": 0x800000, "POWER_UP": 0x1000000, "UNDRAIN": 0x40,
-    "UNKNOWN": 0, "DOWN": 1, "IDLE": 2, "ALLOCATED": 3, "ERROR": 4, "MIXED": 5,
-}
-
 _STRING_FIELDS = ("comment", "extra", "features", "features_act", "gres", "reason")
 _LIST_OR_STRING = ("features", "features_act", "address", "hostname")
 _UPDATE_FIELDS = {"state", "weight", "cpu_bind", "address", "hostname", *_STRING_FIELDS}
@@ -210,9 +197,10 @@ UPDATE_NODE_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "state": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-                  "description": "DRAIN, RESUME, DOWN, UNDRAIN, IDLE, FAIL, FUTURE, "
-                                 "POWER_DOWN, POWER_UP, POWER_DOWN_ASAP, POWER_DOWN_FORCE, "
-                                 "CANCEL_REBOOT, NO_RESPOND"},
+                  "description": "scontrol's State= words: DRAIN, RESUME, DOWN, UNDRAIN, "
+                                 "IDLE, FAIL, FUTURE, POWER_DOWN, POWER_UP, "
+                                 "POWER_DOWN_ASAP, POWER_DOWN_FORCE, CANCEL_REBOOT, NORESP "
+                                 "(any case; abbreviations as scontrol takes them)"},
         "reason": {"type": "string"},
         "comment": {"type": "string"},
         "extra": {"type": "string"},
@@ -233,13 +221,17 @@ def _bad_request(description: str, errno: int = -1, error: str = "Invalid reques
 
 
 def parse_node_state(value) -> int:
-    """``state``: one word or a list of words OR-ed together."""
+    """``state``: one word or a list of words OR-ed together, each read as ``scontrol update
+    NodeName=… State=`` reads it."""
     words = [value] if isinstance(value, str) else value
     if not isinstance(words, list) or not words:
         raise _bad_request("state must be a string or a non-empty list of strings")
     state = 0
     for word in words:
-        bits = NODE_STATE_WORDS.get(str(word).upper()) if isinstance(word, str) else None
+        try:
+            bits = node_state_from_name(word) if isinstance(word, str) else None
+        except ValueError:
+            bits = None
         if bits is None:
             raise _bad_request(f"Invalid node state: {word!r}", ESLURM_INVALID_NODE_STATE,
                                strerror(ESLURM_INVALID_NODE_STATE))

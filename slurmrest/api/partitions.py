@@ -6,16 +6,10 @@ from __future__ import annotations
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
 from slurmrest.api.registry import Call, Param, Result, operation
-from slurmrest.wire.errors import strerror
-
-ESLURM_INVALID_PARTITION_NAME = 2000
-
-PARTITION_FLAGS = (
-    (0x1, "default"), (0x2, "hidden"), (0x4, "no_root"), (0x8, "root_only"),
-    (0x10, "reservation_required"), (0x20, "least_loaded_nodes"), (0x40, "exclusive_user"),
-)
-_PREEMPT = ((0x1, "suspend"), (0x2, "requeue"), (0x8000, "gang_schedule"), (0x4000, "within"))
-_STATES = {3: "UP", 1: "DOWN", 0: "INACTIVE", 2: "DRAIN"}
+from slurmrest.api.spellings import (RESTD_PARTITION_FLAG_NAMES, restd_partition_state,
+                                     restd_preempt_mode_names)
+from slurmrest.wire.enums import flag_names
+from slurmrest.wire.errors import ESLURM_INVALID_PARTITION_NAME, strerror
 
 
 def _memory(value: int) -> tuple[int | None, int | None]:
@@ -36,12 +30,8 @@ def _unlimited(value: int) -> int | None:
 def partition_document(rec: dict) -> dict:
     """One v0.0.38 partition document, same keys in the same order as slurmrestd's."""
     g = rec.get
-    flags = [name for bit, name in PARTITION_FLAGS if g("flags", 0) & bit]
-    mode = g("preempt_mode", NO_VAL16)
-    if mode in (0, NO_VAL16):
-        preemption = ["disabled"]
-    else:
-        preemption = [name for bit, name in _PREEMPT if mode & bit]
+    flags = flag_names(g("flags", 0), RESTD_PARTITION_FLAG_NAMES)
+    preemption = restd_preempt_mode_names(g("preempt_mode", NO_VAL16))
     def_cpu, def_node = _memory(g("def_mem_per_cpu", 0))
     max_cpu, max_node = _memory(g("max_mem_per_cpu", 0))
     max_nodes = g("max_nodes", INFINITE)
@@ -76,7 +66,7 @@ def partition_document(rec: dict) -> dict:
         "priority_job_factor": g("priority_job_factor", 0),
         "priority_tier": g("priority_tier", 0),
         "qos": text(g("qos_char")),
-        "state": _STATES.get(g("state_up", 0), "UNKNOWN"),
+        "state": restd_partition_state(g("state_up", 0)),
         "total_cpus": g("total_cpus", 0),
         "total_nodes": g("total_nodes", 0),
         "tres": text(g("tres_fmt_str")),

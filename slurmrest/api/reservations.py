@@ -6,22 +6,9 @@ from __future__ import annotations
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import text
 from slurmrest.api.registry import Call, Param, Result, operation
-from slurmrest.wire.errors import strerror
-
-ESLURM_RESERVATION_INVALID = 2053
-RESERVE_FLAG_PURGE_COMP = 1 << 20
-
-#: slurmrestd's ``res_flags[]``: ``reservation_flags_string`` order, without PURGE_COMP
-#: (reported as ``purge_completed`` instead).
-RESERVATION_FLAGS = tuple((1 << bit, name) for bit, name in (
-    (0, "MAINT"), (1, "NO_MAINT"), (25, "FLEX"), (14, "OVERLAP"), (6, "IGNORE_JOBS"),
-    (35, "HOURLY"), (36, "NO_HOURLY"), (2, "DAILY"), (3, "NO_DAILY"), (21, "WEEKDAY"),
-    (23, "WEEKEND"), (4, "WEEKLY"), (5, "NO_WEEKLY"), (15, "SPEC_NODES"), (19, "ALL_NODES"),
-    (8, "ANY_NODES"), (9, "NO_ANY_NODES"), (10, "STATIC"), (11, "NO_STATIC"),
-    (12, "PART_NODES"), (13, "NO_PART_NODES"), (16, "FIRST_CORES"), (17, "TIME_FLOAT"),
-    (18, "REPLACE"), (30, "REPLACE_DOWN"), (29, "NO_HOLD_JOBS_AFTER_END"), (32, "MAGNETIC"),
-    (33, "NO_MAGNETIC"),
-))
+from slurmrest.api.spellings import RESTD_RESERVATION_FLAG_NAMES
+from slurmrest.wire.enums import RESERVE_FLAG_PURGE_COMP, flag_names
+from slurmrest.wire.errors import ESLURM_RESERVATION_INVALID, strerror
 
 
 def reservation_document(rec: dict) -> dict:
@@ -29,7 +16,7 @@ def reservation_document(rec: dict) -> dict:
     g = rec.get
     word = g("flags", 0)
     doc = {
-        "flags": [name for bit, name in RESERVATION_FLAGS if word & bit],
+        "flags": flag_names(word, RESTD_RESERVATION_FLAG_NAMES),
         "accounts": text(g("accounts")),
         "burst_buffer": text(g("burst_buffer")),
         "core_count": g("core_cnt", 0),
