@@ -74,9 +74,7 @@ class SharedCalls:
             if self._running.get(key) is shared:
                 del self._running[key]
             shared.fire(result)
-            if isinstance(result, Failure):
-                result.trap(BaseException)  # handed to every waiter: not unhandled here
-            return None
+            return None  # a failure was handed to every waiter: not unhandled here
 
         work.addBoth(done)
         return waiter

@@ -14,6 +14,7 @@ from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
 from slurmrest.api.meta import BuildInfoCache
+from slurmrest.api.errors import Refusal, error_entry
 from slurmrest.api.registry import ApiError, NotModified, Param, Registry, Result, operation
 from slurmrest.web.auth import Authenticator
 from slurmrest.web.channel import GatewayRequest, GatewaySite
@@ -82,11 +83,17 @@ def test_registry(state: dict) -> Registry:
         raise NotModified()
 
     @operation("GET", "/fail/{kind}", operation_id="fail", summary="failures", registry=reg,
-               params=(Param("kind", "path"),))
+               params=(Param("kind", "path"),), errors={2017: 404}, refused=409)
     async def fail(call):
         kind = call.params["kind"]
         if kind == "slurm":
             raise SlurmError(2017, "Unable to find JobId=1")
+        if kind == "denied":  # the map shared by every operation
+            raise SlurmError(2002)
+        if kind == "other":  # this operation's status for any other refusal
+            raise SlurmError(2016)
+        if kind == "refusal":  # worded by the handler, with a payload beside the errors
+            raise Refusal(2017, [error_entry(2017, "no job 1", "lookup")], payload={"jobs": []})
         if kind == "down":
             raise CommunicationError(1800)
         if kind == "timeout":
@@ -399,7 +406,8 @@ class ServingTests(unittest.TestCase):
         self.flushLoggedErrors(RuntimeError)
 
     def test_slurm_failures_statuses(self):
-        expected = {"slurm": 404, "down": 503, "timeout": 504, "garbage": 502, "api": 400}
+        expected = {"slurm": 404, "down": 503, "timeout": 504, "garbage": 502, "api": 400,
+                    "denied": 403, "other": 409, "refusal": 404}
         for kind, status in expected.items():
             r = self.get(f"/slurm/v1/fail/{kind}")
             self.assertEqual(r.status, status, kind)
@@ -408,6 +416,11 @@ class ServingTests(unittest.TestCase):
         self.assertEqual(err["error_number"], 2017)
         self.assertEqual(err["error"], "Invalid job id specified")
         self.assertEqual(err["description"], "Unable to find JobId=1")
+        self.assertEqual(err["source"], "slurm_v1_fail")
+        doc = self.get("/slurm/v1/fail/refusal").json()
+        self.assertEqual((doc["jobs"], doc["errors"]), ([], [{
+            "description": "no job 1", "error_number": 2017,
+            "error": "Invalid job id specified", "source": "lookup"}]))
 
     def test_not_modified(self):
         r = self.get("/slurm/v1/unchanged")

@@ -30,6 +30,7 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
+from slurmrest.api import errors as api_errors
 from slurmrest.api.registry import ApiError
 from slurmrest.wire import enums, errors
 from slurmrest.wire.primitives import (
@@ -96,13 +97,7 @@ INT_MAX = 2**31 - 1
 def error_entry(errno: int, description: str, source: str, text: str | None = None) -> dict:
     """One slurmrestd-shaped error entry. ``error_code`` repeats ``error_number`` because
     slurmrestd 22.05's submit path spells it that way, unlike its own OpenAPI schema."""
-    return {
-        "error_number": errno,
-        "error_code": errno,
-        "error": text if text is not None else errors.strerror(errno),
-        "description": description,
-        "source": source,
-    }
+    return api_errors.error_entry(errno, description, source, error=text, form=api_errors.SUBMIT)
 
 
 class JobDocumentError(ApiError):

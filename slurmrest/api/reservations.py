@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import text
+from slurmrest.api.errors import SHORT, Refusal, error_entry
 from slurmrest.api.registry import Call, Param, Result, operation
-from slurmrest.wire.errors import strerror
 
 ESLURM_RESERVATION_INVALID = 2053
 RESERVE_FLAG_PURGE_COMP = 1 << 20
@@ -75,7 +75,7 @@ _ONE_RESERVATION = revalidated.item_by_name("reservations", fold_case=True)  # x
 
 async def _current(call: Call) -> revalidated.Entry:
     """The caller's reservations: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, RESERVATIONS, call.slurmctld.reservations)
+    return await revalidated.current(call, RESERVATIONS, (call.slurmctld.reservations,))
 
 
 @operation("GET", "/reservations", operation_id="get_reservations",
@@ -90,12 +90,13 @@ async def get_reservations(call: Call) -> Result:
            params=(Param("reservation_name", location="path", description="reservation name"),
                    _UPDATE_TIME),
            tags=("slurm",),
-           response_schema=_RESERVATIONS_RESPONSE)
+           response_schema=_RESERVATIONS_RESPONSE, errors={ESLURM_RESERVATION_INVALID: 404})
 async def get_reservation(call: Call) -> Result:
     entry = await _current(call)
     found = entry.item(call.params["reservation_name"].lower(), _ONE_RESERVATION)
     if found is None:
         # slurmrestd answers 500 here (same document); a missing reservation is a 404.
-        return Result({"reservations": []}, status=404, errors=[
-            {"error": strerror(ESLURM_RESERVATION_INVALID), "errno": ESLURM_RESERVATION_INVALID}])
+        raise Refusal(ESLURM_RESERVATION_INVALID,
+                      [error_entry(ESLURM_RESERVATION_INVALID, form=SHORT)],
+                      payload={"reservations": []})
     return found
