@@ -363,6 +363,16 @@ class ServingTests(unittest.TestCase):
         self.assertTrue(transport.disconnecting)
         self.assertNotIn("calls", self.state)
 
+    def test_chunked_body_too_large_answered_in_the_accepted_format(self):
+        h = dict(creds(), **{"Content-Type": "application/json", "Accept": "application/x-yaml",
+                             "Transfer-Encoding": "chunked"})
+        chunk = b"x" * 600
+        raw = request("POST", "/slurm/v1/submit", h) + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 2
+        (r,), _ = exchange(self.site, raw)
+        self.assertEqual((r.status, r.header("content-type")), (413, YAML_TYPE))
+        self.assertEqual(decode(r.body, YAML_TYPE)["errors"][0]["error"],
+                         "Request body too large")
+
     def test_chunked_body_within_limit(self):
         h = dict(creds(), **{"Content-Type": "application/json",
                              "Transfer-Encoding": "chunked"})
