@@ -69,7 +69,8 @@ class ApiError(Exception):
     """A failure with its HTTP status and slurmrestd-shaped error ``errors`` (entries)."""
 
     def __init__(self, status: int, errors: list[dict] | None = None, *, description: str = ""):
-        super().__init__(description or (errors[0].get("description") if errors else "") or str(status))
+        super().__init__(description or (errors[0].get("description") if errors else "")
+                         or str(status))
         self.status = status
         self.errors = errors if errors is not None else [
             error_entry(description=description, error="Unspecified error")]

@@ -18,8 +18,8 @@ jobs are converted again. (The conversion depends on nothing but the record, so 
 shared between identities.)
 
 Entries are per user (what a user may see depends on who asks: PrivateData, hidden
-partitions), in a small LRU. Concurrent requests of the same user share one refresh. Entries are read, kept and
-revalidated through ``revalidated.current``, as the other collections are.
+partitions), in a small LRU. Concurrent requests of the same user share one refresh. Entries
+are read, kept and revalidated through ``revalidated.current``, as the other collections are.
 """
 
 from __future__ import annotations
