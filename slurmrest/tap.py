@@ -211,9 +211,8 @@ def token_minter(config, jwt_key: str | None):
 
 
 def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAULT_MAX_BODY_SIZE,
-                 reactor=None, ctld=None, dbd=None) -> Gateway:
-    """The gateway for ``config``: its slurmctld client (``ctld``) unless one is given, and
-    the slurmdbd client ``dbd`` (with ``.bind(credential)``) when there is one."""
+                 reactor=None, ctld=None) -> Gateway:
+    """The gateway for ``config``: its slurmctld client (``ctld``) unless one is given."""
     from slurmrest.wire.client import SlurmctldClient
 
     minter = token_minter(config, jwt_key)
@@ -230,7 +229,7 @@ def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAU
                                   proxy_users=frozenset({"root", config.slurm_user}))
     load_operations()
     return Gateway(ctld if ctld is not None else SlurmctldClient(config, reactor),
-                   authenticator, dbd=dbd, max_body_size=max_body_size)
+                   authenticator, max_body_size=max_body_size)
 
 
 def makeService(options) -> service.MultiService:

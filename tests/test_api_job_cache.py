@@ -35,7 +35,7 @@ def build(rec):
 
 class JobListCacheTests(unittest.TestCase):
     def get(self, cache, loader, key="alice"):
-        return defer.ensureDeferred(cache.get(key, loader, build))
+        return defer.ensureDeferred(cache.get(key, (loader,), convert=build))
 
     def test_reused_while_unchanged(self):
         cache, loader = JobListCache(), Loader()
@@ -79,9 +79,11 @@ class JobListCacheTests(unittest.TestCase):
         # slurmctld verifies), not ride on alice's refresh.
         cache, loader = JobListCache(), Loader()
         loader.pending = []
-        good = [defer.ensureDeferred(cache.get("alice", loader, build, credential="token-a"))
+        good = [defer.ensureDeferred(cache.get("alice", (loader,), convert=build,
+                                               credential="token-a"))
                 for _ in range(3)]
-        other = defer.ensureDeferred(cache.get("alice", loader, build, credential="token-b"))
+        other = defer.ensureDeferred(cache.get("alice", (loader,), convert=build,
+                                               credential="token-b"))
         self.assertEqual(len(loader.asked), 2)
         for d in list(loader.pending):
             d.callback(None)
@@ -97,7 +99,8 @@ class JobListCacheTests(unittest.TestCase):
             await gate
             raise SlurmError(2002)
 
-        results = [defer.ensureDeferred(cache.get("alice", failing, build)) for _ in range(3)]
+        results = [defer.ensureDeferred(cache.get("alice", (failing,), convert=build))
+                   for _ in range(3)]
         gate.callback(None)
         for d in results:
             self.assertEqual(self.failureResultOf(d, SlurmError).value.errno, 2002)
@@ -118,9 +121,11 @@ class PutTests(unittest.TestCase):
     def test_put_becomes_the_current_entry(self):
         cache, loader = JobListCache(), Loader()
         loader.now = 105
-        stored = cache.put("alice", {"last_update": 105, "records": [{"job_id": 7}]}, build)
+        stored = cache.put("alice", ({"last_update": 105, "records": [{"job_id": 7}]},),
+                           convert=build)
         self.assertEqual(stored.payload, {"jobs": [{"doc": 7}]})
-        got = self.successResultOf(defer.ensureDeferred(cache.get("alice", loader, build)))
+        got = self.successResultOf(defer.ensureDeferred(
+            cache.get("alice", (loader,), convert=build)))
         self.assertIs(got, stored)
         self.assertEqual(loader.asked, [105])
 
@@ -134,11 +139,11 @@ class DocumentReuseTests(unittest.TestCase):
             calls.append(rec["job_id"])
             return dict(rec)
 
-        first = cache.put("alice", {"records": [{"job_id": 1, "x": 1},
-                                                {"job_id": 2, "x": 1}]}, convert)
-        second = cache.put("bob", {"records": [{"job_id": 1, "x": 1},
-                                               {"job_id": 2, "x": 2},
-                                               {"job_id": 3, "x": 1}]}, convert)
+        first = cache.put("alice", ({"records": [{"job_id": 1, "x": 1},
+                                                 {"job_id": 2, "x": 1}]},), convert=convert)
+        second = cache.put("bob", ({"records": [{"job_id": 1, "x": 1},
+                                                {"job_id": 2, "x": 2},
+                                                {"job_id": 3, "x": 1}]},), convert=convert)
         self.assertEqual(calls, [1, 2, 2, 3])
         self.assertIs(second.payload["jobs"][0], first.payload["jobs"][0])
         self.assertEqual(second.payload["jobs"][1], {"job_id": 2, "x": 2})
@@ -152,15 +157,15 @@ class DocumentReuseTests(unittest.TestCase):
             calls.append(rec["job_id"])
             return dict(rec)
 
-        cache.put("alice", {"records": [{"job_id": 1}]}, convert, variant=0x14)
-        cache.put("alice", {"records": [{"job_id": 1}]}, convert, variant=0x11)
+        cache.put("alice", ({"records": [{"job_id": 1}]},), convert=convert, variant=0x14)
+        cache.put("alice", ({"records": [{"job_id": 1}]},), convert=convert, variant=0x11)
         self.assertEqual(calls, [1, 1])
 
     def test_array_tasks_are_told_apart(self):
         cache = JobListCache()
-        docs = cache.put("a", {"records": [{"job_id": 5, "array_task_id": 1},
-                                           {"job_id": 5, "array_task_id": 2}]},
-                         lambda rec: dict(rec)).payload["jobs"]
+        docs = cache.put("a", ({"records": [{"job_id": 5, "array_task_id": 1},
+                                            {"job_id": 5, "array_task_id": 2}]},),
+                         convert=lambda rec: dict(rec)).payload["jobs"]
         self.assertEqual([d["array_task_id"] for d in docs], [1, 2])
 
 
@@ -180,11 +185,11 @@ class ClampedStartTimeTests(unittest.TestCase):
             return {"last_update": 100,
                     "records": [{"job_id": 1, "job_state": 0, "start_time": 100}]}
 
-        first = self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
-        again = self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        first = self.successResultOf(defer.ensureDeferred(cache.get("a", (load,), convert=build)))
+        again = self.successResultOf(defer.ensureDeferred(cache.get("a", (load,), convert=build)))
         self.assertIs(again, first)
         now[0] = 101.0
-        self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        self.successResultOf(defer.ensureDeferred(cache.get("a", (load,), convert=build)))
         self.assertEqual(asked, [0, 100, 0])
 
     def test_future_start_or_running_job_is_not_clamped(self):
@@ -201,8 +206,8 @@ class ClampedStartTimeTests(unittest.TestCase):
                                 {"job_id": 2, "job_state": 1, "start_time": 50},
                                 {"job_id": 3, "job_state": 0, "start_time": 0}]}
 
-        self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
-        self.successResultOf(defer.ensureDeferred(cache.get("a", load, build)))
+        self.successResultOf(defer.ensureDeferred(cache.get("a", (load,), convert=build)))
+        self.successResultOf(defer.ensureDeferred(cache.get("a", (load,), convert=build)))
         self.assertEqual(asked, [0, 100])
 
 
@@ -211,8 +216,8 @@ class CancellationTests(unittest.TestCase):
         cache, loader = JobListCache(), Loader()
         loader.pending = []
         loader.now = 105
-        first = defer.ensureDeferred(cache.get("alice", loader, build))
-        second = defer.ensureDeferred(cache.get("alice", loader, build))
+        first = defer.ensureDeferred(cache.get("alice", (loader,), convert=build))
+        second = defer.ensureDeferred(cache.get("alice", (loader,), convert=build))
         first.cancel()
         self.failureResultOf(first, defer.CancelledError)
         loader.pending[0].callback(None)
@@ -220,13 +225,13 @@ class CancellationTests(unittest.TestCase):
         self.assertEqual(result.payload, {"jobs": [{"doc": 100}]})
         # And the refresh was kept for whoever asks next.
         loader.pending = None
-        self.assertIs(self.successResultOf(defer.ensureDeferred(cache.get("alice", loader,
-                                                                          build))), result)
+        again = defer.ensureDeferred(cache.get("alice", (loader,), convert=build))
+        self.assertIs(self.successResultOf(again), result)
 
     def test_all_gone_refresh_still_kept(self):
         cache, loader = JobListCache(), Loader()
         loader.pending = []
-        only = defer.ensureDeferred(cache.get("alice", loader, build))
+        only = defer.ensureDeferred(cache.get("alice", (loader,), convert=build))
         only.cancel()
         self.failureResultOf(only, defer.CancelledError)
         loader.pending[0].callback(None)

@@ -17,7 +17,9 @@ from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
 from slurmrest.api import job_control
-from slurmrest.api.registry import ApiError, Call, Result
+from slurmrest.api.errors import Refusal
+from slurmrest.api.registry import REGISTRY, ApiError, Call, Result
+from slurmrest.api.runner import run
 from slurmrest.testing.cluster import Cluster
 from slurmrest.wire.client import SlurmctldClient
 from slurmrest.wire.conf import SlurmConfig
@@ -70,7 +72,8 @@ class JobIdSignalAndStatusTests(unittest.TestCase):
     def test_statuses(self):
         for errno, status in ((2002, 403), (2010, 403), (2017, 404), (2000, 400), (2045, 400),
                               (2050, 400), (2027, 503), (2019, 500), (-1, 500)):
-            self.assertEqual(job_control.status_for(errno), status, errno)
+            for name in ("submit_job", "update_job", "cancel_job"):
+                self.assertEqual(REGISTRY.find(name).status_of(errno), status, (name, errno))
 
     def test_array_errors(self):
         from slurmrest.wire.msgtypes import MsgType
@@ -85,10 +88,10 @@ class JobIdSignalAndStatusTests(unittest.TestCase):
         partial = job_control._update_result(reply((0, "7_1-4"), (2017, "7_5-9")), "7")
         self.assertEqual([(e["error_number"], e["description"]) for e in partial.errors],
                          [(2017, "update of job 7_5-9 refused")])
-        with self.assertRaises(ApiError) as cm:
+        with self.assertRaises(Refusal) as cm:
             job_control._update_result(reply((2002, "7_1-2"), (2017, "7_3")), "7")
-        self.assertEqual(cm.exception.status, 403)
-        self.assertEqual(len(cm.exception.errors), 2)
+        self.assertEqual(REGISTRY.find("update_job").status_of(cm.exception.errno), 403)
+        self.assertEqual(len(cm.exception.entries), 2)
 
 
 class JobControlTests(unittest.TestCase):
@@ -106,20 +109,21 @@ class JobControlTests(unittest.TestCase):
         return self.client.bind(Credential(self.cluster.token(user), user))
 
     async def submit(self, body, user="alice") -> Result:
-        result = await job_control.submit_job(Call(params={}, body=body, user=user,
-                                                   slurmctld=self.ctld(user)))
+        result = await run(REGISTRY.find("submit_job"), Call(params={}, body=body, user=user,
+                                                               slurmctld=self.ctld(user)))
         self.jobs.append(result.payload["job_id"])
         return result
 
     async def update(self, job_id, body, user="alice"):
-        return await job_control.update_job(Call(params={"job_id": str(job_id)}, body=body,
-                                                 user=user, slurmctld=self.ctld(user)))
+        return await run(REGISTRY.find("update_job"), Call(
+            params={"job_id": str(job_id)}, body=body, user=user, slurmctld=self.ctld(user)))
 
     async def cancel(self, job_id, signal=None, user="alice"):
         params = {"job_id": str(job_id)}
         if signal is not None:
             params["signal"] = signal
-        return await job_control.cancel_job(Call(params=params, user=user, slurmctld=self.ctld(user)))
+        return await run(REGISTRY.find("cancel_job"),
+                         Call(params=params, user=user, slurmctld=self.ctld(user)))
 
     async def refused(self, coroutine) -> ApiError:
         try:

@@ -10,7 +10,8 @@ from twisted.trial import unittest
 from slurmrest.api.state import ServerState
 from slurmrest.api import job_records, jobs
 from slurmrest.api.convert import INFINITE16, MEM_PER_CPU, NICE_OFFSET, NO_VAL, NO_VAL16
-from slurmrest.api.registry import ApiError
+from slurmrest.api.registry import REGISTRY, ApiError
+from slurmrest.api.runner import run
 
 # Job 17 of the reference samples (running, one core of n1) as RESPONSE_JOB_INFO decodes it.
 JOB17 = {
@@ -314,7 +315,7 @@ class LiveJobTests(unittest.TestCase):
         """Two GET /jobs in a row answered with the very same document: the cache at work.
         (Others' jobs and the scheduler change the queue at times, so a few tries.)"""
         from slurmrest.api import job_cache
-        cache = job_cache.for_call(self.call())
+        cache = self.call().state[job_cache.JOBS]
         for _ in range(40):
             first = await jobs.get_jobs(self.call())
             hits = cache.hits
@@ -372,7 +373,7 @@ class LiveJobTests(unittest.TestCase):
         self.assertIsInstance(doc.payload["jobs"], list)
         # That full answer is now the cached one.
         from slurmrest.api import job_cache
-        self.assertEqual(job_cache.for_call(self.call()).rebuilds, 1)
+        self.assertEqual(self.call().state[job_cache.JOBS].rebuilds, 1)
 
     @deferred
     async def test_job_and_unknown_job(self):
@@ -382,7 +383,7 @@ class LiveJobTests(unittest.TestCase):
         self.assertEqual(doc["jobs"][0]["state_reason"], "JobHeldUser")
         self.assertEqual(doc["jobs"][0]["user_name"], "alice")
         self.assertEqual(doc["jobs"][0]["group_name"], "alice")
-        missing = await jobs.get_job(self.call(job_id="60000000"))
+        missing = await run(REGISTRY.find("get_job"), self.call(job_id="60000000"))
         self.assertEqual(missing.status, 404)
         self.assertEqual(missing.errors[0]["error_number"], 2017)
 
@@ -399,7 +400,7 @@ class LiveJobTests(unittest.TestCase):
         task5 = await jobs.get_job(self.call(job_id=f"{array}_5"))
         self.assertEqual(task5["jobs"][0]["array_task_string"], "3-6%2")
         self.assertIsNone(task5["jobs"][0]["array_task_id"])
-        absent = await jobs.get_job(self.call(job_id=f"{array}_9"))
+        absent = await run(REGISTRY.find("get_job"), self.call(job_id=f"{array}_9"))
         self.assertEqual(absent.status, 404)
 
     @deferred

@@ -11,7 +11,8 @@ from twisted.trial import unittest
 from slurmrest.api.state import ServerState
 from slurmrest.api import nodes
 from slurmrest.api.convert import NO_VAL, NO_VAL64
-from slurmrest.api.registry import ApiError
+from slurmrest.api.registry import REGISTRY, ApiError
+from slurmrest.api.runner import run
 
 # Node n1 of the test cluster as RESPONSE_NODE_INFO decodes it (§5.6), running one 1-CPU job.
 N1 = {
@@ -164,15 +165,15 @@ class LiveNodeTests(unittest.TestCase):
 
     @deferred
     async def test_unknown_node(self):
-        result = await nodes.get_node(self.call("alice", node_name="h5a-nosuch"))
+        result = await run(REGISTRY.find("get_node"), self.call("alice", node_name="h5a-nosuch"))
         self.assertEqual(result.status, 404)
         self.assertEqual(result.errors, [{"error": "Invalid node name specified", "errno": 2018}])
 
     @deferred
     async def test_update_needs_an_administrator(self):
         with self.assertRaises(ApiError) as ctx:
-            await nodes.update_node(self.call("alice", node_name="n4",
-                                              body={"comment": "alice was here"}))
+            await run(REGISTRY.find("update_node"),
+                      self.call("alice", node_name="n4", body={"comment": "alice was here"}))
         self.assertEqual(ctx.exception.status, 403)
         self.assertIn(ctx.exception.errors[0]["error_number"], (2002, 2010))
 
@@ -189,22 +190,23 @@ class LiveNodeTests(unittest.TestCase):
     async def test_invalid_state_from_slurm(self):
         # MIXED is a word we know, but not a state one may set: slurmctld refuses it.
         with self.assertRaises(ApiError) as ctx:
-            await nodes.update_node(self.call("root", node_name="n4", body={"state": "MIXED"}))
+            await run(REGISTRY.find("update_node"),
+                      self.call("root", node_name="n4", body={"state": "MIXED"}))
         self.assertEqual(ctx.exception.status, 400)
         self.assertEqual(ctx.exception.errors[0]["error_number"], 2028)
 
     @deferred
     async def test_update_unknown_node(self):
         with self.assertRaises(ApiError) as ctx:
-            await nodes.update_node(self.call("root", node_name="h5a-nosuch",
-                                              body={"comment": "x"}))
+            await run(REGISTRY.find("update_node"),
+                      self.call("root", node_name="h5a-nosuch", body={"comment": "x"}))
         self.assertEqual(ctx.exception.status, 404)
 
     @deferred
     async def test_delete_unknown_node(self):
         # Passed through: slurmctld answers ESLURM_INVALID_NODE_NAME with its own text.
         with self.assertRaises(ApiError) as ctx:
-            await nodes.delete_node(self.call("root", node_name="h5a-nosuch"))
+            await run(REGISTRY.find("delete_node"), self.call("root", node_name="h5a-nosuch"))
         self.assertEqual(ctx.exception.status, 404)
         error = ctx.exception.errors[0]
         self.assertEqual((error["error_number"], error["error"]),
@@ -456,16 +458,18 @@ class SlurmRefusalTests(unittest.TestCase):
 
     def refusal(self, errno, message=None):
         from slurmrest.wire.errors import SlurmError
-        return nodes._slurm_failure(SlurmError(errno, message), "slurm_delete_node")
+        return nodes._refusal(SlurmError(errno, message), "slurm_delete_node")
 
     def test_statuses(self):
-        for errno, status in ((2010, 403), (2002, 403), (2018, 404), (2016, 409),
-                              (2028, 400), (1, 400)):
-            self.assertEqual(self.refusal(errno).status, status, errno)
+        for name in ("update_node", "delete_node"):
+            op = REGISTRY.find(name)
+            for errno, status in ((2010, 403), (2002, 403), (2018, 404), (2016, 409),
+                                  (2028, 400), (1, 400)):
+                self.assertEqual(op.status_of(self.refusal(errno).errno), status, errno)
 
     def test_slurm_text_is_the_description(self):
         err = self.refusal(2002, "Node deletion only compatible with select/cons_tres")
-        self.assertEqual(err.errors, [{
+        self.assertEqual(err.entries, [{
             "error_number": 2002, "error": "Access/permission denied",
             "description": "Node deletion only compatible with select/cons_tres",
             "source": "slurm_delete_node"}])
@@ -473,7 +477,7 @@ class SlurmRefusalTests(unittest.TestCase):
     def test_talking_to_slurmctld_failures_stay(self):
         from slurmrest.wire.errors import CommunicationError
         err = CommunicationError(1800)
-        self.assertIs(nodes._slurm_failure(err, "slurm_delete_node"), err)
+        self.assertIs(nodes._refusal(err, "slurm_delete_node"), err)
 
 
 class NodeSchemaTests(unittest.TestCase):

@@ -9,8 +9,11 @@ from __future__ import annotations
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from slurmrest.api.registry import Result
-from slurmrest.api.revalidated import RevalidatedCache, item_by_name
+from slurmrest.api.errors import NotModified
+from slurmrest.api.job_cache import JOBS
+from slurmrest.api.registry import Call, Result
+from slurmrest.api.revalidated import RevalidatedCache, cache_slot, current, item_by_name
+from slurmrest.api.state import ServerState
 from slurmrest.wire.errors import CommunicationError, NoChange
 
 
@@ -145,3 +148,77 @@ class RevalidatedCacheTests(unittest.TestCase):
         self.assertIs(self.get(cache, "alice", (load,)).item("debug", make), one)
         exact = item_by_name("items")
         self.assertIsNone(entry.item("DEBUG", exact))
+
+
+class CurrentTests(unittest.TestCase):
+    """``current``: the one path of every revalidated collection (nodes, partitions,
+    reservations, licenses, jobs) from a caller to its kept answer."""
+
+    def setUp(self):
+        self.state = ServerState()
+
+    def call(self, credential="t", **params):
+        class Controller:
+            pass
+        ctld = Controller()
+        ctld.credential = credential
+        return Call(params=params, user="alice", slurmctld=ctld, state=self.state)
+
+    async def test_kept_answer_revalidated_with_the_callers_rpcs(self):
+        nodes, node_calls = scripted([reply(10, "n1"), None])
+        parts, part_calls = scripted([reply(5, "p"), None])
+        first = await current(self.call(), ITEMS, (nodes, parts))
+        self.assertIs(await current(self.call(), ITEMS, (nodes, parts)), first)
+        self.assertEqual((node_calls, part_calls), ([0, 10], [0, 5]))
+
+    async def test_update_time_asks_the_first_rpc_and_304_leaves_the_others(self):
+        nodes, _ = scripted([None])
+        left = []
+        pending = defer.Deferred(canceller=left.append)
+
+        def parts(last_update):
+            return pending
+        with self.assertRaises(NotModified):
+            await current(self.call(update_time=7), ITEMS, (nodes, parts))
+        self.assertEqual(left, [pending])
+
+    async def test_update_time_full_answer_becomes_the_kept_one(self):
+        nodes, node_calls = scripted([reply(10, "n1"), None])
+        parts, part_calls = scripted([reply(5, "p"), None])
+        full = await current(self.call(update_time=3), ITEMS, (nodes, parts))
+        self.assertEqual(full.result.payload["items"], [{"name": "n1"}, {"name": "p"}])
+        self.assertIs(await current(self.call(), ITEMS, (nodes, parts)), full)
+        # The caller's time went to the first RPC only; the others were fetched whole.
+        self.assertEqual((node_calls, part_calls), ([3, 10], [0, 5]))
+
+    async def test_the_job_list_the_same_way(self):
+        jobs, calls = scripted([{"last_update": 9, "records": [{"job_id": 1}]}, None])
+
+        def convert(rec):
+            return {"id": rec["job_id"]}
+        first = await current(self.call(), JOBS, (jobs,), convert=convert)
+        self.assertEqual(first.payload, {"jobs": [{"id": 1}]})
+        self.assertIs(await current(self.call(), JOBS, (jobs,), convert=convert), first)
+        self.assertEqual(calls, [0, 9])
+        with self.assertRaises(NotModified):
+            await current(self.call(update_time=9), JOBS, (scripted([None])[0],),
+                          convert=convert)
+
+    async def test_refresh_shared_only_by_the_same_credential(self):
+        pending = []
+
+        async def load(last_update=0):
+            d = defer.Deferred()
+            pending.append(d)
+            return await d
+        a = defer.ensureDeferred(current(self.call("t1"), ITEMS, (load,)))
+        b = defer.ensureDeferred(current(self.call("t1"), ITEMS, (load,)))
+        c = defer.ensureDeferred(current(self.call("t2"), ITEMS, (load,)))
+        self.assertEqual(len(pending), 2)
+        for d in pending:
+            d.callback(reply(1, "x"))
+        self.assertIs(await a, await b)
+        self.assertEqual((await c).result.payload, {"items": [{"name": "x"}]})
+
+
+ITEMS = cache_slot("test.items", build)

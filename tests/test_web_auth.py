@@ -17,6 +17,7 @@ from slurmrest.web.routing import Router
 from slurmrest.wire.credentials import TokenMinter
 from tests.test_web_server import (KEY, Clientless, RecordingRequest, creds, exchange,
                                    expired_token, make_site, request)
+from tests.memory_http import SiteClient
 
 API_KEY = b"proxy-key-0123456789"
 
@@ -227,27 +228,26 @@ class AuthOverHttpTests(unittest.TestCase):
     def setUp(self):
         self.site = make_site(api_keys=(API_KEY,))
 
-    def status(self, h):
-        (r,), _ = exchange(self.site, request("GET", "/slurm/v1/echo", h))
-        return r
+    async def status(self, h):
+        return await SiteClient(self.site).request("GET", "/slurm/v1/echo", headers=h)
 
-    def test_statuses(self):
-        self.assertEqual(self.status(creds("alice")).status, 200)
-        self.assertEqual(self.status({}).status, 401)
-        self.assertEqual(self.status({"X-SLURM-USER-NAME": "alice",
-                                      "X-SLURM-USER-TOKEN": expired_token()}).status, 401)
+    async def test_statuses(self):
+        self.assertEqual((await self.status(creds("alice"))).status, 200)
+        self.assertEqual((await self.status({})).status, 401)
+        expired = {"X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": expired_token()}
+        self.assertEqual((await self.status(expired)).status, 401)
         other = creds("bob")
         other["X-SLURM-USER-NAME"] = "alice"
-        r = self.status(other)
+        r = await self.status(other)
         self.assertEqual(r.status, 403)
         self.assertNotIn(other["X-SLURM-USER-TOKEN"].encode(), r.body)
         proxied = creds("root")
         proxied["X-SLURM-USER-NAME"] = "alice"
-        self.assertEqual(self.status(proxied).json()["user"], "alice")
-        r = self.status({"X-SLURM-API-KEY": API_KEY.decode(), "X-SLURM-USER-NAME": "root"})
+        self.assertEqual((await self.status(proxied)).json()["user"], "alice")
+        r = await self.status({"X-SLURM-API-KEY": API_KEY.decode(), "X-SLURM-USER-NAME": "root"})
         self.assertEqual((r.status, r.json()["user"]), (200, "root"))
-        self.assertEqual(self.status({"X-SLURM-API-KEY": "nope",
-                                      "X-SLURM-USER-NAME": "root"}).status, 401)
+        wrong_key = {"X-SLURM-API-KEY": "nope", "X-SLURM-USER-NAME": "root"}
+        self.assertEqual((await self.status(wrong_key)).status, 401)
 
     def test_no_body_refusal_keeps_the_connection(self):
         rs, transport = exchange(self.site, request("GET", "/slurm/v1/echo", {}) +

@@ -54,6 +54,19 @@ class OpenApiTests(unittest.TestCase):
         schema = ping["content"]["application/json"]["schema"]
         self.assertEqual(set(schema["properties"]), {"meta", "errors", "pings"})
 
+    def test_error_statuses_are_listed(self):
+        paths = self.document["paths"]
+        for op in self.registry:
+            responses = paths[f"/{op.family}/v0.0.38{op.path}"][op.method.lower()]["responses"]
+            listed = {int(code) for code in responses if code not in ("200", "default")}
+            self.assertEqual(listed, set(op.error_statuses()), op.operation_id)
+        get_job = paths["/slurm/v0.0.38/job/{job_id}"]["get"]["responses"]
+        self.assertEqual(get_job["404"]["description"], "Not Found")
+        self.assertIn("500", get_job)  # slurmrestd's answer to any other refusal
+        update_node = paths["/slurm/v1/node/{node_name}"]["post"]["responses"]
+        self.assertIn("409", update_node)  # node busy
+        self.assertIn("400", update_node)  # any other refusal
+
     def test_served_document_is_the_generated_one(self):
         site = make_site(registry=test_registry({}))
         (r,), _ = exchange(site, request("GET", "/openapi/v3", creds()))

@@ -3,7 +3,6 @@ arithmetic and names slurmrestd uses. Live comparisons are in ``test_server_live
 
 from __future__ import annotations
 
-from twisted.internet import defer
 from twisted.trial import unittest
 
 from slurmrest.api.state import ServerState
@@ -106,44 +105,41 @@ class RevalidatedCacheTests(unittest.TestCase):
             return reply
         return load, calls
 
-    def result(self, coroutine):
-        return self.successResultOf(defer.ensureDeferred(coroutine))
-
-    def test_build_info_kept_then_revalidated(self):
+    async def test_build_info_kept_then_revalidated(self):
         now = [1000.0]
         cache = BuildInfoCache(max_age=30, clock=lambda: now[0])
         first = {"version": "22.05.8", "last_update": 500, "control_machine": ["a"]}
         second = {"version": "22.05.8", "last_update": 900, "control_machine": ["a", "b"]}
         load, calls = self.loader([first, None, second])
-        self.assertIs(self.result(cache.get(load)), first)
-        self.assertIs(self.result(cache.get(load)), first)  # young: no RPC at all
+        self.assertIs((await cache.get(load)), first)
+        self.assertIs((await cache.get(load)), first)  # young: no RPC at all
         now[0] += 31
-        self.assertIs(self.result(cache.get(load)), first)  # unchanged since 500
-        self.assertIs(self.result(cache.get(load)), first)  # and young again
+        self.assertIs((await cache.get(load)), first)  # unchanged since 500
+        self.assertIs((await cache.get(load)), first)  # and young again
         now[0] += 31
-        self.assertIs(self.result(cache.get(load)), second)
+        self.assertIs((await cache.get(load)), second)
         self.assertEqual(calls, [0, 500, 500])
 
-    def test_licenses_per_user_same_result_while_unchanged(self):
+    async def test_licenses_per_user_same_result_while_unchanged(self):
         lic = {"last_update": 700, "licenses": [{"name": "m", "total": 2, "in_use": 1}]}
         more = {"last_update": 800, "licenses": [{"name": "m", "total": 2, "in_use": 2}]}
         cache = RevalidatedCache(licenses_payload, max_entries=2)
         load, calls = self.loader([lic, None, lic, more])
-        a = self.result(cache.get("alice", (load,))).result
+        a = (await cache.get("alice", (load,))).result
         self.assertEqual(a.payload["licenses"][0]["Used"], 1)
-        self.assertIs(self.result(cache.get("alice", (load,))).result, a)
-        b = self.result(cache.get("bob", (load,))).result  # another user: fetched for them
+        self.assertIs((await cache.get("alice", (load,))).result, a)
+        b = (await cache.get("bob", (load,))).result  # another user: fetched for them
         self.assertIsNot(b, a)
-        changed = self.result(cache.get("alice", (load,))).result
+        changed = (await cache.get("alice", (load,))).result
         self.assertEqual(changed.payload["licenses"][0]["Used"], 2)
         self.assertEqual(calls, [0, 700, 0, 700])
         self.assertEqual(cache.hits, 1)
 
-    def test_licenses_cache_is_bounded(self):
+    async def test_licenses_cache_is_bounded(self):
         cache = RevalidatedCache(licenses_payload, max_entries=2)
         load, calls = self.loader([{"last_update": 1, "licenses": []} for _ in range(4)])
         for user in ("a", "b", "c", "a"):
-            self.result(cache.get(user, (load,)))
+            await cache.get(user, (load,))
         self.assertEqual(calls, [0, 0, 0, 0])  # "a" was forgotten when "c" came
         self.assertEqual(len(cache), 2)
 
@@ -152,27 +148,28 @@ class DiagSharingTests(unittest.TestCase):
     """One stats reply (shared by concurrent callers) makes one document; a new reply a new
     one."""
 
-    def call(self, server, reply):
+    async def call(self, server, reply):
         from slurmrest.api.diag import diag
         from slurmrest.api.registry import Call
 
         class Ctld:
             async def stats(self):
                 return reply
-        call = Call({}, slurmctld=Ctld()) if server is None else Call({}, slurmctld=Ctld(), state=server)
-        return self.successResultOf(defer.ensureDeferred(diag(call)))
+        call = Call({}, slurmctld=Ctld()) if server is None else Call({}, slurmctld=Ctld(),
+                                                                      state=server)
+        return await diag(call)
 
-    def test_same_reply_same_result(self):
+    async def test_same_reply_same_result(self):
         server = ServerState()
         first = dict(DiagTests.RECORD)
-        a, b = self.call(server, first), self.call(server, first)
+        a, b = await self.call(server, first), await self.call(server, first)
         self.assertIs(a, b)
         self.assertEqual(a.payload["statistics"]["server_thread_count"], 3)
         second = dict(first, server_thread_count=9)
-        c = self.call(server, second)
+        c = await self.call(server, second)
         self.assertIsNot(c, a)
         self.assertEqual(c.payload["statistics"]["server_thread_count"], 9)
-        self.assertEqual(self.call(None, first).payload, a.payload)  # outside a server
+        self.assertEqual((await self.call(None, first)).payload, a.payload)  # outside a server
 
 
 class PingResultTests(unittest.TestCase):
@@ -180,7 +177,7 @@ class PingResultTests(unittest.TestCase):
     revalidated with the caller's credential on every ping (a no-change reply while it is
     unchanged); an unchanged answer is the same Result (serialised once)."""
 
-    def test_two_controllers_one_down(self):
+    async def test_two_controllers_one_down(self):
         from slurmrest.api.ping import ping
         from slurmrest.api.registry import Call
         from slurmrest.wire.errors import CommunicationError, NoChange
@@ -199,12 +196,11 @@ class PingResultTests(unittest.TestCase):
                     raise CommunicationError(1800)
                 return {"return_code": 0}
 
-        server = ServerState()
         server = ServerState(BuildInfoCache())
         server.build_info.update({"version": "22.05.8", "control_machine": ["c1", "c2"],
                                   "last_update": 100})
-        run = lambda: self.successResultOf(defer.ensureDeferred(ping(Call({}, slurmctld=Ctld(), state=server))))
-        first, second = run(), run()
+        first = await ping(Call({}, slurmctld=Ctld(), state=server))
+        second = await ping(Call({}, slurmctld=Ctld(), state=server))
         self.assertIs(first, second)
         self.assertEqual(first.payload, {"pings": [
             {"hostname": "c1", "ping": "UP", "status": 0, "mode": "primary"},

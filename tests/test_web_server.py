@@ -14,6 +14,7 @@ from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
 from slurmrest.api.meta import BuildInfoCache
+from slurmrest.api.errors import Refusal, error_entry
 from slurmrest.api.registry import ApiError, NotModified, Param, Registry, Result, operation
 from slurmrest.web.auth import Authenticator
 from slurmrest.web.channel import GatewayRequest, GatewaySite
@@ -21,6 +22,7 @@ from slurmrest.web.content import YAML_TYPE, decode
 from slurmrest.web.gateway import Gateway
 from slurmrest.wire.credentials import TokenMinter
 from slurmrest.wire.errors import CommunicationError, ProtocolError, SlurmError
+from tests.memory_http import SiteClient
 
 KEY = b"test-jwt-key-of-32-bytes-exactly"
 
@@ -82,11 +84,17 @@ def test_registry(state: dict) -> Registry:
         raise NotModified()
 
     @operation("GET", "/fail/{kind}", operation_id="fail", summary="failures", registry=reg,
-               params=(Param("kind", "path"),))
+               params=(Param("kind", "path"),), errors={2017: 404}, refused=409)
     async def fail(call):
         kind = call.params["kind"]
         if kind == "slurm":
             raise SlurmError(2017, "Unable to find JobId=1")
+        if kind == "denied":  # the map shared by every operation
+            raise SlurmError(2002)
+        if kind == "other":  # this operation's status for any other refusal
+            raise SlurmError(2016)
+        if kind == "refusal":  # worded by the handler, with a payload beside the errors
+            raise Refusal(2017, [error_entry(2017, "no job 1", "lookup")], payload={"jobs": []})
         if kind == "down":
             raise CommunicationError(1800)
         if kind == "timeout":
@@ -200,14 +208,19 @@ class ServingTests(unittest.TestCase):
         self.site = make_site(self.state)
         RecordingRequest.made = []
 
-    def get(self, target, headers=None, **kw):
+    async def get(self, target, headers=None):
+        """GET through a real HTTP client (treq), in memory."""
         h = creds()
         h.update(headers or {})
-        (r,), _ = exchange(self.site, request("GET", target, h, **kw))
-        return r
+        return await SiteClient(self.site).request("GET", target, headers=h)
 
-    def test_payload_in_envelope(self):
-        r = self.get("/slurm/v1/echo?n=3&flag=no&unknown=1")
+    async def post(self, target, content_type, body, headers=None):
+        h = dict(creds(), **{"Content-Type": content_type})
+        h.update(headers or {})
+        return await SiteClient(self.site).request("POST", target, headers=h, body=body)
+
+    async def test_payload_in_envelope(self):
+        r = await self.get("/slurm/v1/echo?n=3&flag=no&unknown=1")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.header("content-type"), "application/json")
         doc = r.json()
@@ -217,47 +230,49 @@ class ServingTests(unittest.TestCase):
         self.assertEqual(doc["user"], "alice")
         self.assertEqual(doc["params"], {"n": 3, "flag": False})
 
-    def test_both_version_prefixes_and_trailing_slash(self):
+    async def test_both_version_prefixes_and_trailing_slash(self):
         for target in ("/slurm/v0.0.38/echo", "/slurm/v1/echo", "/slurm/v1/echo/"):
-            self.assertEqual(self.get(target).status, 200, target)
-        self.assertEqual(self.get("/slurm/v0.0.38/echo").json()["meta"]["plugin"]["type"],
+            self.assertEqual((await self.get(target)).status, 200, target)
+        self.assertEqual((await self.get("/slurm/v0.0.38/echo")).json()["meta"]["plugin"]["type"],
                          "openapi/v0.0.38")
-        self.assertEqual(self.get("/slurm/v2/echo").status, 404)
+        self.assertEqual((await self.get("/slurm/v2/echo")).status, 404)
 
-    def test_credential_passed_to_the_client(self):
+    async def test_credential_passed_to_the_client(self):
         h = creds()
-        self.get("/slurm/v1/echo")
+        await self.get("/slurm/v1/echo")
         credential = self.site.gateway.ctld.bound[-1]
         self.assertEqual(credential.user_name, "alice")
         self.assertEqual(credential.token, TokenMinter(KEY).mint("alice"))
         self.assertEqual(h["X-SLURM-USER-TOKEN"], credential.token)
 
-    def test_typed_path_parameter(self):
-        self.assertEqual(self.get("/slurm/v1/item/42").json()["item"], 42)
-        r = self.get("/slurm/v1/item/abc")
+    async def test_typed_path_parameter(self):
+        self.assertEqual((await self.get("/slurm/v1/item/42")).json()["item"], 42)
+        r = await self.get("/slurm/v1/item/abc")
         self.assertEqual(r.status, 400)
         self.assertIn("item_id", r.json()["errors"][0]["description"])
         # A literal segment wins over a parameter.
-        self.assertEqual(self.get("/slurm/v1/item/special").json()["special"], True)
+        self.assertEqual((await self.get("/slurm/v1/item/special")).json()["special"], True)
 
-    def test_bad_query_parameter(self):
-        r = self.get("/slurm/v1/echo?n=lots")
+    async def test_bad_query_parameter(self):
+        r = await self.get("/slurm/v1/echo?n=lots")
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["errors"][0]["error"], "Invalid parameter")
 
     def test_absolute_form_target(self):
-        r = self.get("http://gateway.example:6820/slurm/v1/echo?n=1")
+        # Bytes: no client library sends the absolute form to a server that is no proxy.
+        target = "http://gateway.example:6820/slurm/v1/echo?n=1"
+        (r,), _ = exchange(self.site, request("GET", target, creds()))
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json()["params"], {"n": 1})
 
-    def test_unknown_path(self):
-        r = self.get("/nothing/here")
+    async def test_unknown_path(self):
+        r = await self.get("/nothing/here")
         self.assertEqual(r.status, 404)
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertIn("/openapi/v3", r.json()["errors"][0]["description"])
 
-    def test_wrong_method(self):
-        (r,), _ = exchange(self.site, request("PUT", "/slurm/v1/echo", creds()))
+    async def test_wrong_method(self):
+        r = await SiteClient(self.site).request("PUT", "/slurm/v1/echo", headers=creds())
         self.assertEqual(r.status, 405)
         self.assertEqual(r.header("allow"), "GET, HEAD")
         self.assertEqual(r.json()["errors"][0]["error"], "Method not allowed")
@@ -270,67 +285,61 @@ class ServingTests(unittest.TestCase):
         self.assertTrue(head.startswith(b"HTTP/1.1 200"))
         self.assertTrue(head.endswith(b"\r\n\r\n"), head)
 
-    def test_yaml_answer(self):
+    async def test_yaml_answer(self):
         for accept in ("application/x-yaml", "application/yaml", "text/yaml"):
-            r = self.get("/slurm/v1/echo?n=7", {"Accept": accept})
+            r = await self.get("/slurm/v1/echo?n=7", {"Accept": accept})
             self.assertEqual(r.status, 200)
             self.assertEqual(r.header("content-type"), YAML_TYPE)
             doc = decode(r.body, YAML_TYPE)
             self.assertEqual(doc["params"], {"n": 7})
             self.assertEqual(doc["errors"], [])
 
-    def test_accept_any_and_quality(self):
-        self.assertEqual(self.get("/slurm/v1/echo", {"Accept": "*/*"}).header("content-type"),
-                         "application/json")
-        r = self.get("/slurm/v1/echo", {"Accept": "application/json;q=0.5, text/yaml;q=0.9"})
+    async def test_accept_any_and_quality(self):
+        r = await self.get("/slurm/v1/echo", {"Accept": "*/*"})
+        self.assertEqual(r.header("content-type"), "application/json")
+        r = await self.get("/slurm/v1/echo", {"Accept": "application/json;q=0.5, text/yaml;q=0.9"})
         self.assertEqual(r.header("content-type"), YAML_TYPE)
 
-    def test_unacceptable(self):
-        r = self.get("/slurm/v1/echo", {"Accept": "text/html"})
+    async def test_unacceptable(self):
+        r = await self.get("/slurm/v1/echo", {"Accept": "text/html"})
         self.assertEqual(r.status, 406)
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertNotIn("calls", self.state)
 
-    def test_json_body(self):
-        h = dict(creds(), **{"Content-Type": "application/json"})
-        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b'{"a": [1, 2]}'))
+    async def test_json_body(self):
+        r = await self.post("/slurm/v1/submit", "application/json", b'{"a": [1, 2]}')
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json()["got"], {"a": [1, 2]})
 
-    def test_yaml_body(self):
-        h = dict(creds(), **{"Content-Type": "application/x-yaml", "Accept": "text/yaml"})
-        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"a:\n- 1\n- x\n"))
+    async def test_yaml_body(self):
+        r = await self.post("/slurm/v1/submit", "application/x-yaml", b"a:\n- 1\n- x\n",
+                            {"Accept": "text/yaml"})
         self.assertEqual(r.status, 200)
         self.assertEqual(decode(r.body, YAML_TYPE)["got"], {"a": [1, "x"]})
 
-    def test_yaml_body_is_loaded_safely(self):
-        h = dict(creds(), **{"Content-Type": "application/yaml"})
+    async def test_yaml_body_is_loaded_safely(self):
         body = b"a: !!python/object/apply:os.system ['true']\n"
-        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, body))
+        r = await self.post("/slurm/v1/submit", "application/yaml", body)
         self.assertEqual(r.status, 400)
 
-    def test_malformed_json_body(self):
-        h = dict(creds(), **{"Content-Type": "application/json"})
-        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b'{"a": '))
+    async def test_malformed_json_body(self):
+        r = await self.post("/slurm/v1/submit", "application/json", b'{"a": ')
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["errors"][0]["error"], "Unable to parse query.")
         self.assertNotIn("calls", self.state)
 
-    def test_deeply_nested_body_is_a_400(self):
-        h = dict(creds(), **{"Content-Type": "application/json"})
-        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"[" * 900))
+    async def test_deeply_nested_body_is_a_400(self):
+        r = await self.post("/slurm/v1/submit", "application/json", b"[" * 900)
         self.assertEqual(r.status, 400)
-        h["Content-Type"] = "application/x-yaml"
-        (r,), _ = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"[" * 900))
+        r = await self.post("/slurm/v1/submit", "application/x-yaml", b"[" * 900)
         self.assertEqual(r.status, 400)
 
     def test_recursion_limit_is_bad_input(self):
         from slurmrest.web.content import BadDocument
         self.assertRaises(BadDocument, decode, b"[" * 200_000 + b"]" * 200_000, "application/json")
 
-    def test_unsupported_body_type(self):
-        h = dict(creds(), **{"Content-Type": "application/x-www-form-urlencoded"})
-        (r,), transport = exchange(self.site, request("POST", "/slurm/v1/submit", h, b"a=1"))
+    async def test_unsupported_body_type(self):
+        r = await self.post("/slurm/v1/submit", "application/x-www-form-urlencoded", b"a=1")
         self.assertEqual(r.status, 415)
         self.assertNotIn("calls", self.state)
 
@@ -355,6 +364,16 @@ class ServingTests(unittest.TestCase):
         self.assertEqual(r.status, 413)
         self.assertTrue(transport.disconnecting)
         self.assertNotIn("calls", self.state)
+
+    def test_chunked_body_too_large_answered_in_the_accepted_format(self):
+        h = dict(creds(), **{"Content-Type": "application/json", "Accept": "application/x-yaml",
+                             "Transfer-Encoding": "chunked"})
+        chunk = b"x" * 600
+        raw = request("POST", "/slurm/v1/submit", h) + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 2
+        (r,), _ = exchange(self.site, raw)
+        self.assertEqual((r.status, r.header("content-type")), (413, YAML_TYPE))
+        self.assertEqual(decode(r.body, YAML_TYPE)["errors"][0]["error"],
+                         "Request body too large")
 
     def test_chunked_body_within_limit(self):
         h = dict(creds(), **{"Content-Type": "application/json",
@@ -386,11 +405,11 @@ class ServingTests(unittest.TestCase):
         self.assertEqual(r.status, 500)
         self.flushLoggedErrors(defer.CancelledError)
 
-    def test_unexpected_exception_is_a_json_500(self):
+    async def test_unexpected_exception_is_a_json_500(self):
         events = []
         globalLogPublisher.addObserver(events.append)
         self.addCleanup(globalLogPublisher.removeObserver, events.append)
-        r = self.get("/slurm/v1/boom")
+        r = await self.get("/slurm/v1/boom")
         self.assertEqual(r.status, 500)
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertNotIn(b"secret internals", r.body)
@@ -398,44 +417,50 @@ class ServingTests(unittest.TestCase):
         self.assertTrue(any(e.get("log_failure") for e in events))
         self.flushLoggedErrors(RuntimeError)
 
-    def test_slurm_failures_statuses(self):
-        expected = {"slurm": 404, "down": 503, "timeout": 504, "garbage": 502, "api": 400}
+    async def test_slurm_failures_statuses(self):
+        expected = {"slurm": 404, "down": 503, "timeout": 504, "garbage": 502, "api": 400,
+                    "denied": 403, "other": 409, "refusal": 404}
         for kind, status in expected.items():
-            r = self.get(f"/slurm/v1/fail/{kind}")
+            r = await self.get(f"/slurm/v1/fail/{kind}")
             self.assertEqual(r.status, status, kind)
             self.assertEqual(r.header("content-type"), "application/json")
-        err = self.get("/slurm/v1/fail/slurm").json()["errors"][0]
+        err = (await self.get("/slurm/v1/fail/slurm")).json()["errors"][0]
         self.assertEqual(err["error_number"], 2017)
         self.assertEqual(err["error"], "Invalid job id specified")
         self.assertEqual(err["description"], "Unable to find JobId=1")
+        self.assertEqual(err["source"], "slurm_v1_fail")
+        doc = (await self.get("/slurm/v1/fail/refusal")).json()
+        self.assertEqual((doc["jobs"], doc["errors"]), ([], [{
+            "description": "no job 1", "error_number": 2017,
+            "error": "Invalid job id specified", "source": "lookup"}]))
 
-    def test_not_modified(self):
-        r = self.get("/slurm/v1/unchanged")
+    async def test_not_modified(self):
+        r = await self.get("/slurm/v1/unchanged")
         self.assertEqual((r.status, r.body), (304, b""))
 
-    def test_result_cache_serialises_once(self):
-        first = self.get("/slurm/v1/cached")
+    async def test_result_cache_serialises_once(self):
+        first = await self.get("/slurm/v1/cached")
         cache = self.state["result"].cache
         self.assertEqual(len(cache), 1)
         # Prove the second answer comes from the cache: change the stored bytes.
         key = next(iter(cache))
         cache[key] = cache[key].replace(b"[0,1,2,3,4]", b"[9]")
-        second = self.get("/slurm/v1/cached")
+        second = await self.get("/slurm/v1/cached")
         self.assertEqual(first.json()["big"], [0, 1, 2, 3, 4])
         self.assertEqual(second.json()["big"], [9])
         self.assertEqual(self.state["cached_calls"], 2)
-        self.get("/slurm/v1/cached", {"Accept": "text/yaml"})
+        await self.get("/slurm/v1/cached", {"Accept": "text/yaml"})
         self.assertEqual(len(cache), 2)
 
-    def test_openapi_paths(self):
+    async def test_openapi_paths(self):
         for path in ("/openapi", "/openapi.json", "/openapi/v3"):
-            r = self.get(path)
+            r = await self.get(path)
             self.assertEqual(r.status, 200, path)
             self.assertEqual(r.json()["openapi"], "3.0.3")
-        r = self.get("/openapi.yaml")
+        r = await self.get("/openapi.yaml")
         self.assertEqual(r.header("content-type"), YAML_TYPE)
         self.assertIn("/slurm/v1/echo", decode(r.body, YAML_TYPE)["paths"])
-        self.assertEqual(self.get("/openapi").body, self.get("/openapi").body)
+        self.assertEqual((await self.get("/openapi")).body, (await self.get("/openapi")).body)
 
     def test_openapi_needs_authentication(self):
         (r,), _ = exchange(self.site, request("GET", "/openapi/v3"))
@@ -463,21 +488,21 @@ class ServingTests(unittest.TestCase):
         (r,) = responses(transport.value())
         self.assertEqual(r.json()["got"], {"a": 1})
 
-    def test_a_bug_in_admission_is_a_json_500(self):
+    async def test_a_bug_in_admission_is_a_json_500(self):
         def broken(*args):
             raise KeyError("bug")
         self.site.gateway.admit = broken
-        r = self.get("/slurm/v1/echo")
+        r = await self.get("/slurm/v1/echo")
         self.assertEqual(r.status, 500)
         self.assertEqual(r.header("content-type"), "application/json")
         self.flushLoggedErrors(KeyError)
 
-    def test_access_log_has_no_secrets(self):
+    async def test_access_log_has_no_secrets(self):
         token = creds()["X-SLURM-USER-TOKEN"]
         lines = []
         self.site.logFile = type("F", (), {"write": lambda self, s: lines.append(s)})()
-        self.get("/slurm/v1/echo", {"X-SLURM-API-KEY": "not-a-key"})
-        self.get("/slurm/v1/echo")
+        await self.get("/slurm/v1/echo", {"X-SLURM-API-KEY": "not-a-key"})
+        await self.get("/slurm/v1/echo")
         self.assertEqual(len(lines), 2)
         for line in lines:
             self.assertNotIn(token, line)

@@ -18,7 +18,8 @@ jobs are converted again. (The conversion depends on nothing but the record, so 
 shared between identities.)
 
 Entries are per user (what a user may see depends on who asks: PrivateData, hidden
-partitions), in a small LRU. Concurrent requests of the same user share one refresh.
+partitions), in a small LRU. Concurrent requests of the same user share one refresh. Entries
+are read, kept and revalidated through ``revalidated.current``, as the other collections are.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Hashable
-
+from typing import Awaitable, Callable, Hashable, Sequence
 
 from slurmrest.api.registry import Result
-from slurmrest.api.revalidated import Refreshes
 from slurmrest.api.state import Slot
+from slurmrest.coalesce import SharedCalls
 from slurmrest.wire.errors import NoChange
 
 Convert = Callable[[dict], dict]
+Load = Callable[[int], Awaitable[dict]]
 
 
 @dataclass
@@ -58,7 +59,8 @@ class JobListCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._refreshing = Refreshes()
+        # A caller that goes away only stops waiting: the refresh runs on and fills the cache.
+        self._refreshing = SharedCalls(cancel_abandoned=False)
         #: (job_id, array_task_id) → (decoded record, its document), from the last build.
         self._documents: dict[tuple, tuple[dict, dict]] = {}
         self._variant: Hashable = None
@@ -71,18 +73,19 @@ class JobListCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, key: Hashable, load: Callable[[int], Awaitable[dict]],
-                  convert: Convert, variant: Hashable = None, *,
-                  credential: Hashable = None) -> Result:
+    async def get(self, key: Hashable, loads: Sequence[Load], *, convert: Convert,
+                  variant: Hashable = None, credential: Hashable = None) -> Result:
         """The current ``Result`` (payload ``{"jobs": [...]}``) for ``key``.
 
-        ``load(last_update)`` is the jobs RPC (raising ``NoChange`` when nothing changed);
-        ``convert(record)`` makes one job document. ``variant``: whatever else the documents
-        depend on (a different value forgets the documents kept so far). ``credential``: what
-        ``load`` authenticates with. Only callers with the same credential share a refresh:
-        every answer rides on an RPC that slurmctld verified for that very credential, so a
-        bad token for a user's name never gets that user's list from someone else's refresh.
+        ``loads``: the jobs RPC alone (``load(last_update)``, raising ``NoChange`` when
+        nothing changed); ``convert(record)`` makes one job document. ``variant``: whatever
+        else the documents depend on (a different value forgets the documents kept so far).
+        ``credential``: what ``load`` authenticates with. Only callers with the same
+        credential share a refresh: every answer rides on an RPC that slurmctld verified for
+        that very credential, so a bad token for a user's name never gets that user's list
+        from someone else's refresh.
         """
+        (load,) = loads
         return await self._refreshing.join(
             (key, credential), lambda: self._refresh(key, load, convert, variant))
 
@@ -99,12 +102,13 @@ class JobListCache:
                 return entry.result
         else:
             reply = await load(0)
-        return self.put(key, reply, convert, variant)
+        return self.put(key, (reply,), convert=convert, variant=variant)
 
-    def put(self, key: Hashable, reply: dict, convert: Convert,
+    def put(self, key: Hashable, replies: Sequence[dict], *, convert: Convert,
             variant: Hashable = None) -> Result:
         """Convert a full jobs reply (also one obtained elsewhere, e.g. for a caller's own
         ``update_time``) and keep it as ``key``'s current entry."""
+        (reply,) = replies
         self.rebuilds += 1
         records = reply.get("records") or ()
         last_update = reply.get("last_update") or 0
@@ -143,8 +147,3 @@ class JobListCache:
 
 #: The job list cache of a server (one per server, so per cluster).
 JOBS = Slot("jobs", JobListCache)
-
-
-def for_call(call) -> JobListCache:
-    """The job list cache of the caller's server."""
-    return call.state[JOBS]

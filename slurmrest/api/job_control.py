@@ -16,9 +16,11 @@ import os
 import re
 
 from slurmrest.api import job_desc as jd
-from slurmrest.api.registry import ApiError, Call, Param, Result, operation, schema_ref
+from slurmrest.api.errors import SUBMIT, ApiError, Refusal
+from slurmrest.api.errors import refusal as api_refusal
+from slurmrest.api.registry import Call, Param, Result, operation, schema_ref
 from slurmrest.wire import enums, errors
-from slurmrest.wire.errors import CommunicationError, ProtocolError, SlurmError
+from slurmrest.wire.errors import SlurmError
 from slurmrest.wire.primitives import (
     KILL_FULL_JOB,
     SLURM_BATCH_SCRIPT,
@@ -27,13 +29,17 @@ from slurmrest.wire.primitives import (
     SLURM_PENDING_STEP,
 )
 
-#: Slurm refusals that are the caller's rights, not the request's shape.
-_FORBIDDEN = {errors.ESLURM_ACCESS_DENIED, errors.ESLURM_USER_ID_MISSING,
-              errors.ESLURM_GROUP_ID_MISSING, errors.ESLURM_RESERVATION_ACCESS}
-_NOT_FOUND = {errors.ESLURM_INVALID_JOB_ID}
-_UNAVAILABLE = {errors.ESLURM_IN_STANDBY_MODE, errors.ESLURM_SUBMISSIONS_DISABLED,
-                errors.ESLURM_IN_STANDBY_USE_BACKUP, errors.ESLURM_JOB_SETTING_DB_INX}
-_SERVER_SIDE = {errors.ESLURM_WRITING_TO_FILE, errors.SLURM_ERROR}
+#: Slurm refusing a job write: the caller's rights 403, an unknown job 404, a controller
+#: that cannot take it now 503, a failure on Slurm's side 500; any other refusal was caused
+#: by the request (``refused=400``).
+JOB_WRITE_ERRORS = {
+    errors.ESLURM_ACCESS_DENIED: 403, errors.ESLURM_USER_ID_MISSING: 403,
+    errors.ESLURM_GROUP_ID_MISSING: 403, errors.ESLURM_RESERVATION_ACCESS: 403,
+    errors.ESLURM_INVALID_JOB_ID: 404,
+    errors.ESLURM_IN_STANDBY_MODE: 503, errors.ESLURM_SUBMISSIONS_DISABLED: 503,
+    errors.ESLURM_IN_STANDBY_USE_BACKUP: 503, errors.ESLURM_JOB_SETTING_DB_INX: 503,
+    errors.ESLURM_WRITING_TO_FILE: 500, errors.SLURM_ERROR: 500,
+}
 
 _STEP_NAMES = {SLURM_PENDING_STEP: "PENDING", SLURM_BATCH_SCRIPT: "BATCH",
                SLURM_EXTERN_CONT: "EXTERN", SLURM_INTERACTIVE_STEP: "INTERACTIVE"}
@@ -43,29 +49,12 @@ _STEP_NAMES = {SLURM_PENDING_STEP: "PENDING", SLURM_BATCH_SCRIPT: "BATCH",
 _JOB_SPEC = re.compile(r"^[1-9][0-9]{0,9}(_(\d{1,10}|\*|\[\d[\d,\-%]*\]))?$|^[1-9][0-9]{0,9}\+\d{1,5}$")
 
 
-def status_for(errno: int) -> int:
-    if errno in _FORBIDDEN:
-        return 403
-    if errno in _NOT_FOUND:
-        return 404
-    if errno in _UNAVAILABLE:
-        return 503
-    if errno in _SERVER_SIDE:
-        return 500
-    return 400
-
-
-def refusal(e: SlurmError, description: str, source: str) -> ApiError:
-    """slurmctld said no: an ApiError with Slurm's number and text (and any RC_MSG text)."""
+def refusal(e: SlurmError, description: str, source: str) -> Exception:
+    """slurmctld said no: a ``Refusal`` with Slurm's number and text (and any RC_MSG text);
+    a controller we cannot reach or understand stays what it is (the runner's, 502/503)."""
     if e.message:
         description = f"{description}: {e.message}"
-    return ApiError(status_for(e.errno), [jd.error_entry(e.errno, description, source,
-                                                         text=errors.strerror(e.errno))])
-
-
-def _passes_through(e: SlurmError) -> bool:
-    # A controller we cannot reach or understand is the web room's to report (502/503).
-    return isinstance(e, (CommunicationError, ProtocolError))
+    return api_refusal(e, description, source, form=SUBMIT)
 
 
 def job_spec(text: str) -> str:
@@ -165,7 +154,8 @@ _SIGNAL = Param("signal", type=str,
 # -- operations ------------------------------------------------------------------------------
 
 @operation("POST", "/job/submit", operation_id="submit_job", summary="submit new job",
-           request_schema=JOB_SUBMISSION, response_schema=SUBMISSION_RESPONSE, tags=("slurm",))
+           request_schema=JOB_SUBMISSION, response_schema=SUBMISSION_RESPONSE, tags=("slurm",),
+           errors=JOB_WRITE_ERRORS, refused=400)
 async def submit_job(call: Call) -> Result:
     descs, het = jd.submission(call.body, session_id=_session_id())
     try:
@@ -174,8 +164,6 @@ async def submit_job(call: Call) -> Result:
         else:
             reply = await call.slurmctld.submit_batch(descs[0])
     except SlurmError as e:
-        if _passes_through(e):
-            raise
         raise refusal(e, "job submission refused", "slurm_submit_batch_het_job" if het
                       else "slurm_submit_batch_job") from None
     step_id = reply.get("step_id")
@@ -195,7 +183,8 @@ async def submit_job(call: Call) -> Result:
 
 
 @operation("POST", "/job/{job_id}", operation_id="update_job", summary="update job",
-           params=(_JOB_ID,), request_schema=JOB_PROPERTIES, tags=("slurm",))
+           params=(_JOB_ID,), request_schema=JOB_PROPERTIES, tags=("slurm",),
+           errors=JOB_WRITE_ERRORS, refused=400)
 async def update_job(call: Call) -> Result:
     spec = job_spec(call.params["job_id"])
     if call.body is None:
@@ -209,8 +198,6 @@ async def update_job(call: Call) -> Result:
     try:
         message = await call.slurmctld.update_job(desc)
     except SlurmError as e:
-        if _passes_through(e):
-            raise
         raise refusal(e, f"update of job {spec} refused", "slurm_update_job2") from None
     return _update_result(message, spec)
 
@@ -227,12 +214,13 @@ def _update_result(message, spec: str) -> Result:
                             "slurm_update_job2", text=errors.strerror(e["error_code"]))
              for e in failed]
     if failed and len(failed) == len(entries):
-        raise ApiError(status_for(failed[0]["error_code"]), found)
+        raise Refusal(failed[0]["error_code"], found)
     return Result({}, errors=found)
 
 
 @operation("DELETE", "/job/{job_id}", operation_id="cancel_job",
-           summary="cancel or signal job", params=(_JOB_ID, _SIGNAL), tags=("slurm",))
+           summary="cancel or signal job", params=(_JOB_ID, _SIGNAL), tags=("slurm",),
+           errors=JOB_WRITE_ERRORS, refused=400)
 async def cancel_job(call: Call) -> dict:
     spec = job_spec(call.params["job_id"])
     raw = call.params.get("signal")
@@ -240,8 +228,6 @@ async def cancel_job(call: Call) -> dict:
     try:
         await call.slurmctld.kill_job(spec, signal=number, flags=KILL_FULL_JOB)
     except SlurmError as e:
-        if _passes_through(e):
-            raise
         if e.errno == errors.ESLURM_ALREADY_DONE:
             return {}  # already finished or finishing: what was asked is true
         raise refusal(e, f"unable to kill JobId={spec} with signal {number}",

@@ -31,6 +31,7 @@ from typing import Any
 
 from slurmrest.api.job_keys import KEYS, Options, server_cwd
 from slurmrest.api.job_values import InvalidValue, _kind, tres_list
+from slurmrest.api import errors as api_errors
 from slurmrest.api.registry import ApiError
 from slurmrest.wire import errors
 from slurmrest.wire.enums import (ACCT_GATHER_PROFILE_ALL, ACCT_GATHER_PROFILE_ENERGY,
@@ -48,13 +49,7 @@ from slurmrest.wire.primitives import INFINITE, MEM_PER_CPU, NO_VAL
 def error_entry(errno: int, description: str, source: str, text: str | None = None) -> dict:
     """One slurmrestd-shaped error entry. ``error_code`` repeats ``error_number`` because
     slurmrestd 22.05's submit path spells it that way, unlike its own OpenAPI schema."""
-    return {
-        "error_number": errno,
-        "error_code": errno,
-        "error": text if text is not None else errors.strerror(errno),
-        "description": description,
-        "source": source,
-    }
+    return api_errors.error_entry(errno, description, source, error=text, form=api_errors.SUBMIT)
 
 
 class JobDocumentError(ApiError):

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 
-from slurmrest.api import job_cache, meta, schemas
+from slurmrest.api import job_cache, meta, revalidated, schemas
 from slurmrest.api.convert import NO_VAL, bit_indexes
 from slurmrest.api.job_records import JOB_SCHEMA, job_document
-from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
-from slurmrest.wire.errors import (ESLURM_INVALID_JOB_ID, ESLURM_REST_INVALID_JOBS_DESC,
-                                    NoChange, SlurmError, strerror)
+from slurmrest.api.errors import ApiError, Refusal, error_entry
+from slurmrest.api.registry import Call, Param, Result, operation
+from slurmrest.wire.errors import ESLURM_INVALID_JOB_ID, ESLURM_REST_INVALID_JOBS_DESC, SlurmError
 
 _JOB_ID = re.compile(r"^(\d+)(?:_(\d+)|\+(\d+))?$")
 
@@ -51,36 +51,20 @@ async def get_jobs(call: Call) -> dict | Result:
     def convert(rec: dict) -> dict:
         return job_document(rec, select_type_param)
 
-    cache = job_cache.for_call(call)
-    update_time = call.params.get("update_time")
-    if update_time:
-        # The caller's own time decides 304; a full answer becomes the cached one.
-        try:
-            reply = await call.slurmctld.jobs(update_time)
-        except NoChange:
-            raise NotModified()
-        return cache.put(call.user, reply, convert, select_type_param)
-    return await cache.get(call.user, call.slurmctld.jobs, convert, select_type_param,
-                           credential=getattr(call.slurmctld, "credential", None))
+    return await revalidated.current(call, job_cache.JOBS, (call.slurmctld.jobs,),
+                                     convert=convert, variant=select_type_param)
 
 
 def _bad_job_id(text: str) -> ApiError:
-    return ApiError(400, [{
-        "description": f"Unable to find JobId={text}",
-        "error_number": ESLURM_REST_INVALID_JOBS_DESC,
-        "error": strerror(ESLURM_REST_INVALID_JOBS_DESC),
-        "source": "_handle_job_get",
-    }])
+    return ApiError(400, [error_entry(ESLURM_REST_INVALID_JOBS_DESC,
+                                      f"Unable to find JobId={text}", "_handle_job_get")])
 
 
-def _no_such_job(text: str) -> Result:
+def _no_such_job(text: str) -> Refusal:
     # slurmrestd answers 500 for a job that does not exist; it is a 404 (same document).
-    return Result({"jobs": []}, status=404, errors=[{
-        "description": f"Unable to find JobId={text}",
-        "error_number": ESLURM_INVALID_JOB_ID,
-        "error": strerror(ESLURM_INVALID_JOB_ID),
-        "source": "slurm_load_job",
-    }])
+    return Refusal(ESLURM_INVALID_JOB_ID, [error_entry(
+        ESLURM_INVALID_JOB_ID, f"Unable to find JobId={text}", "slurm_load_job")],
+        payload={"jobs": []})
 
 
 def parse_job_id(text: str) -> tuple[int, int | None, int | None]:
@@ -111,8 +95,9 @@ def _array_task_records(records: list[dict], job_id: int, task: int) -> list[dic
 @operation("GET", "/job/{job_id}", operation_id="get_job", summary="get job info",
            params=(Param("job_id", location="path",
                          description="job id: 123, 123_4 (array task), 123+1 (het component)"),),
-           tags=("slurm",), response_schema=_JOBS_RESPONSE)
-async def get_job(call: Call) -> dict | Result:
+           tags=("slurm",), response_schema=_JOBS_RESPONSE,
+           errors={ESLURM_INVALID_JOB_ID: 404})
+async def get_job(call: Call) -> dict:
     text = call.params["job_id"]
     job_id, task, offset = parse_job_id(text)
     if offset is not None:
@@ -121,7 +106,7 @@ async def get_job(call: Call) -> dict | Result:
         reply = await call.slurmctld.job(job_id)
     except SlurmError as err:
         if err.errno == ESLURM_INVALID_JOB_ID:
-            return _no_such_job(text)
+            raise _no_such_job(text) from None
         raise
     records = reply.get("records") or []
     if task is not None:
@@ -130,6 +115,6 @@ async def get_job(call: Call) -> dict | Result:
         # REQUEST_JOB_INFO_SINGLE of a het leader returns every component; N+K is one.
         records = [rec for rec in records if rec.get("job_id") == job_id]
     if not records:
-        return _no_such_job(text)
+        raise _no_such_job(text)
     select_type_param = await _select_type_param(call)
     return {"jobs": _documents({"records": records}, select_type_param)}

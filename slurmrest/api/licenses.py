@@ -31,7 +31,7 @@ def license_document(lic: dict) -> dict:
            response_schema={"type": "object", "properties": {
                "licenses": {"type": "array", "description": "licenses info", "items": LICENSE}}})
 async def licenses(call):
-    return (await revalidated.current(call, LICENSES, call.slurmctld.licenses)).result
+    return (await revalidated.current(call, LICENSES, (call.slurmctld.licenses,))).result
 
 
 def licenses_payload(reply: dict) -> dict:

@@ -4,17 +4,15 @@ and delete (POST / DELETE /node/{node_name}, which slurmrestd only gained in 23.
 
 from __future__ import annotations
 
-from twisted.internet import defer
-
 from slurmrest.api import convert, revalidated, schemas
 from slurmrest.api.convert import NO_VAL, text
-from slurmrest.api.registry import ApiError, Call, NotModified, Param, Result, operation
+from slurmrest.api.errors import SHORT, ApiError, Refusal, error_entry, refusal
+from slurmrest.api.registry import Call, Param, Result, operation
 from slurmrest.api.spellings import restd_node_state, restd_node_state_flags
 from slurmrest.wire.enums import NODE_STATE_BASE, NODE_STATE_MIXED, node_state_from_name
 from slurmrest.wire.errors import (ESLURM_ACCESS_DENIED, ESLURM_INVALID_NODE_NAME,
                                     ESLURM_INVALID_NODE_STATE, ESLURM_NODES_BUSY,
-                                    ESLURM_USER_ID_MISSING, CommunicationError, NoChange,
-                                    ProtocolError, SlurmError, strerror)
+                                    ESLURM_USER_ID_MISSING, SlurmError, strerror)
 
 _UPDATE_TIME = Param("update_time", type=int,
                      description="only answer if nodes changed since this time (epoch s)")
@@ -119,29 +117,11 @@ def node_document(rec: dict, partitions: list[str]) -> dict:
     }
 
 
-def _no_such_node() -> Result:
+def _no_such_node() -> Refusal:
     """slurmrestd's answer (its nodes.c error entry, an empty list), as a 404 rather than
     slurmrestd's 500."""
-    return Result({"nodes": []}, status=404, errors=[
-        {"error": strerror(ESLURM_INVALID_NODE_NAME), "errno": ESLURM_INVALID_NODE_NAME}])
-
-
-async def _nodes_with_partitions(call: Call, update_time: int) -> tuple[dict, dict]:
-    """The node and partition tables (both RPCs at once) for the caller's own
-    ``update_time``, which only the nodes answer decides (304).
-
-    Always the full partition table: slurmrestd passes the nodes' update_time there too, and
-    then loses the partition lists whenever partitions did not change (FIX)."""
-    partitions = defer.ensureDeferred(call.slurmctld.partitions(0))
-    try:
-        reply = await call.slurmctld.nodes(update_time)
-    except BaseException:
-        # Not needed any more (e.g. 304): leave the RPC, whose connection the client then
-        # drops unless another caller shares it.
-        partitions.addErrback(lambda _: None)
-        partitions.cancel()
-        raise
-    return reply, await partitions
+    return Refusal(ESLURM_INVALID_NODE_NAME, [error_entry(ESLURM_INVALID_NODE_NAME, form=SHORT)],
+                   payload={"nodes": []})
 
 
 def nodes_payload(reply: dict, partitions_reply: dict) -> dict:
@@ -155,35 +135,33 @@ NODES = revalidated.cache_slot("nodes", nodes_payload, 16)
 _ONE_NODE = revalidated.item_by_name("nodes")
 
 
-async def _current(call: Call, update_time: int = 0) -> revalidated.Entry:
+async def _current(call: Call) -> revalidated.Entry:
     """The caller's nodes, kept per user: reused while both the node and the partition
-    tables are unchanged (two revalidations with the caller's own credential, at once)."""
-    cache = call.state[NODES]
-    if update_time:
-        try:
-            replies = await _nodes_with_partitions(call, update_time)
-        except NoChange:
-            raise NotModified()
-        return cache.put(call.user, replies)
-    return await cache.get(call.user, (call.slurmctld.nodes, call.slurmctld.partitions),
-                           credential=revalidated.credential_of(call))
+    tables are unchanged (two revalidations with the caller's own credential, at once).
+    With the caller's own ``update_time``, only the nodes answer decides (304); the
+    partition table is then always fetched whole: slurmrestd passes the nodes' update_time
+    there too, and then loses the partition lists whenever partitions did not change (FIX)."""
+    return await revalidated.current(call, NODES,
+                                     (call.slurmctld.nodes, call.slurmctld.partitions))
 
 
 @operation("GET", "/nodes", operation_id="get_nodes", summary="get all node info",
            params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_NODES_RESPONSE)
 async def get_nodes(call: Call) -> Result:
-    return (await _current(call, call.params.get("update_time") or 0)).result
+    return (await _current(call)).result
 
 
 @operation("GET", "/node/{node_name}", operation_id="get_node",
            summary="get node info", params=(_NODE_NAME,), tags=("slurm",),
-           response_schema=_NODES_RESPONSE)
+           response_schema=_NODES_RESPONSE, errors={ESLURM_INVALID_NODE_NAME: 404})
 async def get_node(call: Call) -> Result:
     # Filtered from the whole table, so that the node's partitions are right: slurmrestd
     # matches partitions against the index in a one-record reply (FIX).
     found = (await _current(call)).item(call.params["node_name"], _ONE_NODE)
-    return _no_such_node() if found is None else found
+    if found is None:
+        raise _no_such_node()
+    return found
 
 
 # -- update and delete (extensions) --------------------------------------------------------
@@ -216,8 +194,7 @@ UPDATE_NODE_SCHEMA = {
 
 
 def _bad_request(description: str, errno: int = -1, error: str = "Invalid request") -> ApiError:
-    return ApiError(400, [{"error_number": errno, "error": error,
-                           "description": description, "source": "update_node"}])
+    return ApiError(400, [error_entry(errno, description, "update_node", error=error)])
 
 
 def parse_node_state(value) -> int:
@@ -266,36 +243,35 @@ def update_node_msg(node_names: str, body) -> dict:
     return msg
 
 
-def _slurm_failure(err: SlurmError, source: str) -> Exception:
-    """What Slurm refused, as an HTTP answer: permission 403 (also ESLURM_ACCESS_DENIED for a
-    deletion under a select plugin other than cons_tres: Slurm's text says so), unknown node
-    404, node busy or in a reservation 409, anything else 400. Failures to talk to
-    slurmctld stay what they are."""
-    if isinstance(err, (CommunicationError, ProtocolError)):
-        return err
-    status = {ESLURM_ACCESS_DENIED: 403, ESLURM_USER_ID_MISSING: 403,
-              ESLURM_INVALID_NODE_NAME: 404, ESLURM_NODES_BUSY: 409}.get(err.errno, 400)
-    return ApiError(status, [{"error_number": err.errno, "error": strerror(err.errno),
-                              "description": getattr(err, "message", None) or "",
-                              "source": source}])
+#: Slurm refusing a node update or deletion: the caller's rights 403 (also
+#: ESLURM_ACCESS_DENIED for a deletion under a select plugin other than cons_tres: Slurm's
+#: text says so), unknown node 404, node busy or in a reservation 409, anything else 400.
+_WRITE_ERRORS = {ESLURM_ACCESS_DENIED: 403, ESLURM_USER_ID_MISSING: 403,
+                 ESLURM_INVALID_NODE_NAME: 404, ESLURM_NODES_BUSY: 409}
+
+
+def _refusal(err: SlurmError, source: str) -> Exception:
+    """Slurm's refusal, its text (the RC_MSG) as the description."""
+    return refusal(err, err.message or "", source)
 
 
 @operation("POST", "/node/{node_name}", operation_id="update_node",
            summary="update node properties (extension: slurmrestd 23.02)",
            params=(_NODE_LIST,), request_schema=UPDATE_NODE_SCHEMA, tags=("slurm",),
-           extension=True)
+           extension=True, errors=_WRITE_ERRORS, refused=400)
 async def update_node(call: Call) -> dict:
     msg = update_node_msg(call.params["node_name"], call.body if call.body is not None else {})
     try:
         await call.slurmctld.update_node(msg)
     except SlurmError as err:
-        raise _slurm_failure(err, "slurm_update_node")
+        raise _refusal(err, "slurm_update_node") from None
     return {}
 
 
 @operation("DELETE", "/node/{node_name}", operation_id="delete_node",
            summary="delete nodes (extension: slurmrestd 23.02)",
-           params=(_NODE_LIST,), tags=("slurm",), extension=True)
+           params=(_NODE_LIST,), tags=("slurm",), extension=True, errors=_WRITE_ERRORS,
+           refused=400)
 async def delete_node(call: Call) -> dict:
     """REQUEST_DELETE_NODE, passed straight to slurmctld as slurmrestd 23.02 does; Slurm
     decides. slurmctld 22.05 (``delete_nodes`` in node_mgr.c) takes ``node_name`` as a node
@@ -310,5 +286,5 @@ async def delete_node(call: Call) -> dict:
     try:
         await call.slurmctld.delete_node(call.params["node_name"])
     except SlurmError as err:
-        raise _slurm_failure(err, "slurm_delete_node")
+        raise _refusal(err, "slurm_delete_node") from None
     return {}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
+from slurmrest.api.errors import SHORT, Refusal, error_entry
 from slurmrest.api.registry import Call, Param, Result, operation
 from slurmrest.api.spellings import (RESTD_PARTITION_FLAG_NAMES, restd_partition_state,
                                      restd_preempt_mode_names)
 from slurmrest.wire.enums import flag_names
-from slurmrest.wire.errors import ESLURM_INVALID_PARTITION_NAME, strerror
+from slurmrest.wire.errors import ESLURM_INVALID_PARTITION_NAME
 
 
 def _memory(value: int) -> tuple[int | None, int | None]:
@@ -99,7 +100,7 @@ _ONE_PARTITION = revalidated.item_by_name("partitions", fold_case=True)  # xstrc
 
 async def _current(call: Call) -> revalidated.Entry:
     """The caller's partitions: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, PARTITIONS, call.slurmctld.partitions)
+    return await revalidated.current(call, PARTITIONS, (call.slurmctld.partitions,))
 
 
 @operation("GET", "/partitions", operation_id="get_partitions",
@@ -114,13 +115,12 @@ async def get_partitions(call: Call) -> Result:
            params=(Param("partition_name", location="path", description="partition name"),
                    _UPDATE_TIME),
            tags=("slurm",),
-           response_schema=_PARTITIONS_RESPONSE)
+           response_schema=_PARTITIONS_RESPONSE, errors={ESLURM_INVALID_PARTITION_NAME: 404})
 async def get_partition(call: Call) -> Result:
     entry = await _current(call)
     found = entry.item(call.params["partition_name"].lower(), _ONE_PARTITION)
     if found is None:
         # slurmrestd answers 500 here (same document); a missing partition is a 404.
         errno = ESLURM_INVALID_PARTITION_NAME
-        return Result({"partitions": []}, status=404,
-                      errors=[{"error": strerror(errno), "errno": errno}])
+        raise Refusal(errno, [error_entry(errno, form=SHORT)], payload={"partitions": []})
     return found

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator, Mapping
 
+from slurmrest.api.errors import (  # noqa: F401 (ApiError, NotModified: re-exported)
+    DEFAULT_STATUS, GATEWAY_STATUSES, ApiError, NotModified)
 from slurmrest.api.state import ServerState
 
 #: Version prefixes each API family is served under. v0.0.38 keeps slurmrestd 22.05's paths
@@ -73,25 +75,6 @@ class Call:
     state: ServerState = field(default_factory=ServerState)
 
 
-class ApiError(Exception):
-    """A failure the handler detected itself (bad input, not found …).
-
-    ``errors`` are slurmrestd-shaped error entries:
-    ``{"error_number": n, "error": text, "description": …, "source": …}``.
-    """
-
-    def __init__(self, status: int, errors: list[dict] | None = None, *, description: str = ""):
-        super().__init__(description or (errors[0].get("description") if errors else "") or str(status))
-        self.status = status
-        self.errors = errors if errors is not None else [
-            {"error_number": -1, "error": "Unspecified error", "description": description}
-        ]
-
-
-class NotModified(Exception):
-    """Nothing changed since the caller's ``update_time``: HTTP 304, no body."""
-
-
 @dataclass
 class Result:
     """A payload with warnings or errors beside it (most handlers return a plain dict)."""
@@ -124,9 +107,26 @@ class Operation:
     tags: tuple[str, ...] = ()
     #: True for operations slurmrestd 22.05 does not have (documented as extensions).
     extension: bool = False
+    #: Slurm errno -> HTTP status of the refusals this operation meets, over DEFAULT_STATUS.
+    errors: Mapping[int, int] = field(default_factory=dict)
+    #: The status of any other refusal (slurmrestd answers 500 for them all).
+    refused: int = 500
 
     def path_params(self) -> list[str]:
         return re.findall(r"{(\w+)}", self.path)
+
+    def status_of(self, errno: int) -> int:
+        """The HTTP status of Slurm refusing this operation with ``errno``."""
+        status = self.errors.get(errno)
+        if status is None:
+            status = DEFAULT_STATUS.get(errno, self.refused)
+        return status
+
+    def error_statuses(self) -> list[int]:
+        """Every status a Slurm failure of this operation can be answered with (the OpenAPI
+        document lists them)."""
+        return sorted({*DEFAULT_STATUS.values(), *self.errors.values(), self.refused,
+                       *GATEWAY_STATUSES})
 
 
 class Registry:
@@ -149,6 +149,13 @@ class Registry:
     def __len__(self) -> int:
         return len(self._operations)
 
+    def find(self, operation_id: str, family: str = "slurm") -> Operation:
+        """The operation of ``family`` with that id (KeyError if none)."""
+        for op in self._operations.values():
+            if op.operation_id == operation_id and op.family == family:
+                return op
+        raise KeyError(operation_id)
+
 
 REGISTRY = Registry()
 
@@ -167,12 +174,15 @@ def schema_ref(name: str, definition: dict | None = None) -> dict:
 def operation(method: str, path: str, *, family: str = "slurm", operation_id: str, summary: str,
               params: tuple[Param, ...] = (), request_schema: dict | None = None,
               response_schema: dict | None = None, tags: tuple[str, ...] = (),
-              extension: bool = False, registry: Registry = REGISTRY):
-    """Register ``handler`` as the operation ``method path`` of API family ``family``."""
+              extension: bool = False, errors: Mapping[int, int] | None = None,
+              refused: int = 500, registry: Registry = REGISTRY):
+    """Register ``handler`` as the operation ``method path`` of API family ``family``;
+    ``errors`` and ``refused``: the HTTP statuses of Slurm's refusals (``api.errors``)."""
 
     def register(handler: Handler) -> Handler:
         registry.add(Operation(method.upper(), path, family, operation_id, summary, handler,
-                               tuple(params), request_schema, response_schema, tags, extension))
+                               tuple(params), request_schema, response_schema, tags, extension,
+                               dict(errors or {}), refused))
         return handler
 
     return register

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import text
+from slurmrest.api.errors import SHORT, Refusal, error_entry
 from slurmrest.api.registry import Call, Param, Result, operation
 from slurmrest.api.spellings import RESTD_RESERVATION_FLAG_NAMES
 from slurmrest.wire.enums import RESERVE_FLAG_PURGE_COMP, flag_names
-from slurmrest.wire.errors import ESLURM_RESERVATION_INVALID, strerror
+from slurmrest.wire.errors import ESLURM_RESERVATION_INVALID
 
 
 def reservation_document(rec: dict) -> dict:
@@ -62,7 +63,7 @@ _ONE_RESERVATION = revalidated.item_by_name("reservations", fold_case=True)  # x
 
 async def _current(call: Call) -> revalidated.Entry:
     """The caller's reservations: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, RESERVATIONS, call.slurmctld.reservations)
+    return await revalidated.current(call, RESERVATIONS, (call.slurmctld.reservations,))
 
 
 @operation("GET", "/reservations", operation_id="get_reservations",
@@ -77,12 +78,13 @@ async def get_reservations(call: Call) -> Result:
            params=(Param("reservation_name", location="path", description="reservation name"),
                    _UPDATE_TIME),
            tags=("slurm",),
-           response_schema=_RESERVATIONS_RESPONSE)
+           response_schema=_RESERVATIONS_RESPONSE, errors={ESLURM_RESERVATION_INVALID: 404})
 async def get_reservation(call: Call) -> Result:
     entry = await _current(call)
     found = entry.item(call.params["reservation_name"].lower(), _ONE_RESERVATION)
     if found is None:
         # slurmrestd answers 500 here (same document); a missing reservation is a 404.
-        return Result({"reservations": []}, status=404, errors=[
-            {"error": strerror(ESLURM_RESERVATION_INVALID), "errno": ESLURM_RESERVATION_INVALID}])
+        raise Refusal(ESLURM_RESERVATION_INVALID,
+                      [error_entry(ESLURM_RESERVATION_INVALID, form=SHORT)],
+                      payload={"reservations": []})
     return found

@@ -18,13 +18,14 @@ filtered from the same collection, each with its own kept ``Result``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Awaitable, Callable, Hashable, Sequence
+from typing import Awaitable, Callable, Hashable, Protocol, Sequence
 
 from twisted.internet import defer
-from twisted.python.failure import Failure
 
-from slurmrest.api.registry import NotModified, Result
+from slurmrest.api.errors import NotModified
+from slurmrest.api.registry import Result
 from slurmrest.api.state import Slot
+from slurmrest.coalesce import SharedCalls
 from slurmrest.wire.errors import NoChange
 
 Load = Callable[[int], Awaitable[dict]]
@@ -49,52 +50,6 @@ class Entry:
         if found is not None:
             self._items[name] = found
         return found
-
-
-class _SharedRefresh:
-    """One refresh and the callers waiting for it, each free to stop waiting."""
-
-    def __init__(self):
-        self._waiters: list[defer.Deferred] = []
-
-    def wait(self) -> defer.Deferred:
-        waiter = defer.Deferred(canceller=self._waiters.remove)
-        self._waiters.append(waiter)
-        return waiter
-
-    def fire(self, result) -> None:
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if isinstance(result, Failure):
-                waiter.errback(result)
-            else:
-                waiter.callback(result)
-
-
-class Refreshes:
-    """Refreshes in flight, by key: the first caller starts one, later callers with the same
-    key wait for it. A caller that goes away (its request cancelled) only stops waiting; it
-    does not cancel the answer the others are waiting for. Callers key by (identity,
-    credential), so that every answer rides on an RPC slurmctld verified for that very
-    credential."""
-
-    def __init__(self):
-        self._running: dict[Hashable, _SharedRefresh] = {}
-
-    def join(self, key: Hashable, start: Callable[[], Awaitable]) -> defer.Deferred:
-        shared = self._running.get(key)
-        if shared is not None:
-            return shared.wait()
-        shared = self._running[key] = _SharedRefresh()
-        waiter = shared.wait()
-
-        def done(result):
-            if self._running.get(key) is shared:
-                del self._running[key]
-            shared.fire(result)
-
-        defer.ensureDeferred(start()).addBoth(done)
-        return waiter
 
 
 async def _revalidate(load: Load, stamp: int):
@@ -138,7 +93,8 @@ class RevalidatedCache:
         self.build = build
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._refreshing = Refreshes()
+        # A caller that goes away only stops waiting: the refresh runs on and fills the cache.
+        self._refreshing = SharedCalls(cancel_abandoned=False)
         #: Requests answered from a kept entry, and entries (re)built (diagnostics, tests).
         self.hits = 0
         self.rebuilds = 0
@@ -211,17 +167,44 @@ def item_by_name(collection: str, fold_case: bool = False
     return make
 
 
-async def current(call, slot: Slot[RevalidatedCache], load: Load) -> Entry:
-    """The caller's entry of the server's cache ``slot`` for a collection loaded by one
-    RPC (``load(last_update)``): revalidated with the caller's own RPC. The caller's own
-    ``update_time`` keeps its meaning: 304 when unchanged since then, else the full answer,
-    which becomes the kept entry."""
+class Kept(Protocol):
+    """What ``current`` reads and fills (``RevalidatedCache``, ``job_cache.JobListCache``):
+    ``get`` revalidates the caller's kept answer with the caller's own ``loads``, ``put``
+    keeps one made from full replies. ``how``: what else the answer is made with."""
+
+    async def get(self, key: Hashable, loads: Sequence[Load], *, credential: Hashable = None,
+                  **how): ...
+
+    def put(self, key: Hashable, replies: Sequence[dict], **how): ...
+
+
+async def current(call, slot: Slot[Kept], loads: Sequence[Load], **how):
+    """The caller's kept answer of a revalidated collection (the server's cache ``slot``),
+    made from the replies of ``loads`` (each ``load(last_update)`` an RPC raising
+    ``NoChange`` while unchanged; their answer is what authenticates the caller).
+
+    The caller's own ``update_time`` keeps its meaning: asked of the first RPC, 304 when
+    unchanged since then, else the full answer, which becomes the kept one. Without it the
+    kept answer is revalidated (a refresh shared with callers of the same credential)."""
     cache = call.state[slot]
     update_time = call.params.get("update_time")
     if update_time:
-        try:
-            reply = await load(update_time)
-        except NoChange:
-            raise NotModified()
-        return cache.put(call.user, (reply,))
-    return await cache.get(call.user, (load,), credential=credential_of(call))
+        return cache.put(call.user, await _full_replies(loads, update_time), **how)
+    return await cache.get(call.user, loads, credential=credential_of(call), **how)
+
+
+async def _full_replies(loads: Sequence[Load], update_time: int) -> list[dict]:
+    """Every reply whole, at once, the first asked with the caller's ``update_time``: it
+    alone decides 304 (the others are then left: their connections closed unless another
+    caller shares them)."""
+    others = [defer.ensureDeferred(load(0)) for load in loads[1:]]
+    try:
+        first = await loads[0](update_time)
+    except BaseException as e:
+        for d in others:
+            d.addErrback(lambda _: None)
+            d.cancel()
+        if isinstance(e, NoChange):
+            raise NotModified() from None
+        raise
+    return [first, *[await d for d in others]]

@@ -28,6 +28,7 @@ from twisted.web import http, resource, server
 from twisted.web.http import NO_BODY_CODES, RESPONSES, datetimeToLogString, datetimeToString
 
 from slurmrest.web import errors
+from slurmrest.web.content import encode
 from slurmrest.web.gateway import SERVER, Admission, Gateway
 
 log = Logger()
@@ -188,9 +189,7 @@ class GatewayChannel(http.HTTPChannel):
                                 self.local_user)
         except Exception:
             log.failure("admitting a request failed")
-            adm = Admission(failure=errors.failure(
-                500, "Internal error", "the server failed to handle the request; see its log",
-                close=True))
+            adm = Admission(failure=errors.internal_error(close=True))
         req.admission = adm
         if adm.failure is not None and self.length != 0:
             # Refused with a body on its way: answer now, read none of it, then close.
@@ -203,11 +202,11 @@ class GatewayChannel(http.HTTPChannel):
         if expect and expect[0].lower() == b"100-continue" and self._version == b"HTTP/1.1":
             self._send100Continue()
 
-    def refuse_body(self, body: bytes) -> None:
+    def refuse_body(self, body: bytes, media: bytes) -> None:
         """A chunked body grew past the limit: answer 413 directly and hang up."""
         self.transport.write(
-            b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
-            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: %s\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (media, len(body), body))
         self.transport.loseConnection()
 
 
@@ -285,8 +284,8 @@ class GatewayRequest(server.Request):
             adm = self.admission or Admission()
             failure = errors.failure(413, "Request body too large",
                                      f"the body may have at most {gateway.max_body_size} bytes")
-            from slurmrest.web.content import encode
-            self.channel.refuse_body(encode(gateway.envelope(adm, None, failure.errors), adm.media))
+            self.channel.refuse_body(encode(gateway.envelope(adm, None, failure.errors), adm.media),
+                                     adm.media.encode())
             return
         super().handleContentChunk(data)
 
@@ -309,22 +308,7 @@ class GatewayRequest(server.Request):
         gateway: Gateway = self.site.gateway
         adm = self.admission or Admission()
         self.responseHeaders = http.Headers()
-        gateway.send_failure(self, adm, errors.failure(
-            500, "Internal error", "the server failed to handle the request; see its log"))
-
-
-class GatewayResource(resource.Resource):
-    """The one resource: every path is routed by the gateway's registry-derived routes."""
-
-    isLeaf = True
-
-    def __init__(self, gateway: Gateway):
-        super().__init__()
-        self.gateway = gateway
-
-    def render(self, request):  # GatewayRequest.process calls the gateway itself
-        request.process()
-        return server.NOT_DONE_YET
+        gateway.send_failure(self, adm, errors.internal_error())
 
 
 class GatewaySite(server.Site):
@@ -342,9 +326,10 @@ class GatewaySite(server.Site):
 
     def __init__(self, gateway: Gateway, access_log: str | None = None, **kwargs):
         kwargs.setdefault("timeout", self.IDLE_TIMEOUT)
-        super().__init__(GatewayResource(gateway), **kwargs)
+        # GatewayRequest.process hands every request to the gateway: Twisted's resource
+        # tree is never consulted, so it is an empty one.
+        super().__init__(resource.Resource(), **kwargs)
         self.gateway = gateway
-        self.requestFactory = GatewayRequest
         self.access_log = access_log
         self._logFile = None
 

@@ -14,19 +14,20 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from twisted.internet import defer
-
-import slurmrest
 from twisted.logger import Logger
 
+import slurmrest
+
 from slurmrest.api.meta import BuildInfoCache, meta
-from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, NotModified, Registry, Result
+from slurmrest.api.errors import ApiError, NotModified
+from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, Registry, Result
+from slurmrest.api.runner import run
 from slurmrest.api.state import ServerState
 from slurmrest.web import content, errors
 from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
 from slurmrest.web.errors import HttpFailure
 from slurmrest.web.openapi import build_document
 from slurmrest.web.routing import Match, MethodNotAllowed, NotFound, Router, query_string, request_path
-from slurmrest.wire.errors import NoChange
 
 log = Logger()
 
@@ -65,10 +66,9 @@ def _api_of(path: str) -> tuple[str, str]:
 
 class Gateway:
     def __init__(self, ctld, authenticator: Authenticator, *, registry: Registry = REGISTRY,
-                 dbd=None, max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+                 max_body_size: int = DEFAULT_MAX_BODY_SIZE,
                  build_info: BuildInfoCache | None = None):
         self.ctld = ctld
-        self.dbd = dbd
         self.authenticator = authenticator
         self.max_body_size = max_body_size
         self.state = ServerState(build_info)
@@ -144,13 +144,7 @@ class Gateway:
             return self._send(request, 200, self.openapi_bytes(adm.media), adm.media)
         route = match.route
         try:
-            call = self._call(request, adm)
-            if self.build_info.release is None and call.slurmctld is not None:
-                if route.family == "slurm":
-                    await self._learn_version(call.slurmctld)
-                else:  # slurmdbd may well answer while slurmctld does not: do not wait
-                    defer.ensureDeferred(self._learn_version(call.slurmctld)).addErrback(lambda _: None)
-            result = await route.operation.handler(call)
+            result = await run(route.operation, self._call(request, adm), route.operation_id)
         except defer.CancelledError:
             if getattr(request, "_disconnected", False):
                 raise  # the client went away: nothing to answer
@@ -158,13 +152,12 @@ class Gateway:
             log.failure("{op} was cancelled", op=route.operation_id)
             return self.send_failure(request, adm, errors.failure(
                 500, "Internal error", "the operation was cancelled", source=route.operation_id))
-        except (NotModified, NoChange):
+        except NotModified:
             return self._send(request, 304, None, adm.media)
         except Exception as e:
-            failure = errors.from_exception(e, route.operation_id)
-            if failure.status == 500 and not isinstance(e, (HttpFailure,)) and not _is_slurm(e):
+            if not isinstance(e, (ApiError, HttpFailure)):
                 log.failure("{op} failed", op=route.operation_id)
-            return self.send_failure(request, adm, failure)
+            return self.send_failure(request, adm, errors.from_exception(e, route.operation_id))
         self._send_result(request, adm, result)
 
     def _call(self, request, adm: Admission) -> Call:
@@ -203,14 +196,7 @@ class Gateway:
         return Call(params=params, body=body, user=identity.user,
                     slurmctld=(self.ctld.bind(identity.credential)
                                if self.ctld is not None else None),
-                    slurmdbd=self.dbd.bind(identity.credential) if self.dbd is not None else None,
                     state=self.state)
-
-    async def _learn_version(self, ctld) -> None:
-        """The Slurm version for ``meta``: once, with the first caller's credential. A
-        failure here is the caller's failure too (slurmctld down, credential refused), and
-        is answered as such rather than met a second time by the operation."""
-        await self.build_info.get(ctld.build_info)
 
     # -- answers --------------------------------------------------------------------------
 
@@ -275,8 +261,3 @@ class Gateway:
 def _text(headers, name: bytes) -> str | None:
     values = headers.getRawHeaders(name)
     return values[0].decode("latin-1") if values else None
-
-
-def _is_slurm(e: Exception) -> bool:
-    from slurmrest.wire.errors import SlurmError
-    return isinstance(e, SlurmError)

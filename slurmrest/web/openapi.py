@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import slurmrest
 from slurmrest.api.registry import SCHEMAS
 from slurmrest.web.content import JSON, YAML_TYPE
@@ -80,9 +82,13 @@ def _operation(route) -> dict:
         "responses": {
             "200": {"description": op.summary or "success",
                     "content": _content(response_schema(op.response_schema))},
-            "default": {"description": "error", "content": _content(_errors_document())},
         },
     }
+    for status in op.error_statuses():
+        doc["responses"][str(status)] = {
+            "description": HTTPStatus(status).phrase, "content": _content(_errors_document())}
+    doc["responses"]["default"] = {"description": "error",
+                                   "content": _content(_errors_document())}
     params = [p.openapi() for p in op.params]
     if params:
         doc["parameters"] = params
