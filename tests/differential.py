@@ -73,6 +73,22 @@ MOMENT_DEPENDENT = (
     "reservations/*/end_time",
 )
 
+#: Of a pending (or held) job, only these change between two requests: its other fields are
+#: compared by value even where ``MOMENT_DEPENDENT`` makes them loose for running jobs.
+PENDING_MOMENT_DEPENDENT = (
+    "jobs/*/last_sched_evaluation",  # every scheduler pass
+    "jobs/*/start_time",             # the scheduler's estimate, "never earlier than now"
+    "jobs/*/state_reason",           # Priority, Resources, ... as the scheduler sees it
+)
+
+#: Loose arrays are compared by length too, but for these, whose length is a moment's (a
+#: node completing a job has COMPLETING among its state flags for a while).
+LENGTH_MAY_CHANGE = (
+    "nodes/*/state_flags",
+    "jobs/*/flags",
+    "jobs/*/job_resources/allocated_nodes",
+)
+
 #: Deliberate differences from slurmrestd 22.05 (path pattern → why). Ignored by default.
 KNOWN_DEVIATIONS = {
     "jobs/*/cpus_per_task": "slurmrestd tests cpu_freq_min instead of cpus_per_task",
@@ -108,7 +124,8 @@ def json_type(value: Any) -> str:
 class Difference:
     path: str
     kind: str  # "missing" (only in the reference), "extra" (only ours), "type", "value",
-    #            "unmatched" (a keyed record on one side only)
+    #            "length" (of a loose array), "unmatched" (a keyed record on one side only),
+    #            "duplicate" (two records of a keyed list with one key)
     reference: Any = None
     ours: Any = None
 
@@ -127,15 +144,21 @@ def _generic(path: str) -> str:
                     for part in path.split("/"))
 
 
+def _pending(record: Any) -> bool:
+    return isinstance(record, dict) and record.get("job_state") == "PENDING"
+
+
 def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
-                   loose: Iterable[str] = (), partial: bool = False,
-                   keys: dict[str, str] = KEYS) -> list[Difference]:
-    """Every difference between two decoded documents (see the module docstring)."""
+                   loose: Iterable[str] = (), pending_loose: Iterable[str] | None = None,
+                   partial: bool = False, keys: dict[str, str] = KEYS) -> list[Difference]:
+    """Every difference between two decoded documents (see the module docstring). Job
+    records pending on both sides are compared with ``pending_loose`` instead of ``loose``
+    when it is given."""
     ignore = tuple(ignore) + ALWAYS_IGNORED
     loose = tuple(loose)
     out: list[Difference] = []
 
-    def walk(ref, our, path):
+    def walk(ref, our, path, loose=loose):
         generic = _generic(path)
         if path and _matches(generic, ignore):
             return
@@ -153,7 +176,7 @@ def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
                     if not _matches(_generic(sub), ignore):
                         out.append(Difference(sub, "missing", ref[key], None))
                     continue
-                walk(ref[key], our[key], sub)
+                walk(ref[key], our[key], sub, loose)
             for key in our:
                 sub = f"{path}/{key}" if path else key
                 if key not in ref and not _matches(_generic(sub), ignore):
@@ -164,9 +187,16 @@ def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
             if key and all(isinstance(r, dict) and key in r for r in ref + our):
                 ref_by = {r[key]: r for r in ref}
                 our_by = {r[key]: r for r in our}
+                if len(ref_by) != len(ref) or len(our_by) != len(our):
+                    # Two records with one key: one would hide the other. (How many hid.)
+                    out.append(Difference(path, "duplicate", len(ref) - len(ref_by),
+                                          len(our) - len(our_by)))
                 for k, r in ref_by.items():
                     if k in our_by:
-                        walk(r, our_by[k], f"{path}/#{k}")
+                        o = our_by[k]
+                        both_pending = generic == "jobs" and _pending(r) and _pending(o)
+                        walk(r, o, f"{path}/#{k}", tuple(pending_loose)
+                             if both_pending and pending_loose is not None else loose)
                     elif not partial:
                         out.append(Difference(f"{path}/#{k}", "unmatched", k, None))
                 if not partial:
@@ -174,14 +204,16 @@ def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
                         out.append(Difference(f"{path}/#{k}", "unmatched", None, k))
                 return
             if _matches(generic, loose):
+                if len(ref) != len(our) and not _matches(generic, LENGTH_MAY_CHANGE):
+                    out.append(Difference(path, "length", len(ref), len(our)))
                 for i, (r, o) in enumerate(zip(ref, our)):
-                    walk(r, o, f"{path}/{i}")
+                    walk(r, o, f"{path}/{i}", loose)
                 return
             if len(ref) != len(our):
                 out.append(Difference(path, "value", ref, our))
                 return
             for i, (r, o) in enumerate(zip(ref, our)):
-                walk(r, o, f"{path}/{i}")
+                walk(r, o, f"{path}/{i}", loose)
             return
         if ref != our and not _matches(generic, loose):
             out.append(Difference(path, "value", ref, our))
@@ -267,8 +299,9 @@ async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET
                   our_path: str | None = None) -> Comparison:
     """Send ``method path`` (with ``body`` as JSON) as ``user`` to both servers and compare.
 
-    ``deviations=True`` also reports the ``KNOWN_DEVIATIONS``; ``strict=True`` compares the
-    ``MOMENT_DEPENDENT`` values too (for records known not to change meanwhile, e.g. a
+    Jobs pending on both sides (held ones too) are compared by value but for the
+    ``PENDING_MOMENT_DEPENDENT`` fields. ``deviations=True`` also reports the
+    ``KNOWN_DEVIATIONS``; ``strict=True`` compares the ``MOMENT_DEPENDENT`` values too (for records known not to change meanwhile, e.g. a
     running job's allocation); ``our_path`` sends a different path to slurmrest (e.g. a
     ``/slurm/v1`` one)."""
     if not cluster.restd_url:
@@ -286,9 +319,11 @@ async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET
                                           data)
     reference, mine = _decode(ref_body), _decode(our_body)
     ignored = tuple(ignore) + (() if deviations else tuple(KNOWN_DEVIATIONS))
-    differences = diff_documents(reference, mine, ignore=ignored,
-                                 loose=tuple(loose) + (() if strict else MOMENT_DEPENDENT),
-                                 partial=partial)
+    differences = diff_documents(
+        reference, mine, ignore=ignored,
+        loose=tuple(loose) + (() if strict else MOMENT_DEPENDENT),
+        pending_loose=tuple(loose) + (() if strict else PENDING_MOMENT_DEPENDENT),
+        partial=partial)
     return Comparison(method, path, ref_status, our_status, reference, mine, differences)
 
 
