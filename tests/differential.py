@@ -1,6 +1,6 @@
 """Differential testing: the same request to the real slurmrestd and to slurmrest, compared.
 
-Usage in a trial test (an ``async def`` test wrapped in ``defer.ensureDeferred``)::
+Usage in a trial test (an ``async def test_*`` method: trial runs it itself)::
 
     cluster = Cluster.from_environment()
     cmp = await differential.compare(cluster, "/slurm/v0.0.38/partitions")
