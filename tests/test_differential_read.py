@@ -126,6 +126,15 @@ class DifferentialReadTests(unittest.TestCase):
         self.assertEqual(cmp.ours["jobs"][0]["job_state"], "PENDING")
         self.assertEqual(cmp.ours["jobs"][0]["state_reason"], "JobHeldUser")
 
+    async def test_detailed_job(self):
+        # Held, with the optional values set that a plain job leaves unset: each by value.
+        from tests.test_reference_schema import DETAILED
+        job_id = self.cluster.submit("true", name=NAME, extra=["--hold", *DETAILED])
+        self.addCleanup(self.cluster.cancel, job_id)
+        cmp = await self.same(f"/slurm/v0.0.38/job/{job_id}", strict=True,
+                              ignore=differential.PENDING_MOMENT_DEPENDENT)
+        self.assertEqual(cmp.ours["jobs"][0]["nice"], 5)
+
     async def test_pending_job(self):
         cmp = await self.same(f"/slurm/v0.0.38/job/{self.pending}", strict=True,
                               ignore=differential.PENDING_MOMENT_DEPENDENT)
