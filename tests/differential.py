@@ -102,6 +102,54 @@ KNOWN_DEVIATIONS = {
 }
 
 
+#: sbatch options that set the optional values a plain job leaves unset.
+DETAILED = ("-t", "5", "--time-min=2", "-n", "2", "-c", "2", "--mincpus=2",
+            "--cores-per-socket=1", "--threads-per-core=1", "--sockets-per-node=1",
+            "--ntasks-per-core=1", "--ntasks-per-socket=1", "--ntasks-per-node=1",
+            "--cpu-freq=low", "--mem=100", "--tmp=10", "--nice=5", "--comment=x",
+            "--profile=task", "--oversubscribe", "--licenses=matlab:1", "--core-spec=1",
+            "--mail-type=END", "--begin=now+3600", "--dependency=afterany:1",
+            "--gres-flags=enforce-binding", "--contiguous")
+
+STANDING_JOB_NAME = "diff-standing"
+
+_standing: dict[str, Any] = {}
+
+
+def standing_jobs() -> dict[str, Any]:
+    """The test cluster (``cluster``) and jobs in the states the documents show, made once
+    per test run (trial has no setUpClass) and cancelled when the process exits: ``held``,
+    ``array`` (held, tasks 1-10%3), ``het`` (held; debug and long), ``pending`` (begins in
+    an hour), ``detailed`` (held, with ``DETAILED``) and ``running`` (sleeps, 1 CPU).
+    Skips the test where the cluster has no slurmrestd."""
+    if not _standing:
+        import atexit
+        import unittest
+
+        from slurmrest.testing.cluster import Cluster
+
+        cluster = Cluster.from_environment()
+        if not cluster.restd_url:
+            raise unittest.SkipTest("no slurmrestd on the test cluster")
+        name = STANDING_JOB_NAME
+        held = ["--hold", "-t", "5"]  # held jobs stay as they are during the comparisons
+        jobs = {
+            "held": cluster.submit("true", name=name, extra=held),
+            "array": cluster.submit("true", name=name, extra=[*held, "--array=1-10%3"]),
+            "pending": cluster.submit("true", name=name, extra=["--begin=now+3600", "-t", "5"]),
+            "detailed": cluster.submit("true", name=name, extra=["--hold", *DETAILED]),
+            "running": cluster.submit("sleep 300", name=name, extra=["-t", "5", "-n", "1"]),
+        }
+        out = cluster.run(["sbatch", "--parsable", "-J", name, *held, "-o", "/dev/null",
+                           "-n1", "-p", "debug", ":", "-n2", "-p", "long", "--wrap", "true"],
+                          user="alice")
+        jobs["het"] = int(out.stdout.strip().split(";")[0])
+        atexit.register(cluster.cancel, *jobs.values())
+        cluster.wait_for_job_state(jobs["running"], "RUNNING", timeout=60)
+        _standing.update(jobs, cluster=cluster)
+    return _standing
+
+
 def json_type(value: Any) -> str:
     if value is None:
         return "null"

@@ -6,34 +6,9 @@ Each test sends the same request to both servers and compares the documents fiel
 says so explicitly.
 """
 
-import atexit
-
 from twisted.trial import unittest
 
-from slurmrest.testing.cluster import Cluster
 from tests import differential
-
-NAME = "h5a-diff"
-
-
-_FIXTURE: dict = {}
-
-
-def _fixture():
-    """The cluster and our own held jobs, made once per test run (trial has no setUpClass)
-    and cancelled when the process exits."""
-    if not _FIXTURE:
-        cluster = Cluster.from_environment()
-        if not cluster.restd_url:
-            raise unittest.SkipTest("no slurmrestd on the test cluster")
-        # Held, so that they stay as they are during the comparisons.
-        held = cluster.submit("true", name=NAME, extra=["--hold", "-t", "5"])
-        array = cluster.submit("true", name=NAME, extra=["--hold", "--array=1-10%3", "-t", "5"])
-        # Pending, not held: it may not start for an hour.
-        pending = cluster.submit("true", name=NAME, extra=["--begin=now+3600", "-t", "5"])
-        atexit.register(cluster.cancel, held, array, pending)
-        _FIXTURE.update(cluster=cluster, held=held, array=array, pending=pending)
-    return _FIXTURE
 
 
 class DifferentialReadTests(unittest.TestCase):
@@ -42,10 +17,10 @@ class DifferentialReadTests(unittest.TestCase):
     timeout = 120
 
     def setUp(self):
-        fixture = _fixture()
+        self.fixture = fixture = differential.standing_jobs()
         self.cluster = fixture["cluster"]
         self.held, self.array = fixture["held"], fixture["array"]
-        self.pending = fixture["pending"]
+        self.pending, self.detailed = fixture["pending"], fixture["detailed"]
         self.addCleanup(differential.stop_ours)
 
     async def same(self, path, *, status=None, **kw):
@@ -113,7 +88,7 @@ class DifferentialReadTests(unittest.TestCase):
         cmp = await self.same("/slurm/v0.0.38/jobs", partial=True)
         ours = {j["job_id"]: j for j in cmp.ours["jobs"]}
         theirs = {j["job_id"]: j for j in cmp.reference["jobs"]}
-        for job_id in (self.held, self.array, self.pending):
+        for job_id in (self.held, self.array, self.pending, self.detailed, self.fixture["het"]):
             self.assertEqual((ours[job_id]["job_state"], theirs[job_id]["job_state"]),
                              ("PENDING", "PENDING"))
         self.assertEqual(len(ours), len(cmp.ours["jobs"]))
@@ -122,16 +97,13 @@ class DifferentialReadTests(unittest.TestCase):
     async def test_job(self):
         cmp = await self.same(f"/slurm/v0.0.38/job/{self.held}", strict=True,
                               ignore=("jobs/*/last_sched_evaluation",))
-        self.assertEqual(cmp.ours["jobs"][0]["name"], NAME)
+        self.assertEqual(cmp.ours["jobs"][0]["name"], differential.STANDING_JOB_NAME)
         self.assertEqual(cmp.ours["jobs"][0]["job_state"], "PENDING")
         self.assertEqual(cmp.ours["jobs"][0]["state_reason"], "JobHeldUser")
 
     async def test_detailed_job(self):
         # Held, with the optional values set that a plain job leaves unset: each by value.
-        from tests.test_reference_schema import DETAILED
-        job_id = self.cluster.submit("true", name=NAME, extra=["--hold", *DETAILED])
-        self.addCleanup(self.cluster.cancel, job_id)
-        cmp = await self.same(f"/slurm/v0.0.38/job/{job_id}", strict=True,
+        cmp = await self.same(f"/slurm/v0.0.38/job/{self.detailed}", strict=True,
                               ignore=differential.PENDING_MOMENT_DEPENDENT)
         self.assertEqual(cmp.ours["jobs"][0]["nice"], 5)
 
@@ -148,12 +120,7 @@ class DifferentialReadTests(unittest.TestCase):
 
     async def test_running_job(self):
         # A running job has job_resources (cores per socket per node): compared strictly.
-        job_id = self.cluster.submit("sleep 60", name=NAME, extra=["-t", "2", "-n", "1"])
-        self.addCleanup(self.cluster.cancel, job_id)
-        try:
-            self.cluster.wait_for_job_state(job_id, "RUNNING", timeout=30)
-        except TimeoutError:
-            raise unittest.SkipTest("no free node to run a job on the shared cluster")
+        job_id = self.fixture["running"]
         cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{job_id}",
                                          strict=True, ignore=("jobs/*/last_sched_evaluation",))
         differential.assert_same(self, cmp)
@@ -165,11 +132,7 @@ class DifferentialReadTests(unittest.TestCase):
         self.assertEqual(len(cores), 1)
 
     async def test_het_job(self):
-        out = self.cluster.run(
-            ["sbatch", "--parsable", "-J", NAME, "--hold", "-t", "5", "-o", "/dev/null",
-             "-n1", "-p", "debug", ":", "-n2", "-p", "long", "--wrap", "true"], user="alice")
-        leader = int(out.stdout.strip().split(";")[0])
-        self.addCleanup(self.cluster.cancel, leader)
+        leader = self.fixture["het"]
         cmp = await self.same(f"/slurm/v0.0.38/job/{leader}")
         self.assertEqual([j["het_job_offset"] for j in cmp.ours["jobs"]], [0, 1])
         # slurmrestd 22.05 cannot even parse a path with "+" (400); we answer the component,

@@ -12,20 +12,17 @@ Needs ``SLURMREST_TEST_CLUSTER`` with slurmrestd running; skipped otherwise.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import re
 
 from twisted.trial import unittest
 
-from slurmrest.testing.cluster import Cluster
 from tests import differential
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "reference",
                          "slurmrestd-22.05.8-openapi.json")
 REFERENCE_URI = "urn:slurmrestd-22.05.8-openapi"
-NAME = "h4-schema"
 
 #: Fields where slurmrestd 22.05 sends null for an unset value (NO_VAL, no string, no
 #: allocation yet) although its schema declares them with a plain, not nullable type.
@@ -88,49 +85,13 @@ def failures(path: str, document) -> dict[str, str]:
     return out
 
 
-#: sbatch options that set the optional values a plain job leaves unset.
-DETAILED = ("-t", "5", "--time-min=2", "-n", "2", "-c", "2", "--mincpus=2",
-            "--cores-per-socket=1", "--threads-per-core=1", "--sockets-per-node=1",
-            "--ntasks-per-core=1", "--ntasks-per-socket=1", "--ntasks-per-node=1",
-            "--cpu-freq=low", "--mem=100", "--tmp=10", "--nice=5", "--comment=x",
-            "--profile=task", "--oversubscribe", "--licenses=matlab:1", "--core-spec=1",
-            "--mail-type=END", "--begin=now+3600", "--dependency=afterany:1",
-            "--gres-flags=enforce-binding", "--contiguous")
-
-_FIXTURE: dict = {}
-
-
-def _fixture():
-    """Jobs in every state the documents show (once per test run; cancelled at exit)."""
-    if not _FIXTURE:
-        cluster = Cluster.from_environment()
-        if not cluster.restd_url:
-            raise unittest.SkipTest("no slurmrestd on the test cluster")
-        held = cluster.submit("true", name=NAME, extra=["--hold", "-t", "5"])
-        array = cluster.submit("true", name=NAME, extra=["--hold", "--array=1-4%2", "-t", "5"])
-        out = cluster.run(["sbatch", "--parsable", "-J", NAME, "--hold", "-t", "5",
-                           "-o", "/dev/null", "-n1", "-p", "debug", ":", "-n2", "-p", "long",
-                           "--wrap", "true"], user="alice")
-        het = int(out.stdout.strip().split(";")[0])
-        running = cluster.submit("sleep 300", name=NAME, extra=["-t", "5", "-n", "1"])
-        # Pending for a reason other than a hold: a begin time an hour away.
-        pending = cluster.submit("true", name=NAME, extra=["--begin=now+3600", "-t", "5"])
-        # Held, with the optional values set that are unset (null) in the others.
-        detailed = cluster.submit("true", name=NAME, extra=["--hold", *DETAILED])
-        atexit.register(cluster.cancel, held, array, het, running, pending, detailed)
-        cluster.wait_for_job_state(running, "RUNNING", timeout=60)
-        _FIXTURE.update(cluster=cluster, held=held, array=array, het=het, running=running,
-                        pending=pending, detailed=detailed)
-    return _FIXTURE
-
-
 class ReferenceSchemaTests(unittest.TestCase):
     """GET documents of both servers against slurmrestd 22.05's OpenAPI document."""
 
     timeout = 180
 
     def setUp(self):
-        self.fixture = _fixture()
+        self.fixture = differential.standing_jobs()
         self.cluster = self.fixture["cluster"]
         self.addCleanup(differential.stop_ours)
 
