@@ -293,6 +293,8 @@ def listener_endpoints(reactor, listen: str, context=None, reuse_port=False) -> 
             return [endpoints.serverFromString(reactor, listen)]
         except (ValueError, TypeError, OSError) as e:  # unknown type, bad argument, file
             raise usage.UsageError(f"-l {listen}: {e}") from None
+        except IndexError:  # systemd:...:index=N beyond the sockets handed down
+            raise usage.UsageError(f"-l {listen}: no such socket from systemd") from None
     return [address_endpoint(reactor, a, context, reuse_port) for a in addresses]
 
 

@@ -99,6 +99,33 @@ class ListenStringTests(unittest.TestCase):
         unix, = self.endpoints("unix:/run/slurmrest.sock")
         self.assertIsInstance(unix, UNIXServerEndpoint)
 
+    def test_systemd_sockets(self):
+        """``systemd:`` adopts a socket handed down (LISTEN_FDS), in a process of its own."""
+        import subprocess
+        import sys
+        code = (  # Twisted reads LISTEN_FDS once, when its endpoints module is imported
+            "import os, socket, sys\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+            "port = s.getsockname()[1]\n"
+            "if s.fileno() != 3: os.dup2(s.fileno(), 3)\n"
+            "os.environ.update(LISTEN_FDS='1', LISTEN_FDNAMES='http',\n"
+            "                  LISTEN_PID=str(os.getpid()))\n"
+            "from twisted.internet import reactor\n"
+            "from slurmrest import tap\n"
+            "from slurmrest.web.channel import GatewaySite\n"
+            "e, = tap.listener_endpoints(reactor, 'systemd:domain=INET:index=0')\n"
+            "d = e.listen(GatewaySite(None))\n"
+            "d.addCallback(lambda p: print(p.getHost().port == port))\n"
+            "try:\n"
+            "    tap.listener_endpoints(reactor, 'systemd:domain=INET:index=1')\n"
+            "except tap.usage.UsageError as e:\n"
+            "    print(e)\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.stdout.splitlines(),
+                         ["True", "-l systemd:domain=INET:index=1: no such socket from systemd"],
+                         out.stderr)
+
     def test_endpoint_types_are_twisteds(self):
         self.assertTrue({"tcp", "tcp6", "unix", "ssl", "systemd"} <= tap.endpoint_types())
 
