@@ -79,6 +79,8 @@ PENDING_MOMENT_DEPENDENT = (
     "jobs/*/last_sched_evaluation",  # every scheduler pass
     "jobs/*/start_time",             # the scheduler's estimate, "never earlier than now"
     "jobs/*/state_reason",           # Priority, Resources, ... as the scheduler sees it
+    "jobs/*/eligible_time",          # set by the first scheduler pass after submission
+    "jobs/*/accrue_time",
 )
 
 #: Loose arrays are compared by length too, but for these, whose length is a moment's (a
