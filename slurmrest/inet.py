@@ -24,6 +24,7 @@ from twisted.python import usage
 from zope.interface import implementer
 
 from slurmrest.web.channel import GatewayChannel, GatewaySite, socket_peer_user
+from slurmrest.web.gateway import DEFAULT_MAX_BODY_SIZE
 
 
 class Options(usage.Options):
@@ -34,7 +35,7 @@ class Options(usage.Options):
         ["slurm-conf", "f", None, "slurm.conf to use (default: $SLURM_CONF, else "
                                   "/etc/slurm/slurm.conf)"],
         ["jwt-key", None, None, "the cluster's HS256 jwt_key (default: from slurm.conf)"],
-        ["max-body-size", None, 1 << 20, "largest request body, bytes", int],
+        ["max-body-size", None, DEFAULT_MAX_BODY_SIZE, "largest request body, bytes", int],
     ]
 
 

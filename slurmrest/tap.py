@@ -1,26 +1,26 @@
 """``twistd slurmrest``: options, listeners and the service tree.
 
-One ``StreamServerEndpointService`` per listening address under one ``MultiService`` (as
-``twisted.web.tap`` does). Sockets are bound in ``privilegedStartService``; ``-u``/``-g``
-drop privileges right after, so a root-started server can listen on 443 and read the
-cluster's ``jwt_key`` (read at start-up) yet run as someone else.
+One ``Listener`` per listening address under one ``MultiService`` (as ``twisted.web.tap``
+does). Sockets are bound in ``privilegedStartService``; twistd's own ``--uid``/``--gid`` drop
+privileges right after, so a root-started server can listen on 443 and read the cluster's
+``jwt_key`` (read at start-up) yet run as someone else.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
-import grp
-import os
-import pwd
 import re
 import socket
+from dataclasses import dataclass
 
 from OpenSSL import SSL, crypto
 from twisted.application import service
-from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import defer, endpoints
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IStreamServerEndpoint
+from twisted.internet.interfaces import IStreamServerEndpoint, IStreamServerEndpointStringParser
+from twisted.logger import Logger
+from twisted.plugin import getPlugins
 from twisted.python import usage
 from zope.interface import implementer
 
@@ -31,11 +31,7 @@ from slurmrest.web.gateway import DEFAULT_MAX_BODY_SIZE, Gateway
 
 DEFAULT_LISTEN = ("127.0.0.1:6820", "[::1]:6820")
 
-#: Endpoint-string types taken as written (``tcp:6820`` is not host "tcp", port 6820).
-ENDPOINT_TYPES = frozenset({"tcp", "tcp6", "ssl", "unix", "systemd", "tls", "onion", "le", "lets"})
-
-_V6 = re.compile(r"^\[([^\]]+)\]:(\d+)$")
-_HOST_PORT = re.compile(r"^([^:\[\]]*):(\d+)$")
+log = Logger()
 
 
 class Options(usage.Options):
@@ -46,15 +42,15 @@ class Options(usage.Options):
                              "the connections"],
     ]
     longdesc = ("A REST gateway to Slurm (slurmrestd 22.05 compatible). Listens on "
-                "127.0.0.1:6820 and [::1]:6820 unless told otherwise with -l.")
+                "127.0.0.1:6820 and [::1]:6820 unless told otherwise with -l. To run as "
+                "another user once the sockets are bound, give twistd itself --uid/--gid "
+                "(twistd --uid slurmrest --gid slurmrest slurmrest -l :443 ...).")
     optParameters = [
         ["slurm-conf", "f", None, "slurm.conf to use (default: $SLURM_CONF, else "
                                   "/etc/slurm/slurm.conf)"],
         ["tls-cert", None, None, "PEM certificate (chain): serve every host:port listener "
                                  "over TLS 1.2+"],
         ["tls-key", None, None, "PEM private key of --tls-cert"],
-        ["user", "u", None, "user to run as once the sockets are bound"],
-        ["group", "g", None, "group to run as once the sockets are bound"],
         ["api-key-file", None, None, "keys of authenticating proxies, one per line "
                                      "(# comments); must not be readable by others"],
         ["max-body-size", None, DEFAULT_MAX_BODY_SIZE, "largest request body, bytes", int],
@@ -84,32 +80,49 @@ class Options(usage.Options):
             self["listen"] = list(DEFAULT_LISTEN)
 
 
-def endpoint_descriptions(listen: str) -> list[str]:
-    """The endpoint strings for one ``-l`` value (a host name may give several addresses)."""
-    head = listen.split(":", 1)[0]
-    if head in ENDPOINT_TYPES or "=" in listen:
-        return [listen]
-    m = _V6.match(listen)
-    if m:
-        hosts, port = [m.group(1)], m.group(2)
-    else:
-        m = _HOST_PORT.match(listen)
-        if not m:
-            raise usage.UsageError(f"not an address or endpoint: {listen!r}")
-        host, port = m.groups()
-        hosts = ["::"] if host == "" else _addresses(host)
-    out = []
-    for host in hosts:
-        kind = "tcp6" if ":" in host else "tcp"
-        interface = host.replace(":", r"\:")  # endpoint strings escape their colons
-        out.append(f"{kind}:{port}:interface={interface}")
-    return out
+@dataclass(frozen=True)
+class Address:
+    """One interface address (``::`` for all of them) and a TCP port."""
+
+    host: str
+    port: int
 
 
-def _addresses(host: str) -> list[str]:
+@functools.cache
+def endpoint_types() -> frozenset[str]:
+    """The endpoint-string types Twisted knows: its built-in ones and its plugins' prefixes
+    (``tcp:6820`` is an endpoint string, not host "tcp", port 6820)."""
+    return frozenset({"tcp", "unix", "ssl"} | {
+        parser.prefix for parser in getPlugins(IStreamServerEndpointStringParser)})
+
+
+def listen_addresses(listen: str) -> list[Address] | None:
+    """The addresses of a ``host:port``, ``[ipv6]:port`` or ``:port`` (all addresses) value of
+    ``-l``; a host name gives each address it resolves to. None for an endpoint string."""
+    host, colon, port = listen.rpartition(":")
+    if not colon or not port.isdigit():
+        return None
+    if host.startswith("[") and host.endswith("]"):
+        return [Address(_numeric(host[1:-1], socket.AF_INET6, listen), int(port))]
+    if host == "":
+        return [Address("::", int(port))]  # one dual-stack socket: IPv4 and IPv6
+    if ":" in host or host in endpoint_types():
+        return None
+    return [Address(a, int(port)) for a in _resolve(host)]
+
+
+def _numeric(host: str, family: int, listen: str) -> str:
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        raise usage.UsageError(f"not an address: {listen!r}") from None
+    return host
+
+
+def _resolve(host: str) -> list[str]:
     """A numeric address as it is; a name → each address it resolves to (localhost → both)."""
     try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+        socket.inet_pton(socket.AF_INET, host)
         return [host]
     except OSError:
         pass
@@ -144,15 +157,7 @@ def tls_context(cert_path: str, key_path: str):
 
 
 class GatewayService(service.MultiService):
-    """The listeners; after binding them (as root, maybe), become ``uid``/``gid``."""
-
-    def __init__(self, uid: int | None = None, gid: int | None = None):
-        super().__init__()
-        self.uid, self.gid = uid, gid
-
-    def privilegedStartService(self):
-        super().privilegedStartService()
-        self.drop_privileges()
+    """The listeners, and the heap frozen once everything long-lived is loaded."""
 
     def startService(self):
         super().startService()
@@ -166,33 +171,46 @@ class GatewayService(service.MultiService):
         gc.unfreeze()
         return super().stopService()
 
-    def drop_privileges(self):
-        if self.gid is not None:
-            os.setgroups([self.gid])
-            os.setgid(self.gid)
-        if self.uid is not None:
-            if self.gid is None:
-                os.setgid(pwd.getpwuid(self.uid).pw_gid)
-                os.initgroups(pwd.getpwuid(self.uid).pw_name, pwd.getpwuid(self.uid).pw_gid)
-            os.setuid(self.uid)
 
+class Listener(service.Service):
+    """``factory`` listening on ``endpoint``, from ``privilegedStartService`` on (before
+    twistd sheds its privileges). ``listening`` fires with the ``IListeningPort``.
 
-def _uid(name: str | None) -> int | None:
-    if name is None:
-        return None
-    try:
-        return int(name) if name.isdigit() else pwd.getpwnam(name).pw_uid
-    except KeyError:
-        raise usage.UsageError(f"no such user: {name}") from None
+    An endpoint that fails while starting raises there, so that twistd stops at start-up
+    rather than logging the error and serving on fewer addresses than it was asked to
+    (what ``strports.service`` does, for endpoints that are not strings)."""
 
+    def __init__(self, endpoint: IStreamServerEndpoint, factory):
+        self.endpoint, self.factory = endpoint, factory
+        self.listening: defer.Deferred | None = None
 
-def _gid(name: str | None) -> int | None:
-    if name is None:
-        return None
-    try:
-        return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
-    except KeyError:
-        raise usage.UsageError(f"no such group: {name}") from None
+    def privilegedStartService(self):
+        super().privilegedStartService()
+        starting, failed = True, []
+
+        def failure(reason):
+            if starting:
+                failed.append(reason)
+            elif not reason.check(defer.CancelledError):
+                log.failure("cannot listen on {endpoint}", reason, endpoint=self.endpoint)
+
+        self.listening = self.endpoint.listen(self.factory)
+        self.listening.addErrback(failure)
+        starting = False
+        if failed:
+            failed[0].raiseException()
+
+    def startService(self):
+        super().startService()
+        if self.listening is None:
+            self.privilegedStartService()
+
+    def stopService(self):
+        super().stopService()
+        if self.listening is None:
+            return None
+        self.listening.cancel()
+        return self.listening.addCallback(lambda port: port and port.stopListening())
 
 
 def token_minter(config, jwt_key: str | None):
@@ -256,32 +274,37 @@ def makeService(options) -> service.MultiService:
         context = tls_context(*tls) if tls else None
     except (OSError, ValueError, crypto.Error, SSL.Error) as e:
         raise usage.UsageError(f"cannot use the TLS certificate or key: {e}") from None
-    top = GatewayService(_uid(options["user"]), _gid(options["group"]))
+    top = GatewayService()
     for listen in options["listen"]:
         for endpoint in listener_endpoints(reactor, listen, context,
                                            reuse_port=options["reuse-port"]):
-            svc = StreamServerEndpointService(endpoint, site)
-            svc._raiseSynchronously = True  # a port that cannot be bound stops the start
-            svc.setServiceParent(top)
+            Listener(endpoint, site).setServiceParent(top)
     return top
 
 
 def listener_endpoints(reactor, listen: str, context=None, reuse_port=False) -> list:
     """The server endpoints of one ``-l`` value. Addresses (``host:port``) are TLS-wrapped
     when ``context`` is given, and shared with other processes when ``reuse_port``;
-    endpoint strings are used as written."""
-    descriptions = endpoint_descriptions(listen)
-    if reuse_port and _is_address(listen):
-        return [ReusePortEndpoint(reactor, *_address_of(d), context) for d in descriptions]
-    if context is None or descriptions == [listen] and not _is_address(listen):
-        return [endpoints.serverFromString(reactor, d) for d in descriptions]
-    return [_tls_endpoint(reactor, d, context) for d in descriptions]
+    endpoint strings are Twisted's, taken as written."""
+    addresses = listen_addresses(listen)
+    if addresses is None:
+        try:
+            return [endpoints.serverFromString(reactor, listen)]
+        except (ValueError, TypeError, OSError) as e:  # unknown type, bad argument, file
+            raise usage.UsageError(f"-l {listen}: {e}") from None
+        except IndexError:  # systemd:...:index=N beyond the sockets handed down
+            raise usage.UsageError(f"-l {listen}: no such socket from systemd") from None
+    return [address_endpoint(reactor, a, context, reuse_port) for a in addresses]
 
 
-def _address_of(description: str) -> tuple[str, int]:
-    """``tcp[6]:PORT:interface=ADDR`` → (ADDR, PORT)."""
-    m = re.match(r"^tcp6?:(\d+):interface=(.*)$", description)
-    return m.group(2).replace(r"\:", ":"), int(m.group(1))
+def address_endpoint(reactor, address: Address, context=None, reuse_port=False):
+    if reuse_port:
+        return ReusePortEndpoint(reactor, address.host, address.port, context)
+    if context is not None:
+        return endpoints.SSL4ServerEndpoint(reactor, address.port, context,
+                                            interface=address.host)
+    tcp = endpoints.TCP6ServerEndpoint if ":" in address.host else endpoints.TCP4ServerEndpoint
+    return tcp(reactor, address.port, interface=address.host)
 
 
 @implementer(IStreamServerEndpoint)
@@ -314,14 +337,3 @@ class ReusePortEndpoint:
             raise CannotListenError(self.host, self.port, e) from None
         finally:
             sock.close()  # the reactor holds its own copy of the descriptor
-
-
-def _is_address(listen: str) -> bool:
-    return bool(_V6.match(listen) or (_HOST_PORT.match(listen)
-                                      and listen.split(":", 1)[0] not in ENDPOINT_TYPES))
-
-
-def _tls_endpoint(reactor, description: str, context):
-    """``tcp[6]:PORT:interface=ADDR`` → the same address, TLS-wrapped with ``context``."""
-    interface, port = _address_of(description)
-    return endpoints.SSL4ServerEndpoint(reactor, port, context, interface=interface)

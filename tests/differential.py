@@ -1,6 +1,6 @@
 """Differential testing: the same request to the real slurmrestd and to slurmrest, compared.
 
-Usage in a trial test (an ``async def`` test wrapped in ``defer.ensureDeferred``)::
+Usage in a trial test (an ``async def test_*`` method: trial runs it itself)::
 
     cluster = Cluster.from_environment()
     cmp = await differential.compare(cluster, "/slurm/v0.0.38/partitions")
@@ -73,6 +73,24 @@ MOMENT_DEPENDENT = (
     "reservations/*/end_time",
 )
 
+#: Of a pending (or held) job, only these change between two requests: its other fields are
+#: compared by value even where ``MOMENT_DEPENDENT`` makes them loose for running jobs.
+PENDING_MOMENT_DEPENDENT = (
+    "jobs/*/last_sched_evaluation",  # every scheduler pass
+    "jobs/*/start_time",             # the scheduler's estimate, "never earlier than now"
+    "jobs/*/state_reason",           # Priority, Resources, ... as the scheduler sees it
+    "jobs/*/eligible_time",          # set by the first scheduler pass after submission
+    "jobs/*/accrue_time",
+)
+
+#: Loose arrays are compared by length too, but for these, whose length is a moment's (a
+#: node completing a job has COMPLETING among its state flags for a while).
+LENGTH_MAY_CHANGE = (
+    "nodes/*/state_flags",
+    "jobs/*/flags",
+    "jobs/*/job_resources/allocated_nodes",
+)
+
 #: Deliberate differences from slurmrestd 22.05 (path pattern → why). Ignored by default.
 KNOWN_DEVIATIONS = {
     "jobs/*/cpus_per_task": "slurmrestd tests cpu_freq_min instead of cpus_per_task",
@@ -84,6 +102,54 @@ KNOWN_DEVIATIONS = {
     "nodes/*/partitions/*": "GET /node/{name}: slurmrestd takes partitions of node index 0",
     "partitions/*/default_time_limit": "DefaultTime=UNLIMITED: slurmrestd prints 4294967295",
 }
+
+
+#: sbatch options that set the optional values a plain job leaves unset.
+DETAILED = ("-t", "5", "--time-min=2", "-n", "2", "-c", "2", "--mincpus=2",
+            "--cores-per-socket=1", "--threads-per-core=1", "--sockets-per-node=1",
+            "--ntasks-per-core=1", "--ntasks-per-socket=1", "--ntasks-per-node=1",
+            "--cpu-freq=low", "--mem=100", "--tmp=10", "--nice=5", "--comment=x",
+            "--profile=task", "--oversubscribe", "--licenses=matlab:1", "--core-spec=1",
+            "--mail-type=END", "--begin=now+3600", "--dependency=afterany:1",
+            "--gres-flags=enforce-binding", "--contiguous")
+
+STANDING_JOB_NAME = "diff-standing"
+
+_standing: dict[str, Any] = {}
+
+
+def standing_jobs() -> dict[str, Any]:
+    """The test cluster (``cluster``) and jobs in the states the documents show, made once
+    per test run (trial has no setUpClass) and cancelled when the process exits: ``held``,
+    ``array`` (held, tasks 1-10%3), ``het`` (held; debug and long), ``pending`` (begins in
+    an hour), ``detailed`` (held, with ``DETAILED``) and ``running`` (sleeps, 1 CPU).
+    Skips the test where the cluster has no slurmrestd."""
+    if not _standing:
+        import atexit
+        import unittest
+
+        from slurmrest.testing.cluster import Cluster
+
+        cluster = Cluster.from_environment()
+        if not cluster.restd_url:
+            raise unittest.SkipTest("no slurmrestd on the test cluster")
+        name = STANDING_JOB_NAME
+        held = ["--hold", "-t", "5"]  # held jobs stay as they are during the comparisons
+        jobs = {
+            "held": cluster.submit("true", name=name, extra=held),
+            "array": cluster.submit("true", name=name, extra=[*held, "--array=1-10%3"]),
+            "pending": cluster.submit("true", name=name, extra=["--begin=now+3600", "-t", "5"]),
+            "detailed": cluster.submit("true", name=name, extra=["--hold", *DETAILED]),
+            "running": cluster.submit("sleep 300", name=name, extra=["-t", "5", "-n", "1"]),
+        }
+        out = cluster.run(["sbatch", "--parsable", "-J", name, *held, "-o", "/dev/null",
+                           "-n1", "-p", "debug", ":", "-n2", "-p", "long", "--wrap", "true"],
+                          user="alice")
+        jobs["het"] = int(out.stdout.strip().split(";")[0])
+        atexit.register(cluster.cancel, *jobs.values())
+        cluster.wait_for_job_state(jobs["running"], "RUNNING", timeout=60)
+        _standing.update(jobs, cluster=cluster)
+    return _standing
 
 
 def json_type(value: Any) -> str:
@@ -108,7 +174,8 @@ def json_type(value: Any) -> str:
 class Difference:
     path: str
     kind: str  # "missing" (only in the reference), "extra" (only ours), "type", "value",
-    #            "unmatched" (a keyed record on one side only)
+    #            "length" (of a loose array), "unmatched" (a keyed record on one side only),
+    #            "duplicate" (two records of a keyed list with one key)
     reference: Any = None
     ours: Any = None
 
@@ -127,15 +194,21 @@ def _generic(path: str) -> str:
                     for part in path.split("/"))
 
 
+def _pending(record: Any) -> bool:
+    return isinstance(record, dict) and record.get("job_state") == "PENDING"
+
+
 def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
-                   loose: Iterable[str] = (), partial: bool = False,
-                   keys: dict[str, str] = KEYS) -> list[Difference]:
-    """Every difference between two decoded documents (see the module docstring)."""
+                   loose: Iterable[str] = (), pending_loose: Iterable[str] | None = None,
+                   partial: bool = False, keys: dict[str, str] = KEYS) -> list[Difference]:
+    """Every difference between two decoded documents (see the module docstring). Job
+    records pending on both sides are compared with ``pending_loose`` instead of ``loose``
+    when it is given."""
     ignore = tuple(ignore) + ALWAYS_IGNORED
     loose = tuple(loose)
     out: list[Difference] = []
 
-    def walk(ref, our, path):
+    def walk(ref, our, path, loose=loose):
         generic = _generic(path)
         if path and _matches(generic, ignore):
             return
@@ -153,7 +226,7 @@ def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
                     if not _matches(_generic(sub), ignore):
                         out.append(Difference(sub, "missing", ref[key], None))
                     continue
-                walk(ref[key], our[key], sub)
+                walk(ref[key], our[key], sub, loose)
             for key in our:
                 sub = f"{path}/{key}" if path else key
                 if key not in ref and not _matches(_generic(sub), ignore):
@@ -164,9 +237,16 @@ def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
             if key and all(isinstance(r, dict) and key in r for r in ref + our):
                 ref_by = {r[key]: r for r in ref}
                 our_by = {r[key]: r for r in our}
+                if len(ref_by) != len(ref) or len(our_by) != len(our):
+                    # Two records with one key: one would hide the other. (How many hid.)
+                    out.append(Difference(path, "duplicate", len(ref) - len(ref_by),
+                                          len(our) - len(our_by)))
                 for k, r in ref_by.items():
                     if k in our_by:
-                        walk(r, our_by[k], f"{path}/#{k}")
+                        o = our_by[k]
+                        both_pending = generic == "jobs" and _pending(r) and _pending(o)
+                        walk(r, o, f"{path}/#{k}", tuple(pending_loose)
+                             if both_pending and pending_loose is not None else loose)
                     elif not partial:
                         out.append(Difference(f"{path}/#{k}", "unmatched", k, None))
                 if not partial:
@@ -174,14 +254,16 @@ def diff_documents(reference: Any, ours: Any, *, ignore: Iterable[str] = (),
                         out.append(Difference(f"{path}/#{k}", "unmatched", None, k))
                 return
             if _matches(generic, loose):
+                if len(ref) != len(our) and not _matches(generic, LENGTH_MAY_CHANGE):
+                    out.append(Difference(path, "length", len(ref), len(our)))
                 for i, (r, o) in enumerate(zip(ref, our)):
-                    walk(r, o, f"{path}/{i}")
+                    walk(r, o, f"{path}/{i}", loose)
                 return
             if len(ref) != len(our):
                 out.append(Difference(path, "value", ref, our))
                 return
             for i, (r, o) in enumerate(zip(ref, our)):
-                walk(r, o, f"{path}/{i}")
+                walk(r, o, f"{path}/{i}", loose)
             return
         if ref != our and not _matches(generic, loose):
             out.append(Difference(path, "value", ref, our))
@@ -267,8 +349,9 @@ async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET
                   our_path: str | None = None) -> Comparison:
     """Send ``method path`` (with ``body`` as JSON) as ``user`` to both servers and compare.
 
-    ``deviations=True`` also reports the ``KNOWN_DEVIATIONS``; ``strict=True`` compares the
-    ``MOMENT_DEPENDENT`` values too (for records known not to change meanwhile, e.g. a
+    Jobs pending on both sides (held ones too) are compared by value but for the
+    ``PENDING_MOMENT_DEPENDENT`` fields. ``deviations=True`` also reports the
+    ``KNOWN_DEVIATIONS``; ``strict=True`` compares the ``MOMENT_DEPENDENT`` values too (for records known not to change meanwhile, e.g. a
     running job's allocation); ``our_path`` sends a different path to slurmrest (e.g. a
     ``/slurm/v1`` one)."""
     if not cluster.restd_url:
@@ -286,9 +369,11 @@ async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET
                                           data)
     reference, mine = _decode(ref_body), _decode(our_body)
     ignored = tuple(ignore) + (() if deviations else tuple(KNOWN_DEVIATIONS))
-    differences = diff_documents(reference, mine, ignore=ignored,
-                                 loose=tuple(loose) + (() if strict else MOMENT_DEPENDENT),
-                                 partial=partial)
+    differences = diff_documents(
+        reference, mine, ignore=ignored,
+        loose=tuple(loose) + (() if strict else MOMENT_DEPENDENT),
+        pending_loose=tuple(loose) + (() if strict else PENDING_MOMENT_DEPENDENT),
+        partial=partial)
     return Comparison(method, path, ref_status, our_status, reference, mine, differences)
 
 

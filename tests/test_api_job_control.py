@@ -79,10 +79,13 @@ class JobIdSignalAndStatusTests(unittest.TestCase):
         from slurmrest.wire.msgtypes import MsgType
         from slurmrest.wire.protocol import Message
 
+        from slurmrest.wire.tables.v22_05 import JOB_ARRAY_RESPONSE, PROTOCOL_VERSION
+        from tests.records import decoded
+
         def reply(*entries):
-            return Message(0x2600, 0, MsgType.RESPONSE_JOB_ARRAY_ERRORS, {
-                "job_array_count": len(entries),
-                "entries": [{"error_code": c, "job_array_id": i} for c, i in entries]})
+            body = decoded(JOB_ARRAY_RESPONSE, entries=[
+                {"error_code": c, "job_array_id": i} for c, i in entries])
+            return Message(PROTOCOL_VERSION, 0, MsgType.RESPONSE_JOB_ARRAY_ERRORS, body)
 
         self.assertEqual(job_control._update_result(reply((0, "7_1-4")), "7").errors, [])
         partial = job_control._update_result(reply((0, "7_1-4"), (2017, "7_5-9")), "7")

@@ -13,25 +13,26 @@ from slurmrest.api import nodes
 from slurmrest.api.convert import NO_VAL, NO_VAL64
 from slurmrest.api.registry import REGISTRY, ApiError
 from slurmrest.api.runner import run
+from tests.records import NODE_RECORD, PARTITION_RECORD, Bitmap, decoded
 
 # Node n1 of the test cluster as RESPONSE_NODE_INFO decodes it (§5.6), running one 1-CPU job.
-N1 = {
-    "name": "n1", "node_hostname": "localhost", "node_addr": "127.0.0.1",
-    "bcast_address": None, "port": 6831, "next_state": NO_VAL, "node_state": 3,
-    "version": "22.05.8", "cpus": 2, "boards": 1, "sockets": 1, "cores": 2, "threads": 1,
-    "real_memory": 2000, "tmp_disk": 0, "mcs_label": None, "owner": NO_VAL,
-    "core_spec_cnt": 0, "cpu_bind": 0, "mem_spec_limit": 0, "cpu_spec_list": None,
+N1 = decoded(NODE_RECORD, {
+    "name": "n1", "node_hostname": "localhost", "node_addr": "127.0.0.1", "port": 6831,
+    "next_state": NO_VAL, "node_state": 3, "version": "22.05.8", "cpus": 2, "boards": 1,
+    "sockets": 1, "cores": 2, "threads": 1, "real_memory": 2000, "owner": NO_VAL,
     "cpus_efctv": 2, "cpu_load": 21, "free_mem": 22860, "weight": 1, "reason_uid": NO_VAL,
-    "boot_time": 1795582601, "last_busy": 1795587156, "reason_time": 0,
-    "slurmd_start_time": 1795587008,
+    "boot_time": 1795582601, "last_busy": 1795587156, "slurmd_start_time": 1795587008,
     "select_nodeinfo": {"plugin_id": 109, "alloc_cpus": 1, "alloc_memory": 100,
                         "tres_alloc_fmt_str": "cpu=1,mem=100M", "tres_alloc_weighted": 1.0},
-    "arch": "x86_64", "features": None, "features_act": None, "gres": None,
-    "gres_drain": "N/A", "gres_used": None,
-    "os": "Linux 6.18.44-fc-v595 #1 SMP PREEMPT_DYNAMIC @0", "comment": None, "extra": None,
-    "reason": None, "energy": {}, "ext_sensors": {}, "power": {"cap_watts": NO_VAL},
+    "arch": "x86_64", "gres_drain": "N/A",
+    "os": "Linux 6.18.44-fc-v595 #1 SMP PREEMPT_DYNAMIC @0",
     "tres_fmt_str": "cpu=2,mem=2000M,billing=2",
-}
+})
+
+
+def n1(**changes) -> dict:
+    """N1 with other values, as the decoder would give them."""
+    return decoded(NODE_RECORD, N1, **changes)
 
 # What the real slurmrestd 22.05.8 answered for it (reference sample, meta removed).
 N1_DOCUMENT = {
@@ -58,15 +59,14 @@ class NodeDocumentTests(unittest.TestCase):
         self.assertEqual(list(doc), list(N1_DOCUMENT))
 
     def test_mixed_only_when_partly_allocated(self):
-        full = dict(N1, select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=2))
+        full = n1(select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=2))
         self.assertEqual(nodes.node_document(full, [])["state"], "allocated")
-        idle = dict(N1, node_state=2, select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=0))
+        idle = n1(node_state=2, select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=0))
         self.assertEqual(nodes.node_document(idle, [])["state"], "idle")
 
     def test_flags_and_reason(self):
-        rec = dict(N1, node_state=2 | 0x200 | 0x800, reason="disk", reason_uid=0,
-                   next_state=2, owner=0, select_nodeinfo=dict(N1["select_nodeinfo"],
-                                                               alloc_cpus=0))
+        rec = n1(node_state=2 | 0x200 | 0x800, reason="disk", reason_uid=0, next_state=2,
+                 owner=0, select_nodeinfo=dict(N1["select_nodeinfo"], alloc_cpus=0))
         doc = nodes.node_document(rec, [])
         self.assertEqual(doc["state"], "idle")
         self.assertEqual(doc["state_flags"], ["DRAIN", "NOT_RESPONDING"])
@@ -76,8 +76,8 @@ class NodeDocumentTests(unittest.TestCase):
         self.assertEqual(doc["next_state_after_reboot"], "idle")
 
     def test_partitions_from_node_index_bitmaps(self):
-        parts = [{"name": "debug", "node_inx": (4, "0xF")}, {"name": "long",
-                                                            "node_inx": (4, "0xC")}]
+        parts = [decoded(PARTITION_RECORD, name="debug", node_inx=Bitmap(4, "0xF")),
+                 decoded(PARTITION_RECORD, name="long", node_inx=Bitmap(4, "0xC"))]
         self.assertEqual(nodes.node_partitions(parts),
                          {0: ["debug"], 1: ["debug"], 2: ["debug", "long"],
                           3: ["debug", "long"]})
@@ -665,13 +665,15 @@ class CachedNodesTests(unittest.TestCase):
         from slurmrest.wire.errors import NoChange
 
         asked = {"nodes": [], "partitions": []}
+
+        def partition(name):  # holding n1 (node index 0)
+            return decoded(PARTITION_RECORD, name=name, node_inx=Bitmap(4, "0x1"))
+
         script = {
             "nodes": [{"last_update": 10, "records": [N1]}, None, None, None,
                       {"last_update": 10, "records": [N1]}],
-            "partitions": [{"last_update": 5, "records": [{"name": "debug", "node_inx": "0x1"}]},
-                           None, None,
-                           {"last_update": 6, "records": [{"name": "debug", "node_inx": "0x1"},
-                                                          {"name": "all", "node_inx": "0x1"}]}],
+            "partitions": [{"last_update": 5, "records": [partition("debug")]}, None, None,
+                           {"last_update": 6, "records": [partition("debug"), partition("all")]}],
         }
 
         class Controller:

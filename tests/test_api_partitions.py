@@ -9,20 +9,22 @@ from slurmrest.api import partitions
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16
 from slurmrest.api.registry import REGISTRY, ApiError, Call, NotModified
 from slurmrest.api.runner import run
+from tests.records import PARTITION_RECORD, Bitmap, decoded
 
 # The test cluster's partition "debug" as RESPONSE_PARTITION_INFO decodes it (§5.7).
-DEBUG = {
-    "name": "debug", "cpu_bind": 0, "grace_time": 0, "max_time": 60, "default_time": 10,
-    "max_nodes": INFINITE, "min_nodes": 0, "total_nodes": 4, "total_cpus": 8,
-    "def_mem_per_cpu": 0, "max_cpus_per_node": INFINITE, "max_mem_per_cpu": 0, "flags": 0x1,
-    "max_share": 1, "over_time_limit": NO_VAL16, "preempt_mode": 0, "priority_job_factor": 1,
-    "priority_tier": 1, "state_up": 3, "cr_type": 0, "resume_timeout": NO_VAL16,
-    "suspend_timeout": NO_VAL16, "suspend_time": NO_VAL, "allow_accounts": None,
-    "allow_groups": None, "allow_alloc_nodes": None, "allow_qos": None, "qos_char": None,
-    "alternate": None, "deny_accounts": None, "deny_qos": None, "nodes": "n[1-4]",
-    "nodesets": None, "node_inx": "0xF", "billing_weights_str": None,
-    "tres_fmt_str": "cpu=8,mem=8000M,node=4,billing=8", "job_defaults_list": None,
-}
+DEBUG = decoded(PARTITION_RECORD, {
+    "name": "debug", "max_time": 60, "default_time": 10, "max_nodes": INFINITE,
+    "total_nodes": 4, "total_cpus": 8, "max_cpus_per_node": INFINITE, "flags": 0x1,
+    "max_share": 1, "over_time_limit": NO_VAL16, "priority_job_factor": 1, "priority_tier": 1,
+    "state_up": 3, "resume_timeout": NO_VAL16, "suspend_timeout": NO_VAL16,
+    "suspend_time": NO_VAL, "nodes": "n[1-4]", "node_inx": Bitmap(4, "0xF"),
+    "tres_fmt_str": "cpu=8,mem=8000M,node=4,billing=8",
+})
+
+
+def debug(**changes) -> dict:
+    """DEBUG with other values, as the decoder would give them."""
+    return decoded(PARTITION_RECORD, DEBUG, **changes)
 
 # What the real slurmrestd 22.05.8 answered for it (reference sample, meta removed).
 DEBUG_DOCUMENT = {
@@ -43,41 +45,41 @@ class PartitionDocumentTests(unittest.TestCase):
         self.assertEqual(partitions.partition_document(DEBUG), DEBUG_DOCUMENT)
 
     def test_memory_limits(self):
-        doc = partitions.partition_document(dict(DEBUG, def_mem_per_cpu=MEM_PER_CPU | 512,
+        doc = partitions.partition_document(debug(def_mem_per_cpu=MEM_PER_CPU | 512,
                                                  max_mem_per_cpu=4096))
         self.assertEqual((doc["default_memory_per_cpu"], doc["default_memory_per_node"]),
                          (512, None))
         self.assertEqual((doc["maximum_memory_per_cpu"], doc["maximum_memory_per_node"]),
                          (None, 4096))
         # MEM_PER_CPU alone is "unlimited per CPU": null, like slurmrestd.
-        doc = partitions.partition_document(dict(DEBUG, def_mem_per_cpu=MEM_PER_CPU))
+        doc = partitions.partition_document(debug(def_mem_per_cpu=MEM_PER_CPU))
         self.assertIsNone(doc["default_memory_per_cpu"])
 
     def test_flags_states_preemption(self):
-        doc = partitions.partition_document(dict(DEBUG, flags=0x2 | 0x10 | 0x40, state_up=2,
+        doc = partitions.partition_document(debug(flags=0x2 | 0x10 | 0x40, state_up=2,
                                                  preempt_mode=0x8000 | 0x1))
         self.assertEqual(doc["flags"], ["hidden", "reservation_required", "exclusive_user"])
         self.assertEqual(doc["state"], "DRAIN")
         self.assertEqual(doc["preemption_mode"], ["suspend", "gang_schedule"])
-        doc = partitions.partition_document(dict(DEBUG, state_up=1, preempt_mode=NO_VAL16))
+        doc = partitions.partition_document(debug(state_up=1, preempt_mode=NO_VAL16))
         self.assertEqual(doc["state"], "DOWN")
         self.assertEqual(doc["preemption_mode"], ["disabled"])
 
     def test_unlimited_and_unset_times(self):
-        doc = partitions.partition_document(dict(DEBUG, default_time=NO_VAL, max_time=INFINITE,
+        doc = partitions.partition_document(debug(default_time=NO_VAL, max_time=INFINITE,
                                                  over_time_limit=5, max_nodes=2))
         self.assertIsNone(doc["default_time_limit"])
         self.assertEqual(doc["max_time_limit"], -1)
         self.assertEqual(doc["over_time_limit"], 5)
         self.assertEqual(doc["maximum_nodes_per_job"], 2)
-        doc = partitions.partition_document(dict(DEBUG, default_time=INFINITE))
+        doc = partitions.partition_document(debug(default_time=INFINITE))
         self.assertEqual(doc["default_time_limit"], -1)
 
 
 class PartitionSchemaTests(unittest.TestCase):
     def test_document_matches_the_declared_schema(self):
         from tests.differential import schema_mismatches
-        for rec in (DEBUG, dict(DEBUG, default_time=NO_VAL, def_mem_per_cpu=MEM_PER_CPU | 5)):
+        for rec in (DEBUG, debug(default_time=NO_VAL, def_mem_per_cpu=MEM_PER_CPU | 5)):
             self.assertEqual(schema_mismatches(partitions.partition_document(rec),
                                                partitions.PARTITION_SCHEMA), [])
 
@@ -119,7 +121,7 @@ class CachedPartitionsTests(unittest.TestCase):
 
     def test_reused_while_unchanged(self):
         first = {"last_update": 100, "records": [DEBUG]}
-        changed = {"last_update": 200, "records": [dict(DEBUG, max_time=30)]}
+        changed = {"last_update": 200, "records": [debug(max_time=30)]}
         ctld = ScriptedController("t", first, None, None, None, changed)
         a = self.answer(partitions.get_partitions, self.call(ctld))
         self.assertEqual(a.payload, {"partitions": [DEBUG_DOCUMENT]})

@@ -6,15 +6,19 @@ from slurmrest.api.state import ServerState
 from slurmrest.api import reservations, runner
 from slurmrest.api.registry import REGISTRY
 from slurmrest.api.convert import NO_VAL
+from tests.records import RESERVATION_RECORD, Bitmap, decoded
 
 # The test cluster's reservation "maint" as RESPONSE_RESERVATION_INFO decodes it (§5.8).
-MAINT = {
-    "accounts": None, "burst_buffer": None, "core_cnt": 2, "end_time": 1798182613,
-    "features": None, "flags": (1 << 0) | (1 << 15), "licenses": None, "max_start_delay": 0,
-    "name": "maint", "node_cnt": 1, "node_list": "n4", "partition": None,
-    "purge_comp_time": 0, "resv_watts": NO_VAL, "start_time": 1798179013, "tres_str": "cpu=2",
-    "users": "root", "groups": None, "node_inx": "0x8", "core_spec_cnt": 0, "core_spec": [],
-}
+MAINT = decoded(RESERVATION_RECORD, {
+    "core_cnt": 2, "end_time": 1798182613, "flags": (1 << 0) | (1 << 15), "name": "maint",
+    "node_cnt": 1, "node_list": "n4", "resv_watts": NO_VAL, "start_time": 1798179013,
+    "tres_str": "cpu=2", "users": "root", "node_inx": Bitmap(4, "0x8"),
+})
+
+
+def maint(**changes) -> dict:
+    """MAINT with other values, as the decoder would give them."""
+    return decoded(RESERVATION_RECORD, MAINT, **changes)
 
 # What the real slurmrestd 22.05.8 answered (reference sample).
 MAINT_DOCUMENT = {
@@ -31,12 +35,12 @@ class ReservationDocumentTests(unittest.TestCase):
 
     def test_flag_order_is_slurmrestds(self):
         word = (1 << 25) | (1 << 0) | (1 << 35) | (1 << 32) | (1 << 29)
-        doc = reservations.reservation_document(dict(MAINT, flags=word))
+        doc = reservations.reservation_document(maint(flags=word))
         self.assertEqual(doc["flags"],
                          ["MAINT", "FLEX", "HOURLY", "NO_HOLD_JOBS_AFTER_END", "MAGNETIC"])
 
     def test_purge_completed(self):
-        doc = reservations.reservation_document(dict(MAINT, flags=1 << 20, purge_comp_time=300))
+        doc = reservations.reservation_document(maint(flags=1 << 20, purge_comp_time=300))
         self.assertEqual(doc["flags"], [])
         self.assertEqual(doc["purge_completed"], {"time": 300})
         self.assertNotIn("purge_completed", reservations.reservation_document(MAINT))
@@ -45,7 +49,7 @@ class ReservationDocumentTests(unittest.TestCase):
 class ReservationSchemaTests(unittest.TestCase):
     def test_document_matches_the_declared_schema(self):
         from tests.differential import schema_mismatches
-        for rec in (MAINT, dict(MAINT, flags=1 << 20, purge_comp_time=60)):
+        for rec in (MAINT, maint(flags=1 << 20, purge_comp_time=60)):
             self.assertEqual(schema_mismatches(reservations.reservation_document(rec),
                                                reservations.RESERVATION_SCHEMA), [])
 

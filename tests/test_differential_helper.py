@@ -46,3 +46,31 @@ class DiffDocumentsTests(unittest.TestCase):
         self.assertEqual(self.kinds(ref, ours, loose=("jobs/*/job_resources/**",)), [])
         self.assertEqual(self.kinds(ref, ours),
                          [("value", "jobs/#1/job_resources/allocated_nodes/0/cpus_used")])
+
+    def test_pending_jobs_by_value(self):
+        """A pending (or held) job does not change between two requests: its fields are
+        compared by value but for the ``pending_loose`` ones."""
+        loose = ("jobs/*/priority", "jobs/*/start_time")
+        ref = {"jobs": [{"job_id": 1, "job_state": "PENDING", "priority": 1, "start_time": 5},
+                        {"job_id": 2, "job_state": "RUNNING", "priority": 1, "start_time": 5}]}
+        ours = {"jobs": [{"job_id": 1, "job_state": "PENDING", "priority": 2, "start_time": 6},
+                         {"job_id": 2, "job_state": "RUNNING", "priority": 2, "start_time": 6}]}
+        self.assertEqual(self.kinds(ref, ours, loose=loose), [])
+        self.assertEqual(self.kinds(ref, ours, loose=loose, pending_loose=("jobs/*/start_time",)),
+                         [("value", "jobs/#1/priority")])
+        # A job that started between the two requests is compared loosely.
+        ours["jobs"][0]["job_state"] = "RUNNING"
+        self.assertEqual(self.kinds(ref, ours, loose=loose + ("jobs/*/job_state",),
+                                    pending_loose=("jobs/*/start_time",)), [])
+
+    def test_loose_arrays_by_length(self):
+        ref = {"nodes": [{"name": "n1", "tres_used": ["a"], "state_flags": ["DRAIN"]}]}
+        ours = {"nodes": [{"name": "n1", "tres_used": ["a", "b"], "state_flags": []}]}
+        loose = ("nodes/*/tres_used", "nodes/*/state_flags")
+        # state_flags' length is a moment's (LENGTH_MAY_CHANGE); tres_used's is not.
+        self.assertEqual(self.kinds(ref, ours, loose=loose), [("length", "nodes/#n1/tres_used")])
+
+    def test_duplicate_keys_do_not_hide_records(self):
+        ref = {"jobs": [{"job_id": 1, "name": "a"}]}
+        ours = {"jobs": [{"job_id": 1, "name": "a"}, {"job_id": 1, "name": "b"}]}
+        self.assertIn(("duplicate", "jobs"), self.kinds(ref, ours))

@@ -6,40 +6,9 @@ Each test sends the same request to both servers and compares the documents fiel
 says so explicitly.
 """
 
-import atexit
-
-from twisted.internet import defer
 from twisted.trial import unittest
 
-from slurmrest.testing.cluster import Cluster
 from tests import differential
-
-NAME = "h5a-diff"
-
-
-def deferred(f):
-    def wrapper(self, *args, **kwargs):
-        return defer.ensureDeferred(f(self, *args, **kwargs))
-    wrapper.__name__ = f.__name__
-    return wrapper
-
-
-_FIXTURE: dict = {}
-
-
-def _fixture():
-    """The cluster and our own held jobs, made once per test run (trial has no setUpClass)
-    and cancelled when the process exits."""
-    if not _FIXTURE:
-        cluster = Cluster.from_environment()
-        if not cluster.restd_url:
-            raise unittest.SkipTest("no slurmrestd on the test cluster")
-        # Held, so that they stay as they are during the comparisons.
-        held = cluster.submit("true", name=NAME, extra=["--hold", "-t", "5"])
-        array = cluster.submit("true", name=NAME, extra=["--hold", "--array=1-10%3", "-t", "5"])
-        atexit.register(cluster.cancel, held, array)
-        _FIXTURE.update(cluster=cluster, held=held, array=array)
-    return _FIXTURE
 
 
 class DifferentialReadTests(unittest.TestCase):
@@ -48,10 +17,11 @@ class DifferentialReadTests(unittest.TestCase):
     timeout = 120
 
     def setUp(self):
-        fixture = _fixture()
+        self.fixture = fixture = differential.standing_jobs()
         self.cluster = fixture["cluster"]
         self.held, self.array = fixture["held"], fixture["array"]
-        self.addCleanup(lambda: defer.ensureDeferred(differential.stop_ours()))
+        self.pending, self.detailed = fixture["pending"], fixture["detailed"]
+        self.addCleanup(differential.stop_ours)
 
     async def same(self, path, *, status=None, **kw):
         cmp = await differential.compare(self.cluster, path, **kw)
@@ -65,39 +35,32 @@ class DifferentialReadTests(unittest.TestCase):
             for item in doc[collection]:
                 self.assertEqual(differential.schema_mismatches(item, ref), [], who)
 
-    @deferred
     async def test_partitions(self):
         cmp = await self.same("/slurm/v0.0.38/partitions")
         self.assertEqual({p["name"] for p in cmp.ours["partitions"]}, {"debug", "long"})
         self.assert_schema(cmp, "partitions", "v0.0.38_partition")
 
-    @deferred
     async def test_partition(self):
         await self.same("/slurm/v0.0.38/partition/debug")
         await self.same("/slurm/v0.0.38/partition/LONG")  # slurmrestd: case-insensitive
 
-    @deferred
     async def test_partition_unknown(self):
         cmp = await self.same("/slurm/v0.0.38/partition/nosuch", status=404)
         self.assertEqual(cmp.reference_status, 500)
         self.assertEqual(cmp.ours["errors"], cmp.reference["errors"])
 
-    @deferred
     async def test_reservations(self):
         cmp = await self.same("/slurm/v0.0.38/reservations")
         self.assertIn("maint", [r["name"] for r in cmp.ours["reservations"]])
         self.assert_schema(cmp, "reservations", "v0.0.38_reservation")
 
-    @deferred
     async def test_reservation(self):
         await self.same("/slurm/v0.0.38/reservation/maint")
 
-    @deferred
     async def test_reservation_unknown(self):
         cmp = await self.same("/slurm/v0.0.38/reservation/nosuch", status=404)
         self.assertEqual(cmp.reference_status, 500)
 
-    @deferred
     async def test_nodes(self):
         cmp = await self.same("/slurm/v0.0.38/nodes")
         self.assertEqual([n["name"] for n in cmp.ours["nodes"]], ["n1", "n2", "n3", "n4"])
@@ -105,55 +68,59 @@ class DifferentialReadTests(unittest.TestCase):
         self.assertEqual(by_name["n3"]["partitions"], ["debug", "long"])
         self.assert_schema(cmp, "nodes", "v0.0.38_node")
 
-    @deferred
     async def test_node(self):
         await self.same("/slurm/v0.0.38/node/n1")
 
-    @deferred
     async def test_node_partitions_are_its_own(self):
         # slurmrestd 22.05 gives n3 the partitions of node index 0 (["debug"]); ours are n3's.
         cmp = await differential.compare(self.cluster, "/slurm/v0.0.38/node/n3",
                                          deviations=True)
         self.assertEqual(cmp.ours["nodes"][0]["partitions"], ["debug", "long"])
 
-    @deferred
     async def test_node_unknown(self):
         cmp = await self.same("/slurm/v0.0.38/node/nosuch", status=404)
         self.assertEqual(cmp.reference_status, 500)
         self.assertEqual(cmp.ours["errors"], cmp.reference["errors"])
 
-    @deferred
     async def test_jobs(self):
-        # Others may submit or finish jobs between the two requests: compare the jobs both saw.
+        # Others may submit or finish jobs between the two requests: compare the jobs both saw
+        # (pending and held ones by value, tests.differential.PENDING_MOMENT_DEPENDENT).
         cmp = await self.same("/slurm/v0.0.38/jobs", partial=True)
-        ids = {j["job_id"] for j in cmp.ours["jobs"]}
-        self.assertTrue({self.held, self.array} <= ids)
+        ours = {j["job_id"]: j for j in cmp.ours["jobs"]}
+        theirs = {j["job_id"]: j for j in cmp.reference["jobs"]}
+        for job_id in (self.held, self.array, self.pending, self.detailed, self.fixture["het"]):
+            self.assertEqual((ours[job_id]["job_state"], theirs[job_id]["job_state"]),
+                             ("PENDING", "PENDING"))
+        self.assertEqual(len(ours), len(cmp.ours["jobs"]))
         self.assert_schema(cmp, "jobs", "v0.0.38_job_response_properties")
 
-    @deferred
     async def test_job(self):
         cmp = await self.same(f"/slurm/v0.0.38/job/{self.held}", strict=True,
                               ignore=("jobs/*/last_sched_evaluation",))
-        self.assertEqual(cmp.ours["jobs"][0]["name"], NAME)
+        self.assertEqual(cmp.ours["jobs"][0]["name"], differential.STANDING_JOB_NAME)
         self.assertEqual(cmp.ours["jobs"][0]["job_state"], "PENDING")
         self.assertEqual(cmp.ours["jobs"][0]["state_reason"], "JobHeldUser")
 
-    @deferred
+    async def test_detailed_job(self):
+        # Held, with the optional values set that a plain job leaves unset: each by value.
+        cmp = await self.same(f"/slurm/v0.0.38/job/{self.detailed}", strict=True,
+                              ignore=differential.PENDING_MOMENT_DEPENDENT)
+        self.assertEqual(cmp.ours["jobs"][0]["nice"], 5)
+
+    async def test_pending_job(self):
+        cmp = await self.same(f"/slurm/v0.0.38/job/{self.pending}", strict=True,
+                              ignore=differential.PENDING_MOMENT_DEPENDENT)
+        self.assertEqual(cmp.ours["jobs"][0]["state_reason"], "BeginTime")
+
     async def test_array(self):
         cmp = await self.same(f"/slurm/v0.0.38/job/{self.array}", strict=True,
                               ignore=("jobs/*/last_sched_evaluation",))
         meta = [j for j in cmp.ours["jobs"] if j["array_task_id"] is None]
         self.assertEqual(meta[0]["array_task_string"], "1-10%3")
 
-    @deferred
     async def test_running_job(self):
         # A running job has job_resources (cores per socket per node): compared strictly.
-        job_id = self.cluster.submit("sleep 60", name=NAME, extra=["-t", "2", "-n", "1"])
-        self.addCleanup(self.cluster.cancel, job_id)
-        try:
-            self.cluster.wait_for_job_state(job_id, "RUNNING", timeout=30)
-        except TimeoutError:
-            raise unittest.SkipTest("no free node to run a job on the shared cluster")
+        job_id = self.fixture["running"]
         cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{job_id}",
                                          strict=True, ignore=("jobs/*/last_sched_evaluation",))
         differential.assert_same(self, cmp)
@@ -164,13 +131,8 @@ class DifferentialReadTests(unittest.TestCase):
                  for c in s["cores"].values()]
         self.assertEqual(len(cores), 1)
 
-    @deferred
     async def test_het_job(self):
-        out = self.cluster.run(
-            ["sbatch", "--parsable", "-J", NAME, "--hold", "-t", "5", "-o", "/dev/null",
-             "-n1", "-p", "debug", ":", "-n2", "-p", "long", "--wrap", "true"], user="alice")
-        leader = int(out.stdout.strip().split(";")[0])
-        self.addCleanup(self.cluster.cancel, leader)
+        leader = self.fixture["het"]
         cmp = await self.same(f"/slurm/v0.0.38/job/{leader}")
         self.assertEqual([j["het_job_offset"] for j in cmp.ours["jobs"]], [0, 1])
         # slurmrestd 22.05 cannot even parse a path with "+" (400); we answer the component,
@@ -185,7 +147,6 @@ class DifferentialReadTests(unittest.TestCase):
             loose=differential.MOMENT_DEPENDENT, ignore=tuple(differential.KNOWN_DEVIATIONS))
         self.assertEqual(component, [])
 
-    @deferred
     async def test_array_task(self):
         # slurmrestd 22.05 refuses every N_T (400); we answer it. Task 4 is still pending
         # inside the array's meta record: that is the record for it (as scontrol shows).
@@ -194,34 +155,28 @@ class DifferentialReadTests(unittest.TestCase):
         self.assertEqual(cmp.our_status, 200)
         self.assertEqual(cmp.ours["jobs"][0]["array_job_id"], self.array)
 
-    @deferred
     async def test_job_bad_id(self):
         cmp = await self.same("/slurm/v0.0.38/job/abc")
         self.assertEqual(cmp.our_status, 400)
 
-    @deferred
     async def test_job_unknown(self):
         cmp = await self.same("/slurm/v0.0.38/job/9999999", status=404)
         self.assertEqual(cmp.reference_status, 500)
 
-    @deferred
     async def test_jobs_not_modified(self):
         await self.same("/slurm/v0.0.38/jobs?update_time=4000000000")
 
-    @deferred
     async def test_not_modified_everywhere(self):
         for path in ("nodes", "partitions", "reservations", "partition/debug",
                      "reservation/maint"):
             cmp = await self.same(f"/slurm/v0.0.38/{path}?update_time=4000000000")
             self.assertEqual(cmp.our_status, 304, path)
 
-    @deferred
     async def test_v1_is_v0_0_38(self):
         cmp = await differential.compare(self.cluster, "/slurm/v0.0.38/partitions",
                                          our_path="/slurm/v1/partitions")
         differential.assert_same(self, cmp)
 
-    @deferred
     async def test_jobs_bad_update_time(self):
         cmp = await differential.compare(self.cluster, "/slurm/v0.0.38/jobs?update_time=abc")
         self.assertEqual(cmp.our_status, 400)

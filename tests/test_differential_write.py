@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 
-from twisted.internet import defer
 from twisted.trial import unittest
 
 from slurmrest.testing.cluster import Cluster
@@ -33,13 +32,6 @@ PER_JOB = {"JobId", "ArrayJobId", "HetJobId", "HetJobIdSet", "SubmitTime", "Elig
 ERROR_ADDITIONS = ("errors/*/error_number", "errors/*/description", "errors/*/source")
 
 
-def deferred(f):
-    def wrapper(self, *args, **kwargs):
-        return defer.ensureDeferred(f(self, *args, **kwargs))
-    wrapper.__name__ = f.__name__
-    return wrapper
-
-
 class DifferentialWriteTests(unittest.TestCase):
     timeout = 120
 
@@ -50,7 +42,7 @@ class DifferentialWriteTests(unittest.TestCase):
         self.tag = f"t-h5b-d-{uuid.uuid4().hex[:8]}"
         self.jobs: list[int] = []
         self.addCleanup(lambda: self.cluster.cancel(*self.jobs))
-        self.addCleanup(lambda: defer.ensureDeferred(differential.stop_ours()))
+        self.addCleanup(differential.stop_ours)
 
     # -- helpers ---------------------------------------------------------------------------
     def show(self, job) -> list[dict]:
@@ -66,6 +58,12 @@ class DifferentialWriteTests(unittest.TestCase):
             r = {k: v for k, v in r.items() if k not in skip}
             o = {k: v for k, v in o.items() if k not in skip}
             self.assertEqual(o, r)
+
+    async def assertSameDocuments(self, *job_ids):
+        """Both servers describe each job alike, by value: they are held or pending."""
+        for job_id in job_ids:
+            cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{job_id}")
+            differential.assert_same(self, cmp)
 
     async def submit_both(self, body, *, status=None, ignore=(), loose=()):
         cmp = await differential.compare(self.cluster, SUBMIT, method="POST", body=body,
@@ -87,7 +85,6 @@ class DifferentialWriteTests(unittest.TestCase):
                 **fields}
 
     # -- submit ----------------------------------------------------------------------------
-    @deferred
     async def test_submit_single(self):
         cmp = await self.submit_both({"script": SCRIPT, "job": self.job(
             partition="debug", time_limit=5, tasks=2, memory_per_cpu=120, hold=True,
@@ -96,8 +93,8 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertEqual(cmp.ours["step_id"], "BATCH")
         self.assertEqual(cmp.ours["errors"][0]["error_number"], 2042)  # held
         self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
+        await self.assertSameDocuments(cmp.reference["job_id"], cmp.ours["job_id"])
 
-    @deferred
     async def test_submit_field_by_field(self):
         # Each document alone, so that a difference names its field. (Not here: "argv" and
         # "batch_features", which crash slurmrestd 22.05.8 — a double free in jobs.c.)
@@ -123,10 +120,10 @@ class DifferentialWriteTests(unittest.TestCase):
                 cmp = await self.submit_both({"script": SCRIPT,
                                               "job": self.job(hold=True, **fields)})
                 self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
+                await self.assertSameDocuments(cmp.reference["job_id"], cmp.ours["job_id"])
             except self.failureException as e:
                 self.fail(f"{fields}: {e}")
 
-    @deferred
     async def test_submit_where_slurmrestd_errs(self):
         # requeue=false: slurmrestd sets requeue whatever the value; "nodes" as a list: it
         # parses the counts and drops them. We do what the document says.
@@ -138,7 +135,6 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"],
                             also_differ={"Requeue", "NumNodes", "NumCPUs", "NumTasks", "TRES"})
 
-    @deferred
     async def test_submit_refusals_with_better_statuses(self):
         for fields, number, status in (({"prefer": "x"}, 2133, 400),
                                        ({"constraints": "nofeat"}, 2029, 400),
@@ -148,7 +144,6 @@ class DifferentialWriteTests(unittest.TestCase):
             self.assertEqual(cmp.reference_status, 500)  # slurmrestd
             self.assertEqual(cmp.ours["errors"][0]["error_number"], number)
 
-    @deferred
     async def test_submit_sample_bodies(self):
         # the bodies of the reference samples (single, held), with our name and directory
         for job in (self.job(partition="debug", standard_output="/tmp/rest-%j.out",
@@ -157,7 +152,6 @@ class DifferentialWriteTests(unittest.TestCase):
             cmp = await self.submit_both({"script": SCRIPT, "job": job})
             self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
 
-    @deferred
     async def test_submit_yaml_body(self):
         # the reference sample yaml-body, held and with our name
         import treq
@@ -178,34 +172,31 @@ class DifferentialWriteTests(unittest.TestCase):
             self.jobs.append(document["job_id"])
         self.assertSameJobs(*ids)
 
-    @deferred
     async def test_submit_hetjob(self):
         cmp = await self.submit_both({"script": SCRIPT, "jobs": [
             self.job(partition="debug", tasks=1, hold=True),
             self.job(partition="long", tasks=2, hold=True)]})
         self.assertEqual(len(self.show(cmp.ours["job_id"])), 2)
         self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
+        await self.assertSameDocuments(cmp.ours["job_id"])
 
-    @deferred
     async def test_submit_array(self):
         cmp = await self.submit_both({"script": SCRIPT, "job": self.job(
             array="1-6%2", hold=True, standard_output="/tmp/t-h5b-%A_%a.out")})
         self.assertSameJobs(cmp.reference["job_id"], cmp.ours["job_id"])
+        await self.assertSameDocuments(cmp.ours["job_id"])
 
-    @deferred
     async def test_submit_unknown_field(self):
         cmp = await self.submit_both({"script": SCRIPT, "job": self.job(bogus_field=1)},
                                      ignore=("errors", "errors/*"))
         self.assertEqual(cmp.our_status, 400)
         self.assertIn('Unknown key "bogus_field"', cmp.ours["errors"][0]["description"])
 
-    @deferred
     async def test_submit_no_environment(self):
         cmp = await self.submit_both({"script": SCRIPT, "job": {"name": self.tag}},
                                      ignore=("errors", "errors/*"))
         self.assertEqual(cmp.ours["errors"][0]["error_number"], 2127)
 
-    @deferred
     async def test_submit_no_script(self):
         # slurmrestd: 500; a request without a script is the client's mistake: 400
         cmp = await self.submit_both({"job": self.job()}, status=400)
@@ -213,7 +204,6 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertEqual(cmp.ours["errors"][0]["error_code"],
                          cmp.reference["errors"][0]["error_code"])
 
-    @deferred
     async def test_submit_bad_partition(self):
         # slurmrestd: 500; Slurm's ESLURM_INVALID_PARTITION_NAME is the request's fault: 400
         cmp = await self.submit_both({"script": SCRIPT, "job": self.job(partition="nosuch")},
@@ -222,7 +212,6 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertEqual(cmp.ours["errors"][0]["error"], "Invalid partition name specified")
 
     # -- update ----------------------------------------------------------------------------
-    @deferred
     async def test_update(self):
         ref_job, our_job = self.held_job(), self.held_job()
         body = {"comment": "updated via REST", "time_limit": 7, "name": f"{self.tag}-u",
@@ -240,7 +229,6 @@ class DifferentialWriteTests(unittest.TestCase):
                          ("00:07:00", "updated via REST", "2"))
         self.assertEqual((ref["JobName"], rec["JobName"]), (self.tag, f"{self.tag}-u"))
 
-    @deferred
     async def test_update_field_by_field(self):
         for fields, differ in (
                 ({"partition": "long"}, ()), ({"time_minimum": 2}, ()), ({"qos": "high"}, ()),
@@ -263,12 +251,12 @@ class DifferentialWriteTests(unittest.TestCase):
             try:
                 differential.assert_same(self, cmp)
                 self.assertSameJobs(ref_job, our_job, also_differ=differ)
+                await self.assertSameDocuments(our_job)
             except self.failureException as e:
                 self.fail(f"{fields}: {e}")
         [rec] = self.show(our_job)
         self.assertEqual(rec["Requeue"], "0")
 
-    @deferred
     async def test_update_refusals_with_better_statuses(self):
         detail = ("errors/*/description", "errors/*/source", "errors/*/error_code")
         for fields, status in (({"exclusive": "user"}, 403), ({"time_limit": "UNLIMITED"}, 403),
@@ -279,7 +267,6 @@ class DifferentialWriteTests(unittest.TestCase):
             differential.assert_same(self, cmp, status=status)
             self.assertEqual(cmp.reference_status, 500)
 
-    @deferred
     async def test_update_by_another_user(self):
         job = self.held_job()
         cmp = await differential.compare(self.cluster, f"/slurm/v0.0.38/job/{job}",
@@ -291,7 +278,6 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertEqual(cmp.reference_status, 500)
 
     # -- cancel ----------------------------------------------------------------------------
-    @deferred
     async def test_cancel_and_again(self):
         ref_job, our_job = self.held_job(), self.held_job()
         for _ in range(2):  # the second time: already done, still a success
@@ -302,7 +288,6 @@ class DifferentialWriteTests(unittest.TestCase):
         self.assertEqual(self.show(our_job)[0]["JobState"], "CANCELLED")
         self.assertSameJobs(ref_job, our_job)
 
-    @deferred
     async def test_cancel_errors(self):
         job = self.held_job()
         detail = ("errors/*/description", "errors/*/source", "errors/*/error_code")

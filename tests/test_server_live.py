@@ -125,7 +125,7 @@ class LiveBase(unittest.TestCase):
         self.gateway = next(iter(top)).factory.gateway
         urls = []
         for svc in top:
-            port = (await svc._waitingForPort).getHost()
+            port = (await svc.listening).getHost()
             if not hasattr(port, "host"):  # a UNIX socket
                 urls.append(f"unix:{port.name}")
                 continue

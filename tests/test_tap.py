@@ -7,8 +7,10 @@ import os
 import pwd
 import tempfile
 
-from twisted.application.internet import StreamServerEndpointService
-from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.internet import reactor
+from twisted.internet.endpoints import (SSL4ServerEndpoint, TCP4ServerEndpoint,
+                                        TCP6ServerEndpoint, UNIXServerEndpoint)
+from twisted.internet.error import CannotListenError
 from twisted.python.usage import UsageError
 from twisted.trial import unittest
 
@@ -46,29 +48,90 @@ class OptionsTests(unittest.TestCase):
         self.assertRaises(UsageError, self.parse, "--tls-key", "k.pem")
 
     def test_all_options(self):
-        options = self.parse("-f", "/etc/x.conf", "-u", "nobody", "-g", "nogroup",
-                             "--api-key-file", "/k", "--max-body-size", "10", "--jwt-key", "/j")
-        self.assertEqual((options["slurm-conf"], options["user"], options["group"],
-                          options["api-key-file"], options["max-body-size"], options["jwt-key"]),
-                         ("/etc/x.conf", "nobody", "nogroup", "/k", 10, "/j"))
+        options = self.parse("-f", "/etc/x.conf", "--api-key-file", "/k", "--max-body-size",
+                             "10", "--jwt-key", "/j")
+        self.assertEqual((options["slurm-conf"], options["api-key-file"],
+                          options["max-body-size"], options["jwt-key"]),
+                         ("/etc/x.conf", "/k", 10, "/j"))
+
+    def test_user_and_group_are_twistds(self):
+        """twistd's own --uid/--gid (-u/-g before the plugin name) drop privileges."""
+        self.assertRaises(UsageError, self.parse, "-u", "nobody")
+        self.assertRaises(UsageError, self.parse, "--group", "nogroup")
 
 
 class ListenStringTests(unittest.TestCase):
+    def endpoints(self, listen, **kw):
+        return tap.listener_endpoints(reactor, listen, **kw)
+
     def test_addresses(self):
-        self.assertEqual(tap.endpoint_descriptions("127.0.0.1:9"), ["tcp:9:interface=127.0.0.1"])
-        self.assertEqual(tap.endpoint_descriptions("[::1]:9"), [r"tcp6:9:interface=\:\:1"])
-        self.assertEqual(tap.endpoint_descriptions(":9"), [r"tcp6:9:interface=\:\:"])
+        A = tap.Address
+        self.assertEqual(tap.listen_addresses("127.0.0.1:9"), [A("127.0.0.1", 9)])
+        self.assertEqual(tap.listen_addresses("[::1]:9"), [A("::1", 9)])
+        self.assertEqual(tap.listen_addresses(":9"), [A("::", 9)])
+
+    async def listening_on(self, listen):
+        """Where the endpoints of ``listen`` (port 0) really listen: (type, host) each."""
+        out = []
+        for endpoint in self.endpoints(listen):
+            port = await endpoint.listen(GatewaySite(None))
+            self.addCleanup(port.stopListening)
+            out.append((type(endpoint), port.getHost().host))
+        return out
+
+    async def test_address_endpoints(self):
+        self.assertEqual(await self.listening_on("127.0.0.1:0"),
+                         [(TCP4ServerEndpoint, "127.0.0.1")])
+        self.assertEqual(await self.listening_on("[::1]:0"), [(TCP6ServerEndpoint, "::1")])
+        self.assertEqual(await self.listening_on(":0"), [(TCP6ServerEndpoint, "::")])
 
     def test_names_resolve_to_each_address(self):
-        self.assertIn("tcp:9:interface=127.0.0.1", tap.endpoint_descriptions("localhost:9"))
+        self.assertIn(tap.Address("127.0.0.1", 9), tap.listen_addresses("localhost:9"))
 
-    def test_endpoint_strings_as_written(self):
+    def test_endpoint_strings_are_not_addresses(self):
         for s in ("tcp:9", "tcp6:9:interface=\\:\\:1", "unix:/run/slurmrest.sock",
                   "systemd:domain=INET:index=0", "ssl:443:privateKey=k.pem"):
-            self.assertEqual(tap.endpoint_descriptions(s), [s])
+            self.assertIsNone(tap.listen_addresses(s), s)
+
+    async def test_endpoint_strings_are_twisteds(self):
+        self.assertEqual(await self.listening_on("tcp6:0:interface=\\:\\:1"),
+                         [(TCP6ServerEndpoint, "::1")])
+        unix, = self.endpoints("unix:/run/slurmrest.sock")
+        self.assertIsInstance(unix, UNIXServerEndpoint)
+
+    def test_systemd_sockets(self):
+        """``systemd:`` adopts a socket handed down (LISTEN_FDS), in a process of its own."""
+        import subprocess
+        import sys
+        code = (  # Twisted reads LISTEN_FDS once, when its endpoints module is imported
+            "import os, socket, sys\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+            "port = s.getsockname()[1]\n"
+            "if s.fileno() != 3: os.dup2(s.fileno(), 3)\n"
+            "os.environ.update(LISTEN_FDS='1', LISTEN_FDNAMES='http',\n"
+            "                  LISTEN_PID=str(os.getpid()))\n"
+            "from twisted.internet import reactor\n"
+            "from slurmrest import tap\n"
+            "from slurmrest.web.channel import GatewaySite\n"
+            "e, = tap.listener_endpoints(reactor, 'systemd:domain=INET:index=0')\n"
+            "d = e.listen(GatewaySite(None))\n"
+            "d.addCallback(lambda p: print(p.getHost().port == port))\n"
+            "try:\n"
+            "    tap.listener_endpoints(reactor, 'systemd:domain=INET:index=1')\n"
+            "except tap.usage.UsageError as e:\n"
+            "    print(e)\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.stdout.splitlines(),
+                         ["True", "-l systemd:domain=INET:index=1: no such socket from systemd"],
+                         out.stderr)
+
+    def test_endpoint_types_are_twisteds(self):
+        self.assertTrue({"tcp", "tcp6", "unix", "ssl", "systemd"} <= tap.endpoint_types())
 
     def test_garbage(self):
-        self.assertRaises(UsageError, tap.endpoint_descriptions, "no-port-here")
+        for listen in ("no-port-here", "[nonsense]:9", "tcp:abc", "::1:9"):
+            self.assertRaises(UsageError, self.endpoints, listen)
 
 
 class MakeServiceTests(unittest.TestCase):
@@ -89,7 +152,7 @@ class MakeServiceTests(unittest.TestCase):
         services = list(top)
         self.assertEqual(len(services), 3)
         for svc in services:
-            self.assertIsInstance(svc, StreamServerEndpointService)
+            self.assertIsInstance(svc, tap.Listener)
             self.assertIsInstance(svc.factory, GatewaySite)
         self.assertIsInstance(services[0].endpoint, TCP4ServerEndpoint)
         self.assertIsInstance(services[1].endpoint, TCP6ServerEndpoint)
@@ -120,10 +183,6 @@ class MakeServiceTests(unittest.TestCase):
         other = tempfile.mkdtemp()
         _, other_key, _ = self_signed(other)
         self.assertRaises(UsageError, self.make, "--tls-cert", cert, "--tls-key", other_key)
-
-    def test_unknown_user_or_group(self):
-        self.assertRaises(UsageError, self.make, "-u", "no-such-user-xyz")
-        self.assertRaises(UsageError, self.make, "-g", "no-such-group-xyz")
 
     def test_api_key_file_checked(self):
         keys = os.path.join(self.dir, "keys")
@@ -160,40 +219,137 @@ class MakeServiceTests(unittest.TestCase):
         self.assertRaises(UsageError, tap.makeService, options)
 
 
+class ListenerTests(unittest.TestCase):
+    async def test_listens_and_stops(self):
+        listener = tap.Listener(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1"),
+                                GatewaySite(None))
+        listener.privilegedStartService()
+        listener.startService()
+        port = await listener.listening
+        self.assertEqual(port.getHost().host, "127.0.0.1")
+        await listener.stopService()
+        self.assertFalse(port.connected)
+
+    def test_an_address_that_cannot_be_bound_stops_the_start(self):
+        """Raised from privilegedStartService (twistd then exits), not logged and skipped."""
+        import socket
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            listener = tap.Listener(TCP4ServerEndpoint(reactor, port, interface="127.0.0.1"),
+                                    GatewaySite(None))
+            self.assertRaises(CannotListenError, listener.privilegedStartService)
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+
 class PrivilegeDropTests(unittest.TestCase):
+    """twistd binds (privilegedStartService), then sheds root for --uid/--gid."""
+
+    timeout = 60
+
     def test_bind_then_drop(self):
-        """Sockets are bound before the drop (which ``-u``/``-g`` ask for)."""
-        events = []
-
-        class Recording(tap.GatewayService):
-            def drop_privileges(self):
-                events.append(("drop", [s._waitingForPort.called for s in self]))
-
-        top = Recording(uid=pwd.getpwnam("nobody").pw_uid, gid=None)
+        """The sockets are bound in privilegedStartService, before twistd drops root."""
         conf = write_conf(tempfile.mkdtemp())
         options = tap.Options()
         options.parseOptions(["-f", conf, "-l", "127.0.0.1:0", "-l", "[::1]:0"])
-        for svc in list(tap.makeService(options)):
-            svc.disownServiceParent()
-            svc.setServiceParent(top)
+        top = tap.makeService(options)
         top.privilegedStartService()
         self.addCleanup(top.stopService)
-        self.assertEqual(events, [("drop", [True, True])])
+        self.assertEqual([svc.listening.called for svc in top], [True, True])
 
-    def test_drop_really_drops(self):
+    async def test_twistd_uid_gid(self):
+        """As root: a port below 1024 bound and a root-only jwt_key read, then run as
+        nobody:nogroup (twistd --uid/--gid)."""
         if os.getuid() != 0:
             raise unittest.SkipTest("needs root")
-        import subprocess
-        import sys
-        code = ("from slurmrest.tap import GatewayService, _uid, _gid; import os; "
-                "s = GatewayService(_uid('nobody'), _gid('nogroup')); s.drop_privileges(); "
-                "print(os.getuid(), os.getgid(), os.getgroups())")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout.split(maxsplit=2)
-        nobody = pwd.getpwnam("nobody")
-        self.assertEqual(int(out[0]), nobody.pw_uid)
         import grp
-        self.assertEqual(int(out[1]), grp.getgrnam("nogroup").gr_gid)
+        import socket
+        import sys
+
+        from twisted.internet.threads import deferToThread
+        from twisted.internet.utils import getProcessOutputAndValue
+
+        from slurmrest.wire.credentials import TokenMinter
+
+        directory = tempfile.mkdtemp()
+        os.chmod(directory, 0o755)
+        key = os.path.join(directory, "jwt.key")
+        with open(key, "wb") as f:
+            f.write(os.urandom(32))
+        os.chmod(key, 0o600)
+        conf = write_conf(directory, key)
+        port = low_free_port()
+        twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
+        log = os.path.join(directory, "twistd.log")
+        pidfile = os.path.join(directory, "twistd.pid")
+        argv = ["--pidfile", pidfile, "--logfile", log, "--uid", "nobody", "--gid", "nogroup",
+                "slurmrest", "-f", conf, "-l", f"127.0.0.1:{port}"]
+        out, err, code = await getProcessOutputAndValue(twistd, argv, env=dict(os.environ))
+        self.assertEqual(code, 0, err)
+        pid = int(open(pidfile).read())
+        self.addCleanup(_stop, pid)
+
+        def ask(token=None):
+            headers = b""
+            if token:
+                headers = (b"X-SLURM-USER-NAME: alice\r\nX-SLURM-USER-TOKEN: "
+                           + token.encode() + b"\r\n")
+            for _ in range(100):
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                        s.sendall(b"GET /slurm/v1/ping HTTP/1.1\r\nConnection: close\r\n"
+                                  + headers + b"\r\n")
+                        data = b""
+                        while chunk := s.recv(65536):
+                            data += chunk
+                        return data
+                except ConnectionRefusedError:
+                    import time
+                    time.sleep(0.1)
+            raise AssertionError(open(log).read())
+
+        answer = await deferToThread(ask)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:100])
+        with open(f"/proc/{pid}/status") as f:
+            ids = {line.split(":")[0]: line.split()[1:] for line in f}
+        self.assertEqual(int(ids["Uid"][0]), pwd.getpwnam("nobody").pw_uid)
+        self.assertEqual(int(ids["Gid"][0]), grp.getgrnam("nogroup").gr_gid)
+        # The key was read as root: a token it signed is accepted (the ping itself then
+        # fails, no slurmctld listens), a forged one is not.
+        minted = TokenMinter.from_file(key).mint("alice")
+        answer = await deferToThread(ask, minted)
+        self.assertFalse(answer.startswith(b"HTTP/1.1 401"), answer[:300])
+
+
+def low_free_port() -> int:
+    """A free loopback port below 1024 (only root may bind it)."""
+    import random
+    import socket
+    for port in random.sample(range(600, 1024), 424):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise unittest.SkipTest("no free port below 1024")
+
+
+def _stop(pid: int) -> None:
+    """Stop the twistd this test started (by its pid), and wait until it is gone."""
+    import signal
+    import time
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 class AllAddressesTests(unittest.TestCase):
@@ -207,7 +363,7 @@ class AllAddressesTests(unittest.TestCase):
         top.privilegedStartService()
         top.startService()
         self.addCleanup(top.stopService)
-        port = (await next(iter(top))._waitingForPort).getHost().port
+        port = (await next(iter(top)).listening).getHost().port
 
         def ask(family, host):
             import socket
@@ -234,7 +390,7 @@ class ReusePortTests(unittest.TestCase):
         top.privilegedStartService()
         top.startService()
         self.addCleanup(top.stopService)
-        return [(await svc._waitingForPort).getHost() for svc in top]
+        return [(await svc.listening).getHost() for svc in top]
 
     async def test_two_servers_share_one_address(self):
         import socket

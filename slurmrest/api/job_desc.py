@@ -33,7 +33,6 @@ from slurmrest.api.job_keys import KEYS, Options, server_cwd
 from slurmrest.api.job_values import InvalidValue, _kind, tres_list
 from slurmrest.api import errors as api_errors
 from slurmrest.api.registry import ApiError
-from slurmrest.wire import errors
 from slurmrest.wire.enums import (ACCT_GATHER_PROFILE_ALL, ACCT_GATHER_PROFILE_ENERGY,
                                   ACCT_GATHER_PROFILE_LUSTRE, ACCT_GATHER_PROFILE_NETWORK,
                                   ACCT_GATHER_PROFILE_NONE, ACCT_GATHER_PROFILE_TASK,

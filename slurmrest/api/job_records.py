@@ -35,7 +35,7 @@ JOB_SCHEMA = schemas.fields("""
     array_task_string:s association_id:i batch_features:s batch_flag:b batch_host:s flags:[s]
     burst_buffer:s burst_buffer_state:s cluster:s cluster_features:s command:s comment:s
     container:s contiguous:b? core_spec:i? thread_spec:i? cores_per_socket:i? billable_tres:n?
-    cpus_per_task:i? cpu_frequency_minimum:i? cpu_frequency_maximum:i?
+    cpus_per_task:s? cpu_frequency_minimum:i? cpu_frequency_maximum:i?
     cpu_frequency_governor:i? cpus_per_tres:s deadline:i delay_boot:i? dependency:s
     derived_exit_code:i eligible_time:i end_time:i excluded_nodes:s exit_code:i features:s
     federation_origin:s federation_siblings_active:s federation_siblings_viable:s
@@ -168,8 +168,10 @@ def job_document(rec: dict, select_type_param: int | None = None) -> dict:
     doc["cores_per_socket"] = unless(mc.get("cores_per_socket", 0), NO_VAL16)
     billable = g("billable_tres", 0.0)
     doc["billable_tres"] = None if billable == float(NO_VAL) else float(billable)
-    # FIX: slurmrestd tests cpu_freq_min here (so it is almost always null).
-    doc["cpus_per_task"] = unless(g("cpus_per_task", NO_VAL16), NO_VAL16)
+    # FIX: slurmrestd tests cpu_freq_min here (so it is almost always null). A string, as
+    # slurmrestd's own OpenAPI document declares it.
+    cpus_per_task = g("cpus_per_task", NO_VAL16)
+    doc["cpus_per_task"] = None if cpus_per_task == NO_VAL16 else str(cpus_per_task)
     # FIX: slurmrestd names the key "cpu_frequency_minumum" when a value is set.
     doc["cpu_frequency_minimum"] = unless(g("cpu_freq_min", NO_VAL), NO_VAL)
     doc["cpu_frequency_maximum"] = unless(g("cpu_freq_max", NO_VAL), NO_VAL)
