@@ -22,8 +22,10 @@ from twisted.trial import unittest
 
 from tests import differential
 
-REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "reference",
-                         "slurmrestd-22.05.8-openapi.json")
+# ``shared/`` lies beside the checkout (SLURMREST_SHARED names another place).
+_SHARED = os.environ.get("SLURMREST_SHARED") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared")
+REFERENCE = os.path.join(_SHARED, "reference", "slurmrestd-22.05.8-openapi.json")
 REFERENCE_URI = "urn:slurmrestd-22.05.8-openapi"
 
 #: Fields where slurmrestd 22.05 sends null for an unset value (NO_VAL, no string, no
