@@ -8,6 +8,7 @@ Each record is decoded from the table's own defaults (``Struct.pack`` of a few f
 """
 
 import ast
+import importlib
 import os
 
 from twisted.trial import unittest
@@ -15,7 +16,7 @@ from twisted.trial import unittest
 from slurmrest.api import (diag, job_records, licenses, meta, nodes, partitions, reservations)
 from slurmrest.wire.enums import CR_CORE, RESERVE_FLAG_PURGE_COMP
 from slurmrest.wire.primitives import Bitmap
-from slurmrest.wire.tables import v22_05
+from slurmrest.wire.tables import VERSIONS
 
 
 class ReadKeys(dict):
@@ -108,9 +109,15 @@ def _is_info(node) -> bool:
     return isinstance(node, ast.Name) and node.id == "info"
 
 
-class ConverterKeysTests(unittest.TestCase):
+def tables_of(version):
+    """The table module of a ``SlurmVersion`` (``22.05`` -> ``wire/tables/v22_05.py``)."""
+    return importlib.import_module(f"slurmrest.wire.tables.v{version.name.replace('.', '_')}")
 
-    TABLES = v22_05
+
+class ConverterKeysMixin:
+    """The checks, for the version whose table module is ``TABLES``."""
+
+    TABLES = None
 
     def test_converters_read_only_decoded_keys(self):
         missing = set()
@@ -133,3 +140,11 @@ class ConverterKeysTests(unittest.TestCase):
         read, missing = set(), set()
         job_records.job_document(ReadKeys(record, "job", read, missing))
         self.assertEqual(missing, {"job.user_id"})
+
+
+# One test class per version in the one list: a new release is checked without a new line.
+for _version in VERSIONS:
+    _name = f"ConverterKeysTests_{_version.name.replace('.', '_')}"
+    globals()[_name] = type(_name, (ConverterKeysMixin, unittest.TestCase),
+                            {"TABLES": tables_of(_version)})
+del _version, _name

@@ -976,7 +976,12 @@ def fields(spec, **composites):
         ftype = TYPE_NAMES[tname] if tname in TYPE_NAMES else composites[tname]
         if len(parts) > 2:
             text = parts[2]
-            default = DEFAULT_NAMES[text] if text in DEFAULT_NAMES else int(text, 0)
+            if text in DEFAULT_NAMES:
+                default = DEFAULT_NAMES[text]
+            elif "." in text:
+                default = float(text)
+            else:
+                default = int(text, 0)
             out.append((name, ftype, default))
         else:
             out.append((name, ftype))

@@ -14,41 +14,19 @@ NO_VAL to None and a count to a (possibly empty) list; None and [] pack differen
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.schema import (
-    BITSTR, DOUBLE, I32, STR, TIME, U8, U16, U32, U64, Counted, List, Struct,
+    BITSTR, DOUBLE, I32, STR, TIME, U8, U16, U32, Counted, List, Struct, struct,
 )
 
 PROTOCOL_VERSION = P.SLURM_22_05_PROTOCOL_VERSION
 
 STRLIST = List(STR)  # u32 count (NO_VAL = NULL list) + count x str
 
-_TYPES = {"u8": U8, "u16": U16, "u32": U32, "i32": I32, "u64": U64, "time": TIME,
-          "double": DOUBLE, "str": STR, "strlist": STRLIST, "bitstr": BITSTR}
-_DEFAULTS = {"NO_VAL": P.NO_VAL, "NO_VAL16": P.NO_VAL16, "NO_VAL64": P.NO_VAL64,
-             "NULL": None, "INFINITE": P.INFINITE}
 
 
 def _struct(name, spec, **composites):
-    """``name type [default]`` lines (the idea of tables/v22_05's helper, kept private here
-    until the shared one lands in ``wire/schema``)."""
-    fields = []
-    for line in spec.strip().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        ftype = _TYPES.get(parts[1]) or composites[parts[1]]
-        if len(parts) > 2:
-            text = parts[2]
-            if text in _DEFAULTS:
-                default = _DEFAULTS[text]
-            elif "." in text:
-                default = float(text)
-            else:
-                default = int(text, 0)
-            fields.append((parts[0], ftype, default))
-        else:
-            fields.append((parts[0], ftype))
-    return Struct(name, fields)
+    """A table from ``name type [default]`` lines (``wire.schema.struct``); slurmdbd's
+    string lists (``strlist``) are one more type name."""
+    return struct(name, spec, strlist=STRLIST, **composites)
 
 
 # -- §1.6 persist_rc_msg_t, §2.4 dbd_fini_msg_t ------------------------------------------
