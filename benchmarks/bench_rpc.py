@@ -13,7 +13,7 @@ Measures, on the same cluster in one run:
 - 16 concurrent job fetches: one shared RPC (coalescing) vs 16 separate ones.
 
 If the queue holds fewer than 1000 jobs, 1000 held jobs are submitted in ONE ``sbatch
---array=1-1000 --hold`` call (as alice) and cancelled at the end. Every loop is bounded in
+--array=1-1000 --hold`` call (as alice), split into records, and cancelled at the end. Every loop is bounded in
 count and in time (``--max-seconds`` per measurement).
 """
 
@@ -104,7 +104,10 @@ async def main(reactor, options):
                            "-J", name, "-o", "/dev/null", "--wrap", "true"],
                           user="alice").stdout
         submitted = int(out.strip().split(";")[0])
-        print(f"submitted held array job {submitted} ({ARRAY_SIZE} tasks)")
+        # A held array is one record until its tasks are touched: split them into records.
+        cluster.run(["scontrol", "update", f"JobId={submitted}_[1-{ARRAY_SIZE - 1}]",
+                     "Comment=slurmrest-bench"])
+        print(f"submitted held array job {submitted} ({ARRAY_SIZE} tasks, split into records)")
     try:
         reply = await ctld.jobs()
         count = reply["record_count"]

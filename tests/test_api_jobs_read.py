@@ -1,9 +1,6 @@
 """Jobs: record → v0.0.38 job document (hand-built records first), job id parsing, the job list
 cache, and GET /jobs, /job/{job_id} against the real test cluster (``SLURMREST_TEST_CLUSTER``)."""
 
-import json
-import os
-
 from twisted.internet import defer
 from twisted.trial import unittest
 
@@ -253,12 +250,6 @@ class JobIdTests(unittest.TestCase):
 
 # -- against the real cluster --------------------------------------------------------------
 
-def deferred(f):
-    def wrapper(self, *args, **kwargs):
-        return defer.ensureDeferred(f(self, *args, **kwargs))
-    wrapper.__name__ = f.__name__
-    return wrapper
-
 
 def deferLater(seconds):
     from twisted.internet import reactor, task
@@ -314,7 +305,6 @@ class LiveJobTests(unittest.TestCase):
             await deferLater(0.25)
         self.fail("GET /jobs never answered twice from the cache in 10 s")
 
-    @deferred
     async def test_jobs_cached_until_slurm_reports_a_change(self):
         job_id = self.submit()
         first = await self.settled()
@@ -327,13 +317,11 @@ class LiveJobTests(unittest.TestCase):
         mine = [j for j in changed.payload["jobs"] if j["job_id"] == job_id]
         self.assertEqual(mine[0]["comment"], "h5a-changed")
 
-    @deferred
     async def test_jobs_per_user(self):
         first = await jobs.get_jobs(self.call("alice"))
         other = await jobs.get_jobs(self.call("bob"))
         self.assertIsNot(other, first)
 
-    @deferred
     async def test_a_bad_token_never_rides_on_anothers_refresh(self):
         # Tokens passed through unchecked (no jwt_key in the server): a request naming alice
         # with a forged token, made while alice's own refresh is in flight, must be refused by
@@ -352,7 +340,6 @@ class LiveJobTests(unittest.TestCase):
         with self.assertRaises(CommunicationError):  # also once alice's list is cached
             await jobs.get_jobs(forged)
 
-    @deferred
     async def test_jobs_not_modified_with_update_time(self):
         from slurmrest.api.registry import NotModified
         with self.assertRaises(NotModified):
@@ -363,7 +350,6 @@ class LiveJobTests(unittest.TestCase):
         from slurmrest.api import job_cache
         self.assertEqual(self.call().state[job_cache.JOBS].rebuilds, 1)
 
-    @deferred
     async def test_job_and_unknown_job(self):
         job_id = self.submit()
         doc = await jobs.get_job(self.call(job_id=str(job_id)))
@@ -375,7 +361,6 @@ class LiveJobTests(unittest.TestCase):
         self.assertEqual(missing.status, 404)
         self.assertEqual(missing.errors[0]["error_number"], 2017)
 
-    @deferred
     async def test_array_tasks(self):
         array = self.submit("--array=1-6%2")
         # Split tasks 1-2 into records of their own; 3-6 stay in the meta record.
@@ -391,7 +376,6 @@ class LiveJobTests(unittest.TestCase):
         absent = await run(REGISTRY.find("get_job"), self.call(job_id=f"{array}_9"))
         self.assertEqual(absent.status, 404)
 
-    @deferred
     async def test_het_job_components(self):
         out = self.cluster.run(
             ["sbatch", "--parsable", "-J", "h5a-read", "--hold", "-t", "5", "-o", "/dev/null",

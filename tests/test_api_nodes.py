@@ -115,12 +115,6 @@ class UpdateNodeMessageTests(unittest.TestCase):
 
 # -- against the real cluster --------------------------------------------------------------
 
-def deferred(f):
-    def wrapper(self, *args, **kwargs):
-        return defer.ensureDeferred(f(self, *args, **kwargs))
-    wrapper.__name__ = f.__name__
-    return wrapper
-
 
 class LiveNodeTests(unittest.TestCase):
     """The node operations with the real slurmctld (handlers called directly, the wire client
@@ -147,7 +141,6 @@ class LiveNodeTests(unittest.TestCase):
         body = params.pop("body", None)
         return Call(params=params, body=body, user=user, slurmctld=self.as_user(user))
 
-    @deferred
     async def test_nodes_and_partitions(self):
         doc = await nodes.get_nodes(self.call("alice"))
         by_name = {n["name"]: n for n in doc.payload["nodes"]}
@@ -157,19 +150,16 @@ class LiveNodeTests(unittest.TestCase):
         self.assertEqual(by_name["n2"]["cpus"], 2)
         self.assertIn(by_name["n2"]["state"], ("idle", "mixed", "allocated", "down"))
 
-    @deferred
     async def test_not_modified(self):
         from slurmrest.api.registry import NotModified
         with self.assertRaises(NotModified):
             await nodes.get_nodes(self.call("alice", update_time=4_000_000_000))
 
-    @deferred
     async def test_unknown_node(self):
         result = await run(REGISTRY.find("get_node"), self.call("alice", node_name="h5a-nosuch"))
         self.assertEqual(result.status, 404)
         self.assertEqual(result.errors, [{"error": "Invalid node name specified", "errno": 2018}])
 
-    @deferred
     async def test_update_needs_an_administrator(self):
         with self.assertRaises(ApiError) as ctx:
             await run(REGISTRY.find("update_node"),
@@ -177,7 +167,6 @@ class LiveNodeTests(unittest.TestCase):
         self.assertEqual(ctx.exception.status, 403)
         self.assertIn(ctx.exception.errors[0]["error_number"], (2002, 2010))
 
-    @deferred
     async def test_update_comment_as_root(self):
         call = self.call("root", node_name="n4", body={"comment": "h5a test comment"})
         self.addCleanup(lambda: defer.ensureDeferred(nodes.update_node(
@@ -186,7 +175,6 @@ class LiveNodeTests(unittest.TestCase):
         doc = await nodes.get_node(self.call("alice", node_name="n4"))
         self.assertEqual(doc.payload["nodes"][0]["comment"], "h5a test comment")
 
-    @deferred
     async def test_invalid_state_from_slurm(self):
         # MIXED is a word we know, but not a state one may set: slurmctld refuses it.
         with self.assertRaises(ApiError) as ctx:
@@ -195,14 +183,12 @@ class LiveNodeTests(unittest.TestCase):
         self.assertEqual(ctx.exception.status, 400)
         self.assertEqual(ctx.exception.errors[0]["error_number"], 2028)
 
-    @deferred
     async def test_update_unknown_node(self):
         with self.assertRaises(ApiError) as ctx:
             await run(REGISTRY.find("update_node"),
                       self.call("root", node_name="h5a-nosuch", body={"comment": "x"}))
         self.assertEqual(ctx.exception.status, 404)
 
-    @deferred
     async def test_delete_unknown_node(self):
         # Passed through: slurmctld answers ESLURM_INVALID_NODE_NAME with its own text.
         with self.assertRaises(ApiError) as ctx:
@@ -311,7 +297,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
             time.sleep(interval)
 
     # -- the tests -------------------------------------------------------------------------
-    @deferred
     async def test_get_nodes_skips_blank_slots(self):
         blank, records = await self.blank_slots(0x1 | 0x2)
         if not blank:
@@ -326,7 +311,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
         status, doc = await self.http("GET", "/node/n4", user="alice")
         self.assertEqual((status, doc["nodes"][0]["partitions"]), (200, ["debug", "long"]))
 
-    @deferred
     async def test_delete_dynamic_node_as_root(self):
         name = await self.make_dynamic_node()
         # FUTURE nodes are hidden from node info: resume it (through the API) to see it go.
@@ -342,7 +326,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
         status, doc = await self.http("GET", f"/node/{name}", user="alice")
         self.assertEqual(status, 404, doc)
 
-    @deferred
     async def test_delete_a_node_list(self):
         # Slurm reads a node list there: one request deletes both.
         first, second = await self.make_dynamic_node("-1"), await self.make_dynamic_node("-2")
@@ -351,7 +334,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
         for name in (first, second):
             self.assertNotEqual(self.scontrol_node(name).returncode, 0, name)
 
-    @deferred
     async def test_delete_a_partly_refused_list(self):
         # Slurm deletes what it can and answers with the refusal of the rest.
         name = await self.make_dynamic_node()
@@ -361,7 +343,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
                          f"failed to delete nodes nosuch-{self.tag}")
         self.assertNotEqual(self.scontrol_node(name).returncode, 0, name)
 
-    @deferred
     async def test_delete_needs_an_administrator(self):
         name = await self.make_dynamic_node()
         status, doc = await self.http("DELETE", f"/node/{name}", user="alice")
@@ -369,7 +350,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.assertEqual(doc["errors"][0]["error_number"], 2010)  # ESLURM_USER_ID_MISSING
         self.assertEqual(self.scontrol_node(name).returncode, 0)
 
-    @deferred
     async def test_delete_unknown_node(self):
         status, doc = await self.http("DELETE", f"/node/nosuch-{self.tag}")
         self.assertEqual(status, 404, doc)
@@ -377,7 +357,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.assertEqual(doc["errors"][0]["description"],
                          f"failed to delete nodes nosuch-{self.tag}")
 
-    @deferred
     async def test_delete_reserved_node_is_busy(self):
         name = await self.make_dynamic_node()
         resv = f"resv-{self.tag}"
@@ -397,7 +376,6 @@ class LiveDynamicNodeTests(unittest.TestCase):
         self.assertEqual(error["description"], f"failed to delete nodes {name}")
         self.assertEqual(self.scontrol_node(name).returncode, 0)
 
-    @deferred
     async def test_drain_and_resume(self):
         reason = f"slurmrest-api-test {self.tag}"
 
@@ -520,7 +498,6 @@ class LiveCachedReadsTests(unittest.TestCase):
     def run_root(self, *argv):
         self.cluster.run(list(argv))
 
-    @deferred
     async def test_repeated_reads_are_served_from_the_cache(self):
         base = await self.start()
         gateway = self.live.gateway
@@ -569,7 +546,6 @@ class LiveCachedReadsTests(unittest.TestCase):
         self.assertEqual(one["nodes"], [node])  # the single item agrees with the collection
         return node
 
-    @deferred
     async def test_drained_node_shows_up_at_once(self):
         from twisted.internet.threads import deferToThread
         base = await self.start()
@@ -590,7 +566,6 @@ class LiveCachedReadsTests(unittest.TestCase):
         self.assertNotIn("DRAIN", resumed["state_flags"])
         self.assertEqual(resumed["reason"], "")
 
-    @deferred
     async def test_partition_change_shows_up_at_once(self):
         from twisted.internet.threads import deferToThread
 
@@ -630,7 +605,6 @@ class LiveCachedReadsTests(unittest.TestCase):
         by_name = {n["name"]: n["partitions"] for n in nodes_doc["nodes"]}
         self.assertEqual(by_name["n3"], ["debug", "long"])
 
-    @deferred
     async def test_forged_token_is_refused_even_when_cached(self):
         import os
         import re

@@ -222,3 +222,35 @@ class CurrentTests(unittest.TestCase):
 
 
 ITEMS = cache_slot("test.items", build)
+
+
+class CollectionTests(unittest.TestCase):
+    """``Collection``: a revalidated collection and its single-item route, declared once."""
+
+    def setUp(self):
+        from slurmrest.api.revalidated import Collection
+        self.replies = [reply(10, "Debug", "long"), None, None]
+        load, self.calls = scripted(self.replies)
+        self.collection = Collection("items", build, lambda call: (load,), missing=2000,
+                                     fold_case=True)
+        self.state = ServerState()
+
+    def wait(self, coro):
+        return self.successResultOf(defer.ensureDeferred(coro))
+
+    def test_all_and_one_from_the_same_kept_collection(self):
+        call = Call(params={}, user="alice", state=self.state)
+        every = self.wait(self.collection.all(call))
+        self.assertEqual([d["name"] for d in every.payload["items"]], ["Debug", "long"])
+        one = self.wait(self.collection.one(call, "DEBUG"))  # xstrcasecmp
+        self.assertEqual(one.payload, {"items": [{"name": "Debug"}]})
+        self.assertIs(self.wait(self.collection.one(call, "debug")), one)
+        self.assertEqual(self.calls, [0, 10, 10])  # each answer revalidated by its own RPC
+
+    def test_unknown_name_is_slurms_errno_with_an_empty_list(self):
+        from slurmrest.api.errors import Refusal
+        call = Call(params={}, user="alice", state=self.state)
+        failure = self.failureResultOf(defer.ensureDeferred(self.collection.one(call, "nosuch")),
+                                       Refusal)
+        self.assertEqual(failure.value.errno, 2000)
+        self.assertEqual(failure.value.payload, {"items": []})

@@ -11,7 +11,7 @@ import struct
 import time
 import uuid
 
-from twisted.internet import defer, threads
+from twisted.internet import threads
 from twisted.trial import unittest
 
 from slurmrest.testing.cluster import Cluster
@@ -43,15 +43,6 @@ def exchange(port, frame):
     if length != len(data) - 4:
         raise ConnectionError(f"reply length {length} but {len(data) - 4} bytes came")
     return bytes(data[4:])
-
-
-def inline(f):
-    """Run an ``async def`` test under trial (a Deferred it waits for)."""
-    def wrapper(self):
-        return defer.ensureDeferred(f(self))
-    wrapper.__name__ = f.__name__
-    wrapper.__doc__ = f.__doc__
-    return wrapper
 
 
 class LiveCodecTests(unittest.TestCase):
@@ -99,7 +90,6 @@ class LiveCodecTests(unittest.TestCase):
 
     # -- small messages -------------------------------------------------------------------
 
-    @inline
     async def test_ping_reply_is_the_reference_frame(self):
         """§8.1: the ping reply is exactly these 32 bytes after the length prefix."""
         payload = await self.raw(M.REQUEST_PING)
@@ -110,7 +100,6 @@ class LiveCodecTests(unittest.TestCase):
         self.assertEqual((message.msg_type, message.body),
                          (M.RESPONSE_SLURM_RC, {"return_code": 0}))
 
-    @inline
     async def test_build_info(self):
         message = await self.call(M.REQUEST_BUILD_INFO, {"last_update": 0},
                                   expect=M.RESPONSE_BUILD_INFO)
@@ -126,7 +115,6 @@ class LiveCodecTests(unittest.TestCase):
                                 expect=M.RESPONSE_SLURM_RC)
         self.assertEqual(again.body["return_code"], 1900)
 
-    @inline
     async def test_stats_control_status_fed_info(self):
         await self.call(M.REQUEST_PING, expect=M.RESPONSE_SLURM_RC)  # so a ping is counted
         stats = await self.call(M.REQUEST_STATS_INFO, {"command_id": P.STAT_COMMAND_GET},
@@ -144,14 +132,12 @@ class LiveCodecTests(unittest.TestCase):
         fed = await self.call(M.REQUEST_FED_INFO, expect=M.RESPONSE_FED_INFO)
         self.assertEqual(fed.body, {"federation": None})
 
-    @inline
     async def test_licenses(self):
         message = await self.call(M.REQUEST_LICENSE_INFO, {}, expect=M.RESPONSE_LICENSE_INFO)
         totals = {lic["name"]: lic["total"] for lic in message.body["licenses"]}
         self.assertEqual(totals, {"matlab": 5, "fluent": 2})
         self.assertEqual(message.body["num_lic"], 2)
 
-    @inline
     async def test_reservations(self):
         message = await self.call(M.REQUEST_RESERVATION_INFO, {},
                                   expect=M.RESPONSE_RESERVATION_INFO)
@@ -165,7 +151,6 @@ class LiveCodecTests(unittest.TestCase):
         self.assertTrue(maint["flags"] & 1)  # RESERVE_FLAG_MAINT
         self.assertLess(maint["start_time"], maint["end_time"])
 
-    @inline
     async def test_partitions(self):
         message = await self.call(M.REQUEST_PARTITION_INFO, {"show_flags": P.SHOW_ALL},
                                   expect=M.RESPONSE_PARTITION_INFO)
@@ -183,7 +168,6 @@ class LiveCodecTests(unittest.TestCase):
             self.assertEqual(bool(parts[name]["flags"] & 1), fields["Default"] == "YES")
         self.assertEqual(parts["long"]["node_inx"].indexes(), [2, 3])
 
-    @inline
     async def test_nodes(self):
         message = await self.call(M.REQUEST_NODE_INFO,
                                   {"show_flags": P.SHOW_ALL | P.SHOW_DETAIL},
@@ -204,7 +188,6 @@ class LiveCodecTests(unittest.TestCase):
                                  expect=M.RESPONSE_NODE_INFO)
         self.assertEqual([n["name"] for n in single.body["records"]], ["n2"])
 
-    @inline
     async def test_node_changes_are_refused_to_users(self):
         """Non-admins get ESLURM_USER_ID_MISSING; nothing on the cluster changes."""
         for msg_type in (M.REQUEST_UPDATE_NODE, M.REQUEST_DELETE_NODE):
@@ -213,7 +196,6 @@ class LiveCodecTests(unittest.TestCase):
             self.assertIn(message.msg_type, (M.RESPONSE_SLURM_RC, M.RESPONSE_SLURM_RC_MSG))
             self.assertEqual(message.body["return_code"], 2010)
 
-    @inline
     async def test_auth_token(self):
         message = await self.call(M.REQUEST_AUTH_TOKEN, {"lifespan": 60},
                                   expect=M.RESPONSE_AUTH_TOKEN)
@@ -225,7 +207,6 @@ class LiveCodecTests(unittest.TestCase):
 
     # -- jobs -----------------------------------------------------------------------------
 
-    @inline
     async def test_job_info_matches_squeue(self):
         ids = [self.submit_held() for _ in range(2)]
         ids.append(self.submit_held(extra=["--array=1-3", "-p", "long"]))
@@ -264,7 +245,6 @@ class LiveCodecTests(unittest.TestCase):
                                   expect=M.RESPONSE_SLURM_RC)
         self.assertEqual(missing.body["return_code"], 2017)
 
-    @inline
     async def test_submit_update_kill(self):
         """Our own job_desc (§5.10 defaults) is accepted, updated and cancelled."""
         desc = {"name": self.tag, "script": "#!/bin/sh\nsleep 300\n",
@@ -295,7 +275,6 @@ class LiveCodecTests(unittest.TestCase):
                                                      "flags": P.KILL_FULL_JOB})
         self.assertEqual(again.body["return_code"], 2021)  # ESLURM_ALREADY_DONE
 
-    @inline
     async def test_job_desc_fields_reach_slurmctld(self):
         """Distinct values in many job_desc fields come back where scontrol shows them, so
         no two same-typed neighbours are swapped in either table."""
@@ -345,7 +324,6 @@ class LiveCodecTests(unittest.TestCase):
         self.assertIn("TimeMin=00:03:00", shown)
         self.assertIn("Comment=hello", shown)
 
-    @inline
     async def test_array_update_errors(self):
         job_id = self.submit_held(extra=["--array=1-3"])
         message = await self.call(M.REQUEST_UPDATE_JOB, {"job_id_str": f"{job_id}_[1-3,9]",
@@ -355,7 +333,6 @@ class LiveCodecTests(unittest.TestCase):
             {"error_code": 0, "job_array_id": f"{job_id}_1-3"},
             {"error_code": 2017, "job_array_id": f"{job_id}_9"}])
 
-    @inline
     async def test_het_submission(self):
         component = {"name": self.tag, "script": "#!/bin/sh\ntrue\n",
                      "environment": ["PATH=/bin"], "work_dir": self.cluster.dir,
@@ -371,7 +348,6 @@ class LiveCodecTests(unittest.TestCase):
                          [(leader, 0), (leader, 1)])
         self.assertEqual(records[0]["het_job_id_set"], f"{leader}-{leader + 1}")
 
-    @inline
     async def test_running_job_resources_and_steps(self):
         """SHOW_DETAIL brings job_resources for a running job; its steps decode too."""
         job_id = self.cluster.submit("sleep 120", user="alice", name=self.tag,
@@ -405,7 +381,6 @@ class LiveCodecTests(unittest.TestCase):
         self.assertIn(cancel.msg_type, (M.RESPONSE_SLURM_RC, M.RESPONSE_SLURM_RC_MSG))
         self.assertNotEqual(cancel.body["return_code"], 0)  # no such step
 
-    @inline
     async def test_whole_queue_decodes(self):
         """Everything in the queue right now (other people's jobs too) decodes exactly."""
         message = await self.call(M.REQUEST_JOB_INFO, {"show_flags": SHOW_JOBS},

@@ -31,6 +31,7 @@ from typing import Awaitable, Callable, Hashable, Sequence
 
 from slurmrest.api.registry import Result
 from slurmrest.api.state import Slot
+from slurmrest.wire.enums import JOB_PENDING, JOB_STATE_BASE
 from slurmrest.coalesce import SharedCalls
 from slurmrest.wire.errors import NoChange
 
@@ -47,8 +48,8 @@ class _Entry:
 
 
 def _clamped(records, packed_at: int) -> bool:
-    return any(rec.get("job_state", 0) & 0xFF == 0 and 0 < rec.get("start_time", 0) <= packed_at
-               for rec in records)
+    return any(rec.get("job_state", 0) & JOB_STATE_BASE == JOB_PENDING
+               and 0 < rec.get("start_time", 0) <= packed_at for rec in records)
 
 
 class JobListCache:

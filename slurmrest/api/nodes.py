@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from slurmrest.api import convert, revalidated, schemas
 from slurmrest.api.convert import NO_VAL, text
-from slurmrest.api.errors import SHORT, ApiError, Refusal, error_entry, refusal
+from slurmrest.api.errors import ApiError, error_entry, refusal
 from slurmrest.api.registry import Call, Param, Result, operation
 from slurmrest.api.spellings import restd_node_state, restd_node_state_flags
 from slurmrest.wire.enums import NODE_STATE_BASE, NODE_STATE_MIXED, node_state_from_name
@@ -117,13 +117,6 @@ def node_document(rec: dict, partitions: list[str]) -> dict:
     }
 
 
-def _no_such_node() -> Refusal:
-    """slurmrestd's answer (its nodes.c error entry, an empty list), as a 404 rather than
-    slurmrestd's 500."""
-    return Refusal(ESLURM_INVALID_NODE_NAME, [error_entry(ESLURM_INVALID_NODE_NAME, form=SHORT)],
-                   payload={"nodes": []})
-
-
 def nodes_payload(reply: dict, partitions_reply: dict) -> dict:
     by_index = node_partitions(partitions_reply.get("records") or [])
     return {"nodes": [node_document(rec, by_index.get(index, []))
@@ -131,25 +124,22 @@ def nodes_payload(reply: dict, partitions_reply: dict) -> dict:
                       if rec.get("name") is not None]}  # blank records keep their slot only
 
 
-NODES = revalidated.cache_slot("nodes", nodes_payload, 16)
-_ONE_NODE = revalidated.item_by_name("nodes")
-
-
-async def _current(call: Call) -> revalidated.Entry:
-    """The caller's nodes, kept per user: reused while both the node and the partition
-    tables are unchanged (two revalidations with the caller's own credential, at once).
-    With the caller's own ``update_time``, only the nodes answer decides (304); the
-    partition table is then always fetched whole: slurmrestd passes the nodes' update_time
-    there too, and then loses the partition lists whenever partitions did not change (FIX)."""
-    return await revalidated.current(call, NODES,
-                                     (call.slurmctld.nodes, call.slurmctld.partitions))
+#: The caller's nodes, kept per user: reused while both the node and the partition tables
+#: are unchanged (two revalidations with the caller's own credential, at once). With the
+#: caller's own ``update_time``, only the nodes answer decides (304); the partition table
+#: is then always fetched whole: slurmrestd passes the nodes' update_time there too, and then
+#: loses the partition lists whenever partitions did not change (FIX).
+COLLECTION = revalidated.Collection(
+    "nodes", nodes_payload, lambda call: (call.slurmctld.nodes, call.slurmctld.partitions),
+    missing=ESLURM_INVALID_NODE_NAME, max_entries=16)
+NODES = COLLECTION.slot
 
 
 @operation("GET", "/nodes", operation_id="get_nodes", summary="get all node info",
            params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_NODES_RESPONSE)
 async def get_nodes(call: Call) -> Result:
-    return (await _current(call)).result
+    return await COLLECTION.all(call)
 
 
 @operation("GET", "/node/{node_name}", operation_id="get_node",
@@ -158,10 +148,7 @@ async def get_nodes(call: Call) -> Result:
 async def get_node(call: Call) -> Result:
     # Filtered from the whole table, so that the node's partitions are right: slurmrestd
     # matches partitions against the index in a one-record reply (FIX).
-    found = (await _current(call)).item(call.params["node_name"], _ONE_NODE)
-    if found is None:
-        raise _no_such_node()
-    return found
+    return await COLLECTION.one(call, call.params["node_name"])
 
 
 # -- update and delete (extensions) --------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import INFINITE, MEM_PER_CPU, NO_VAL, NO_VAL16, NO_VAL64, text
-from slurmrest.api.errors import SHORT, Refusal, error_entry
 from slurmrest.api.registry import Call, Param, Result, operation
 from slurmrest.api.spellings import (RESTD_PARTITION_FLAG_NAMES, restd_partition_state,
                                      restd_preempt_mode_names)
@@ -94,20 +93,19 @@ def partitions_payload(reply: dict) -> dict:
     return {"partitions": [partition_document(rec) for rec in reply.get("records") or []]}
 
 
-PARTITIONS = revalidated.cache_slot("partitions", partitions_payload)
-_ONE_PARTITION = revalidated.item_by_name("partitions", fold_case=True)  # xstrcasecmp
-
-
-async def _current(call: Call) -> revalidated.Entry:
-    """The caller's partitions: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, PARTITIONS, (call.slurmctld.partitions,))
+#: The caller's partitions: kept per user, revalidated with the caller's own RPC; one is
+#: found by name as slurmrestd does (xstrcasecmp).
+COLLECTION = revalidated.Collection(
+    "partitions", partitions_payload, lambda call: (call.slurmctld.partitions,),
+    missing=ESLURM_INVALID_PARTITION_NAME, fold_case=True)
+PARTITIONS = COLLECTION.slot
 
 
 @operation("GET", "/partitions", operation_id="get_partitions",
            summary="get all partition info", params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_PARTITIONS_RESPONSE)
 async def get_partitions(call: Call) -> Result:
-    return (await _current(call)).result
+    return await COLLECTION.all(call)
 
 
 @operation("GET", "/partition/{partition_name}", operation_id="get_partition",
@@ -117,10 +115,5 @@ async def get_partitions(call: Call) -> Result:
            tags=("slurm",),
            response_schema=_PARTITIONS_RESPONSE, errors={ESLURM_INVALID_PARTITION_NAME: 404})
 async def get_partition(call: Call) -> Result:
-    entry = await _current(call)
-    found = entry.item(call.params["partition_name"].lower(), _ONE_PARTITION)
-    if found is None:
-        # slurmrestd answers 500 here (same document); a missing partition is a 404.
-        errno = ESLURM_INVALID_PARTITION_NAME
-        raise Refusal(errno, [error_entry(errno, form=SHORT)], payload={"partitions": []})
-    return found
+    # slurmrestd answers 500 for a missing partition (same document); here it is a 404.
+    return await COLLECTION.one(call, call.params["partition_name"])

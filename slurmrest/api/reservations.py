@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from slurmrest.api import revalidated, schemas
 from slurmrest.api.convert import text
-from slurmrest.api.errors import SHORT, Refusal, error_entry
 from slurmrest.api.registry import Call, Param, Result, operation
 from slurmrest.api.spellings import RESTD_RESERVATION_FLAG_NAMES
 from slurmrest.wire.enums import RESERVE_FLAG_PURGE_COMP, flag_names
@@ -57,20 +56,19 @@ def reservations_payload(reply: dict) -> dict:
     return {"reservations": [reservation_document(rec) for rec in reply.get("records") or []]}
 
 
-RESERVATIONS = revalidated.cache_slot("reservations", reservations_payload)
-_ONE_RESERVATION = revalidated.item_by_name("reservations", fold_case=True)  # xstrcasecmp
-
-
-async def _current(call: Call) -> revalidated.Entry:
-    """The caller's reservations: kept per user, revalidated with the caller's own RPC."""
-    return await revalidated.current(call, RESERVATIONS, (call.slurmctld.reservations,))
+#: The caller's reservations: kept per user, revalidated with the caller's own RPC; one is
+#: found by name as slurmrestd does (xstrcasecmp).
+COLLECTION = revalidated.Collection(
+    "reservations", reservations_payload, lambda call: (call.slurmctld.reservations,),
+    missing=ESLURM_RESERVATION_INVALID, fold_case=True)
+RESERVATIONS = COLLECTION.slot
 
 
 @operation("GET", "/reservations", operation_id="get_reservations",
            summary="get all reservation info", params=(_UPDATE_TIME,), tags=("slurm",),
            response_schema=_RESERVATIONS_RESPONSE)
 async def get_reservations(call: Call) -> Result:
-    return (await _current(call)).result
+    return await COLLECTION.all(call)
 
 
 @operation("GET", "/reservation/{reservation_name}", operation_id="get_reservation",
@@ -80,11 +78,5 @@ async def get_reservations(call: Call) -> Result:
            tags=("slurm",),
            response_schema=_RESERVATIONS_RESPONSE, errors={ESLURM_RESERVATION_INVALID: 404})
 async def get_reservation(call: Call) -> Result:
-    entry = await _current(call)
-    found = entry.item(call.params["reservation_name"].lower(), _ONE_RESERVATION)
-    if found is None:
-        # slurmrestd answers 500 here (same document); a missing reservation is a 404.
-        raise Refusal(ESLURM_RESERVATION_INVALID,
-                      [error_entry(ESLURM_RESERVATION_INVALID, form=SHORT)],
-                      payload={"reservations": []})
-    return found
+    # slurmrestd answers 500 for a missing reservation (same document); here it is a 404.
+    return await COLLECTION.one(call, call.params["reservation_name"])

@@ -22,7 +22,7 @@ from typing import Awaitable, Callable, Hashable, Protocol, Sequence
 
 from twisted.internet import defer
 
-from slurmrest.api.errors import NotModified
+from slurmrest.api.errors import SHORT, NotModified, Refusal, error_entry
 from slurmrest.api.registry import Result
 from slurmrest.api.state import Slot
 from slurmrest.coalesce import SharedCalls
@@ -208,3 +208,38 @@ async def _full_replies(loads: Sequence[Load], update_time: int) -> list[dict]:
             raise NotModified() from None
         raise
     return [first, *[await d for d in others]]
+
+
+class Collection:
+    """A revalidated collection and its single-item route, declared once per operation
+    module: the server's kept documents (``slot``, a ``RevalidatedCache`` of ``build``), the
+    RPCs they are made from (``loads(call)``), and how one item is found (by ``name``,
+    case-folded as slurmrestd's ``xstrcasecmp`` with ``fold_case``). An unknown name is
+    Slurm's ``missing`` errno with slurmrestd's document (its error entry, an empty list);
+    the operation's error map decides the status."""
+
+    def __init__(self, key: str, build: Callable[..., dict],
+                 loads: Callable[[object], Sequence[Load]], *, missing: int,
+                 fold_case: bool = False, max_entries: int = 32):
+        self.key = key
+        self.slot = cache_slot(key, build, max_entries)
+        self.loads = loads
+        self.missing = missing
+        self.fold_case = fold_case
+        self._find = item_by_name(key, fold_case)
+
+    async def current(self, call) -> Entry:
+        """The caller's kept entry, revalidated with the caller's own RPCs."""
+        return await current(call, self.slot, self.loads(call))
+
+    async def all(self, call) -> Result:
+        return (await self.current(call)).result
+
+    async def one(self, call, name: str) -> Result:
+        """The item called ``name``, filtered from the caller's kept collection."""
+        found = (await self.current(call)).item(name.lower() if self.fold_case else name,
+                                               self._find)
+        if found is None:
+            raise Refusal(self.missing, [error_entry(self.missing, form=SHORT)],
+                          payload={self.key: []})
+        return found
