@@ -1,11 +1,16 @@
-"""``python -m slurmrest.rpc``: send one slurmctld RPC and print the decoded reply.
+"""``python -m slurmrest.rpc``: send one slurmctld or slurmdbd RPC and print the decoded reply.
 
 For people debugging a cluster (or this gateway): it speaks the same protocol as the gateway,
 through the same client, with the same credentials::
 
     python -m slurmrest.rpc [-f SLURM_CONF] [--user NAME] [--token TOKEN | --key KEYFILE]
         ping | build-info | stats | licenses | jobs | job ID | nodes | node NAME |
-        partitions | reservations | control-status | fed-info   [--json]
+        partitions | reservations | control-status | fed-info |
+        db-jobs [ID] | db-associations | db-users | db-accounts | db-qos | db-tres |
+        db-clusters | db-wckeys | db-stats   [--json]
+
+The ``db-`` commands ask slurmdbd (``AccountingStorageHost``/``Port``) through the
+accounting client, over one persistent connection.
 
 Credentials: ``--token`` or ``$SLURM_JWT`` (sent with ``--user`` as the user to act as, if
 given); otherwise a token is minted for ``--user`` (default: the current user) with
@@ -28,15 +33,20 @@ from twisted.internet import defer, task
 
 from slurmrest.api.nodes import mixed_state
 from slurmrest.wire.client import SlurmctldClient
+from slurmrest.wire.dbd_client import SlurmdbdClient
 from slurmrest.wire.conf import ConfigError, SlurmConfig
 from slurmrest.wire.credentials import Credential, TokenMinter
-from slurmrest.wire.enums import (job_state_string, node_state_string_complete,
+from slurmrest.wire.enums import (ADMIN_LEVEL_NAMES, job_state_string, node_state_string_complete,
                                   partition_state_string)
 from slurmrest.wire.errors import SlurmError
 from slurmrest.wire.primitives import INFINITE, NO_VAL
 
 COMMANDS = ("ping", "build-info", "stats", "licenses", "jobs", "job", "nodes", "node",
             "partitions", "reservations", "control-status", "fed-info")
+#: slurmdbd's reads: command -> the accounting client's method.
+DB_COMMANDS = {"db-jobs": "jobs", "db-associations": "associations", "db-users": "users",
+               "db-accounts": "accounts", "db-qos": "qos", "db-tres": "tres",
+               "db-clusters": "clusters", "db-wckeys": "wckeys", "db-stats": "stats"}
 
 
 class UsageError(Exception):
@@ -55,8 +65,8 @@ def parser():
                      help="mint a token with this HS256 key (default: AuthAltParameters)")
     p.add_argument("--json", action="store_true", help="print the decoded reply as JSON")
     p.add_argument("--timeout", type=float, help="seconds (default: MessageTimeout)")
-    p.add_argument("command", choices=COMMANDS)
-    p.add_argument("argument", nargs="?", help="job ID (job) or node name (node)")
+    p.add_argument("command", choices=COMMANDS + tuple(DB_COMMANDS))
+    p.add_argument("argument", nargs="?", help="job ID (job, db-jobs) or node name (node)")
     return p
 
 
@@ -78,6 +88,8 @@ def credential_from(options, config) -> Credential:
 async def run(reactor, options, out=sys.stdout):
     config = SlurmConfig.load(options.conf)
     credential = credential_from(options, config)
+    if options.command in DB_COMMANDS:
+        return await run_dbd(reactor, options, config, credential, out)
     client = SlurmctldClient(config, reactor, connect_timeout=options.timeout,
                              read_timeout=options.timeout)
     ctld = client.bind(credential)
@@ -112,6 +124,31 @@ async def run(reactor, options, out=sys.stdout):
             out.write(line + "\n")
     if command == "ping" and not all(p["up"] for p in reply["pings"]):
         return 1
+    return 0
+
+
+async def run_dbd(reactor, options, config, credential, out):
+    client = SlurmdbdClient(config, reactor, connect_timeout=options.timeout,
+                            read_timeout=options.timeout)
+    dbd = client.bind(credential)
+    command = options.command
+    try:
+        if command == "db-stats":
+            reply = await dbd.stats()
+        elif command == "db-users":  # the default account comes with the associations
+            reply = await dbd.users({"with_assocs": 1})
+        elif command == "db-jobs" and options.argument:
+            reply = await dbd.jobs({"step_list": [{"job_id": int(options.argument)}]})
+        else:
+            reply = await getattr(dbd, DB_COMMANDS[command])()
+    finally:
+        await client.close()
+    if options.json:
+        json.dump(reply, out, indent=2, default=_json_default, sort_keys=False)
+        out.write("\n")
+    else:
+        for line in DB_SUMMARIES.get(command, _summary_generic)(reply):
+            out.write(line + "\n")
     return 0
 
 
@@ -209,6 +246,41 @@ def _summary_control_status(reply):
     yield f"{role}, in control since {_time(reply.get('control_time'))}"
 
 
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _summary_db_jobs(records):
+    for job in records:
+        yield (f"{job.get('jobid')} {job_state_string(job.get('state') or 0)} "
+               f"user={_text(job.get('user'))} account={_text(job.get('account'))} "
+               f"partition={_text(job.get('partition'))} name={_text(job.get('jobname'))}")
+
+
+def _summary_db_associations(records):
+    for a in records:
+        yield (f"{a.get('id')} cluster={_text(a.get('cluster'))} account={_text(a.get('acct'))} "
+               f"user={_text(a.get('user'))} partition={_text(a.get('partition'))}")
+
+
+def _summary_db_users(records):
+    for u in records:
+        yield (f"{u.get('name')} default_account={_text(u.get('default_acct'))} "
+               f"admin_level={ADMIN_LEVEL_NAMES.get(u.get('admin_level'), u.get('admin_level'))}")
+
+
+def _summary_db_named(*keys):
+    def summary(records):
+        for r in records:
+            yield " ".join([_text(r.get("name"))] + [f"{k}={_text(r.get(k))}" for k in keys])
+    return summary
+
+
+def _summary_db_tres(records):
+    for t in records:
+        yield f"{t.get('id')} {t.get('type')}" + (f"/{t['name']}" if t.get("name") else "")
+
+
 def _summary_generic(reply):
     yield json.dumps(reply, default=_json_default)
 
@@ -218,6 +290,14 @@ SUMMARIES = {
     "licenses": _summary_licenses, "jobs": _summary_jobs, "job": _summary_jobs,
     "nodes": _summary_nodes, "node": _summary_nodes, "partitions": _summary_partitions,
     "reservations": _summary_reservations, "control-status": _summary_control_status,
+}
+DB_SUMMARIES = {
+    "db-jobs": _summary_db_jobs, "db-associations": _summary_db_associations,
+    "db-users": _summary_db_users, "db-tres": _summary_db_tres,
+    "db-accounts": _summary_db_named("description", "organization"),
+    "db-qos": _summary_db_named("id", "priority"),
+    "db-clusters": _summary_db_named("control_host", "control_port", "rpc_version"),
+    "db-wckeys": _summary_db_named("user", "cluster"),
 }
 
 

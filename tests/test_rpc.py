@@ -2,6 +2,7 @@
 test cluster: node states (drained, in a maintenance reservation), jobs, partitions."""
 
 import datetime
+import json
 import subprocess
 import sys
 import time
@@ -103,3 +104,73 @@ class RpcSummaryTests(unittest.TestCase):
         self.assertEqual(sorted(ours), sorted(theirs))
         for name, (avail, nodes) in theirs.items():
             self.assertEqual((ours[name]["state"].lower(), ours[name]["nodes"]), (avail, nodes))
+
+
+class RpcAccountingTests(unittest.TestCase):
+    """The ``db-`` commands (slurmdbd, through the accounting client) against sacctmgr and
+    sacct on the live test cluster."""
+
+    timeout = 120
+
+    def setUp(self):
+        self.cluster = Cluster.from_environment()
+
+    rpc = RpcSummaryTests.rpc
+
+    def sacctmgr(self, *argv):
+        out = self.cluster.run(["sacctmgr", "-nP", "show", *argv]).stdout
+        return [line.split("|") for line in out.splitlines() if line.strip()]
+
+    def fields(self, line):
+        """``name k=v k=v`` -> (name, {k: v})."""
+        name, *rest = line.split(" ")
+        return name, dict(item.split("=", 1) for item in rest)
+
+    def test_users_as_sacctmgr(self):
+        ours = {name: (f["default_account"], f["admin_level"])
+                for name, f in map(self.fields, self.rpc("db-users"))}
+        theirs = {user: (account, level) for user, account, level in
+                  self.sacctmgr("user", "format=user,defaultaccount,adminlevel")}
+        self.assertEqual(ours, theirs)
+
+    def test_accounts_qos_tres_as_sacctmgr(self):
+        # descriptions hold spaces: the JSON form
+        ours = {a["name"]: (a["description"], a["organization"])
+                for a in json.loads("\n".join(self.rpc("db-accounts", "--json")))}
+        self.assertEqual(ours, {a: (d, o) for a, d, o in self.sacctmgr(
+            "account", "format=account,description,organization")})
+        ours = {name: (f["id"], f["priority"]) for name, f in map(self.fields, self.rpc("db-qos"))}
+        self.assertEqual(ours, {n: (i, p) for n, i, p in self.sacctmgr(
+            "qos", "format=name,id,priority")})
+        ours = set(self.rpc("db-tres"))
+        theirs = {f"{i} {t}" + (f"/{n}" if n else "") for t, n, i in self.sacctmgr(
+            "tres", "format=type,name,id")}
+        self.assertEqual(ours, theirs)
+
+    def test_associations_and_clusters_as_sacctmgr(self):
+        ours = {(f["cluster"], f["account"], f["user"], f["partition"], ident)
+                for ident, f in map(self.fields, self.rpc("db-associations"))}
+        theirs = {(c, a, u, p, i) for c, a, u, p, i in self.sacctmgr(
+            "assoc", "format=cluster,account,user,partition,id")}
+        self.assertEqual(ours, theirs)
+        ours = {name: f["control_port"] for name, f in map(self.fields, self.rpc("db-clusters"))}
+        self.assertEqual(ours, {c: p for c, p in self.sacctmgr(
+            "cluster", "format=cluster,controlport")})
+
+    def test_one_job_as_sacct(self):
+        job_id = self.cluster.submit("true", user="alice", name="rpc-db-job")
+        self.addCleanup(self.cluster.cancel, job_id)
+        self.assertEqual(self.cluster.accounting_state(job_id, until=("COMPLETED",)),
+                         "COMPLETED")
+        deadline = time.monotonic() + 30
+        while True:  # slurmdbd may still hold the step's placeholder record for a moment
+            lines = self.rpc("db-jobs", str(job_id))
+            if any("name=rpc-db-job" in line for line in lines) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(len(lines), 1, lines)
+        ident, f = self.fields(lines[0].replace(" COMPLETED ", " state=COMPLETED "))
+        row = self.cluster.run(["sacct", "-nPX", "-j", str(job_id), "-o",
+                                "JobIDRaw,State,User,Account,Partition,JobName"]).stdout.split("|")
+        self.assertEqual([ident, f["state"], f["user"], f["account"], f["partition"], f["name"]],
+                         [r.strip() for r in row])

@@ -856,3 +856,14 @@ def signal_number(signal: str | int) -> int:
     if number < 1 or number >= _SIGRTMAX:
         raise ValueError(f"invalid signal: {number}")
     return number
+
+
+# --------------------------------------------------------------------------------------------
+# slurmdbd: a user's admin level (slurmdb_admin_level_t), as sacctmgr prints it
+# (slurmdb_admin_level_str).
+
+SLURMDB_ADMIN_NOTSET, SLURMDB_ADMIN_NONE, SLURMDB_ADMIN_OPERATOR, SLURMDB_ADMIN_SUPER_USER = (
+    0, 1, 2, 3)
+ADMIN_LEVEL_NAMES = {SLURMDB_ADMIN_NOTSET: "Not Set", SLURMDB_ADMIN_NONE: "None",
+                     SLURMDB_ADMIN_OPERATOR: "Operator",
+                     SLURMDB_ADMIN_SUPER_USER: "Administrator"}
