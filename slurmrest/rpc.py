@@ -116,12 +116,7 @@ async def run(reactor, options, out=sys.stdout):
         reply = await ctld.control_status(0)
     else:
         reply = await getattr(ctld, command.replace("-", "_"))()
-    if options.json:
-        json.dump(reply, out, indent=2, default=_json_default, sort_keys=False)
-        out.write("\n")
-    else:
-        for line in SUMMARIES.get(command, _summary_generic)(reply):
-            out.write(line + "\n")
+    _print(reply, options.json, SUMMARIES.get(command, _summary_generic), out)
     if command == "ping" and not all(p["up"] for p in reply["pings"]):
         return 1
     return 0
@@ -143,13 +138,17 @@ async def run_dbd(reactor, options, config, credential, out):
             reply = await getattr(dbd, DB_COMMANDS[command])()
     finally:
         await client.close()
-    if options.json:
+    _print(reply, options.json, DB_SUMMARIES.get(command, _summary_generic), out)
+    return 0
+
+
+def _print(reply, as_json, summary, out):
+    if as_json:
         json.dump(reply, out, indent=2, default=_json_default, sort_keys=False)
         out.write("\n")
     else:
-        for line in DB_SUMMARIES.get(command, _summary_generic)(reply):
+        for line in summary(reply):
             out.write(line + "\n")
-    return 0
 
 
 def _json_default(value):
