@@ -280,19 +280,7 @@ class SlurmdbdClient:
             raise ValueError(f"{D(msg_type).name} changes the database: use a transaction")
         frame = F.encode(msg_type, body)
         key = (_credential_key(credential), frame)
-        ok, outcome = await self._shared.join(key, lambda: self._outcome(msg_type, frame,
-                                                                         credential))
-        if not ok:
-            raise outcome
-        return outcome
-
-    async def _outcome(self, msg_type, frame, credential):
-        # Failures travel as values: SharedCalls' done() traps with BaseException, which
-        # Failure.trap does not match, so a failed shared call is also logged as unhandled.
-        try:
-            return True, await self._read(msg_type, frame, credential)
-        except Exception as e:
-            return False, e
+        return await self._shared.join(key, lambda: self._read(msg_type, frame, credential))
 
     async def _read(self, msg_type, frame, credential):
         conn = await self._acquire(credential)
@@ -652,17 +640,25 @@ class BoundDbdClient:
     def __repr__(self):
         return f"BoundDbdClient({self.client!r}, {self.credential!r})"
 
-    # what a bound client offers: the named reads, stats, config, and the write entry points
-    _BY_CREDENTIAL_FIRST = frozenset({
-        "jobs", "associations", "problems", "users", "accounts", "qos", "tres", "clusters",
-        "wckeys", "stats", "config_pairs", "begin"})
-    _BY_CREDENTIAL_LAST = frozenset({"call", "write"})
 
-    def __getattr__(self, name):
-        method = getattr(self.client, name)
-        credential = self.credential
-        if name in self._BY_CREDENTIAL_FIRST:
-            return lambda *args, **kwargs: method(credential, *args, **kwargs)
-        if name in self._BY_CREDENTIAL_LAST:
-            return lambda *args, **kwargs: method(*args, credential=credential, **kwargs)
-        raise AttributeError(name)
+def _bound(name, credential_first):
+    """``BoundDbdClient.name``: the client's method with the bound credential filled in."""
+    if credential_first:
+        def method(self, *args, **kwargs):
+            return getattr(self.client, name)(self.credential, *args, **kwargs)
+    else:
+        def method(self, *args, **kwargs):
+            return getattr(self.client, name)(*args, credential=self.credential, **kwargs)
+    method.__name__ = name
+    method.__qualname__ = f"BoundDbdClient.{name}"
+    method.__doc__ = getattr(SlurmdbdClient, name).__doc__
+    return method
+
+
+# What a bound client offers: the named reads, stats, config, and the write entry points.
+for _name in ("jobs", "associations", "problems", "users", "accounts", "qos", "tres",
+              "clusters", "wckeys", "stats", "config_pairs", "begin"):
+    setattr(BoundDbdClient, _name, _bound(_name, credential_first=True))
+for _name in ("call", "write"):
+    setattr(BoundDbdClient, _name, _bound(_name, credential_first=False))
+del _name
