@@ -229,9 +229,11 @@ def token_minter(config, jwt_key: str | None):
 
 
 def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAULT_MAX_BODY_SIZE,
-                 reactor=None, ctld=None) -> Gateway:
-    """The gateway for ``config``: its slurmctld client (``ctld``) unless one is given."""
+                 reactor=None, ctld=None, dbd=None) -> Gateway:
+    """The gateway for ``config``: its slurmctld client (``ctld``) and slurmdbd client
+    (``dbd``, at slurm.conf's AccountingStorageHost/Port) unless they are given."""
     from slurmrest.wire.client import SlurmctldClient
+    from slurmrest.wire.dbd_client import SlurmdbdClient
 
     minter = token_minter(config, jwt_key)
     api_keys = ()
@@ -247,7 +249,8 @@ def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAU
                                   proxy_users=frozenset({"root", config.slurm_user}))
     load_operations()
     return Gateway(ctld if ctld is not None else SlurmctldClient(config, reactor),
-                   authenticator, max_body_size=max_body_size)
+                   authenticator, max_body_size=max_body_size,
+                   dbd=dbd if dbd is not None else SlurmdbdClient(config, reactor))
 
 
 def makeService(options) -> service.MultiService:

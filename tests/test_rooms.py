@@ -29,6 +29,7 @@ ASSEMBLY = ("slurmrest.tap", "slurmrest.inet", "slurmrest.rpc", "slurmrest.testi
 ALLOWED = {
     "slurmrest.wire": ("slurmrest.coalesce",),
     "slurmrest.api": ("slurmrest.coalesce", "slurmrest.wire.client", "slurmrest.wire.errors",
+                      "slurmrest.wire.dbd_client", "slurmrest.wire.dbd_msgtypes",
                       "slurmrest.wire.enums", "slurmrest.wire.primitives",
                       "slurmrest.wire.msgtypes", "slurmrest.wire.credentials"),
     "slurmrest.web": ("slurmrest.api", "slurmrest.wire.credentials"),

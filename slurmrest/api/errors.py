@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from slurmrest.wire.errors import (
     ESLURM_ACCESS_DENIED,
+    ESLURM_DB_CONNECTION,
     ESLURM_IN_STANDBY_MODE,
+    ESLURM_REST_INVALID_QUERY,
     ESLURM_USER_ID_MISSING,
     SLURM_PROTOCOL_AUTHENTICATION_ERROR,
+    SLURM_COMMUNICATIONS_CONNECTION_ERROR,
     SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
     CommunicationError,
     ProtocolError,
@@ -30,7 +33,13 @@ DEFAULT_STATUS = {
     ESLURM_USER_ID_MISSING: 403,
     ESLURM_IN_STANDBY_MODE: 503,
     SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR: 503,
+    SLURM_COMMUNICATIONS_CONNECTION_ERROR: 503,
+    ESLURM_DB_CONNECTION: 503,
 }
+
+#: The errnos of a daemon that could not be reached at all (``api.runner``: 503).
+UNREACHABLE = frozenset({SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
+                         SLURM_COMMUNICATIONS_CONNECTION_ERROR})
 
 #: Statuses of failing to talk to slurmctld at all (``api.runner``); every operation can
 #: answer them.
@@ -43,18 +52,24 @@ SUBMIT = "submit"    # the same with error_code beside error_number (its job sub
 SHORT = "short"      # {error, errno} (its node, partition and reservation lookups)
 
 
-def error_entry(number: int = -1, description: str = "", source: str = "slurmrest", *,
+def error_entry(number: int = -1, description: str | None = "",
+                source: str | None = "slurmrest", *,
                 error: str | None = None, form: str = FULL) -> dict:
-    """One slurmrestd-shaped error entry; ``error`` defaults to Slurm's text for ``number``."""
+    """One slurmrestd-shaped error entry; ``error`` defaults to Slurm's text for ``number``;
+    a ``description`` or ``source`` of None is left out."""
     if error is None:
         error = strerror(number)
     if form == SHORT:
         return {"error": error, "errno": number}
-    entry = {"description": description, "error_number": number}
+    entry = {}
+    if description is not None:  # slurmrestd's accounting plugin often words none
+        entry["description"] = description
+    entry["error_number"] = number
     if form == SUBMIT:
         entry["error_code"] = number
     entry["error"] = error
-    entry["source"] = source
+    if source is not None:
+        entry["source"] = source
     return entry
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any, Awaitable, Callable
 
+from twisted.internet.defer import ensureDeferred
+
 from slurmrest.wire.errors import NoChange
 
 #: What slurmrestd calls its plugins, per API family and version prefix.
@@ -64,6 +66,7 @@ class BuildInfoCache:
         self.release: str | None = None
         #: How often a revalidation found the build info unchanged.
         self.unchanged = 0
+        self._learning = False
 
     async def get(self, fetch: Callable[..., Awaitable[dict]], *, fresh: bool = False,
                   max_age: float | None = None) -> dict:
@@ -81,6 +84,23 @@ class BuildInfoCache:
                 self._fetched = self._clock()
         return self._info
 
+    def learn(self, fetch: Callable[..., Awaitable[dict]]) -> None:
+        """Fetch the build info in the background unless it is known or being fetched
+        (a failure only leaves the release unknown for now)."""
+        if self.release is not None or self._learning:
+            return
+        self._learning = True
+
+        async def learn():
+            try:
+                self.update(await fetch(0))
+            except Exception:
+                pass
+            finally:
+                self._learning = False
+
+        ensureDeferred(learn())
+
     def update(self, info: dict) -> None:
         self._info = info
         self._fetched = self._clock()
@@ -94,3 +114,9 @@ async def build_info(call, *, max_age: float | None = None) -> dict:
     operations whose answer is nothing but the build info and RPCs that cannot tell a refused
     credential from a dead controller (ping)."""
     return await call.state.build_info.get(call.slurmctld.build_info, max_age=max_age)
+
+
+def learn_release(call) -> None:
+    """Start learning the Slurm release for ``meta`` without waiting for it (operations that
+    must not depend on slurmctld answering)."""
+    call.state.build_info.learn(call.slurmctld.build_info)

@@ -69,10 +69,13 @@ class Call:
     user: str | None = None
     #: The slurmctld client bound to the caller's credential (``wire.client.BoundClient``).
     slurmctld: Any = None
-    #: The slurmdbd client bound to the caller's credential (none yet).
+    #: The slurmdbd client bound to the caller's credential (``wire.dbd_client.BoundDbdClient``).
     slurmdbd: Any = None
     #: What operations keep between requests: the server's, or a fresh one outside a server.
     state: ServerState = field(default_factory=ServerState)
+    #: The API version prefix the request came under (``"v0.0.38"``, ``"v1"``): the few
+    #: operations whose defaults differ between them read it.
+    version: str = "v0.0.38"
 
 
 @dataclass
@@ -111,6 +114,13 @@ class Operation:
     errors: Mapping[int, int] = field(default_factory=dict)
     #: The status of any other refusal (slurmrestd answers 500 for them all).
     refused: int = 500
+    #: Refuse query parameters the operation does not declare (400), as slurmrestd's
+    #: accounting plugin does ("Unknown Query field"); by default for the slurmdb family.
+    strict_query: bool | None = None
+
+    def __post_init__(self):
+        if self.strict_query is None:
+            self.strict_query = self.family == "slurmdb"
 
     def path_params(self) -> list[str]:
         return re.findall(r"{(\w+)}", self.path)
@@ -175,14 +185,15 @@ def operation(method: str, path: str, *, family: str = "slurm", operation_id: st
               params: tuple[Param, ...] = (), request_schema: dict | None = None,
               response_schema: dict | None = None, tags: tuple[str, ...] = (),
               extension: bool = False, errors: Mapping[int, int] | None = None,
-              refused: int = 500, registry: Registry = REGISTRY):
+              refused: int = 500, strict_query: bool | None = None,
+              registry: Registry = REGISTRY):
     """Register ``handler`` as the operation ``method path`` of API family ``family``;
     ``errors`` and ``refused``: the HTTP statuses of Slurm's refusals (``api.errors``)."""
 
     def register(handler: Handler) -> Handler:
         registry.add(Operation(method.upper(), path, family, operation_id, summary, handler,
                                tuple(params), request_schema, response_schema, tags, extension,
-                               dict(errors or {}), refused))
+                               dict(errors or {}), refused, strict_query))
         return handler
 
     return register
@@ -195,7 +206,7 @@ def load_operations() -> Registry:
 
     import slurmrest.api as package
 
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in ("registry",) and not info.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{info.name}")
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            importlib.import_module(info.name)
     return REGISTRY

@@ -12,16 +12,18 @@ from __future__ import annotations
 from slurmrest.api import meta
 from slurmrest.api.errors import (
     BAD_GATEWAY,
+    ESLURM_DB_CONNECTION,
     GATEWAY_TIMEOUT,
     UNAVAILABLE,
+    UNREACHABLE,
     ApiError,
     NotModified,
     Refusal,
+    error_entry,
     slurm_entry,
 )
 from slurmrest.api.registry import Call, Operation, Result
 from slurmrest.wire.errors import (
-    SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
     CommunicationError,
     NoChange,
     ProtocolError,
@@ -36,9 +38,14 @@ async def run(operation: Operation, call: Call, source: str | None = None) -> di
         source = operation.operation_id
     try:
         if call.state.build_info.release is None and call.slurmctld is not None:
-            # A failure here (slurmctld down, credential refused) is the caller's failure
-            # too, answered as such rather than met a second time by the operation.
-            await meta.build_info(call)
+            if operation.family == "slurmdb":
+                # Accounting must work while slurmctld is down or frozen: its version is
+                # learnt beside the operation, and meta gains it as soon as it is known.
+                meta.learn_release(call)
+            else:
+                # A failure here (slurmctld down, credential refused) is the caller's
+                # failure too, answered as such rather than met a second time.
+                await meta.build_info(call)
         return await operation.handler(call)
     except NoChange:
         raise NotModified() from None
@@ -48,7 +55,13 @@ async def run(operation: Operation, call: Call, source: str | None = None) -> di
             return Result(e.payload, status=status, errors=e.entries)
         raise ApiError(status, e.entries) from None
     except SlurmError as e:
-        raise ApiError(_status(operation, e), [slurm_entry(e, source)]) from None
+        status = _status(operation, e)
+        if operation.family == "slurmdb" and isinstance(e, CommunicationError):
+            # slurmrestd's words for slurmdbd out of reach, with what happened beside them.
+            entry = error_entry(ESLURM_DB_CONNECTION, e.text or str(e), source)
+        else:
+            entry = slurm_entry(e, source)
+        raise ApiError(status, [entry]) from None
 
 
 def _status(operation: Operation, e: SlurmError) -> int:
@@ -57,7 +70,7 @@ def _status(operation: Operation, e: SlurmError) -> int:
     if isinstance(e, CommunicationError):
         if e.timeout:
             return GATEWAY_TIMEOUT
-        if e.errno == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR:  # slurmctld is down
+        if e.errno in UNREACHABLE:  # the daemon is down
             return UNAVAILABLE
         # Connected, then the socket closed without a reply: slurmctld does that when it
         # refuses the credential, or when it dies mid-request.

@@ -19,7 +19,7 @@ from twisted.logger import Logger
 import slurmrest
 
 from slurmrest.api.meta import BuildInfoCache, meta
-from slurmrest.api.errors import ApiError, NotModified
+from slurmrest.api.errors import ESLURM_REST_INVALID_QUERY, ApiError, NotModified
 from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, Registry, Result
 from slurmrest.api.runner import run
 from slurmrest.api.state import ServerState
@@ -65,10 +65,12 @@ def _api_of(path: str) -> tuple[str, str]:
 
 
 class Gateway:
-    def __init__(self, ctld, authenticator: Authenticator, *, registry: Registry = REGISTRY,
-                 max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    def __init__(self, ctld, authenticator: Authenticator, *, dbd=None,
+                 registry: Registry = REGISTRY, max_body_size: int = DEFAULT_MAX_BODY_SIZE,
                  build_info: BuildInfoCache | None = None):
         self.ctld = ctld
+        #: The slurmdbd client (``wire.dbd_client.SlurmdbdClient``); None: no accounting.
+        self.dbd = dbd
         self.authenticator = authenticator
         self.max_body_size = max_body_size
         self.state = ServerState(build_info)
@@ -164,6 +166,13 @@ class Gateway:
         route = adm.match.route
         op = route.operation
         query = parse_qs(adm.query.decode("latin-1"), keep_blank_values=True) if adm.query else {}
+        if op.strict_query and query:
+            unknown = sorted(set(query) - {p.name for p in op.params if p.location == "query"})
+            if unknown:
+                raise errors.failure(400, "Query empty or not RFC7320 compliant",
+                                     f"Unknown Query field: {', '.join(unknown)}",
+                                     number=ESLURM_REST_INVALID_QUERY,
+                                     source=route.operation_id)
         params = {}
         for p in op.params:
             if p.location == "path":
@@ -196,7 +205,9 @@ class Gateway:
         return Call(params=params, body=body, user=identity.user,
                     slurmctld=(self.ctld.bind(identity.credential)
                                if self.ctld is not None else None),
-                    state=self.state)
+                    slurmdbd=(self.dbd.bind(identity.credential)
+                              if self.dbd is not None and op.family == "slurmdb" else None),
+                    state=self.state, version=adm.version)
 
     # -- answers --------------------------------------------------------------------------
 
