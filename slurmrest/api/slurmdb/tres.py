@@ -17,7 +17,7 @@ def tres_document(tres: dict) -> dict:
     return reference.tres_entry(tres, tres["id"], tres.get("count", 0))
 
 
-@operation("GET", "/tres", family="slurmdb", operation_id="slurmdb_get_tres",
+@operation("GET", "/tres", family="slurmdb", operation_id="get_tres",
            summary="Get TRES info", tags=("slurmdb",),
            response_schema={"type": "object", "properties": {
                "TRES": {"type": "array", "description": "TRES list of attributes",
