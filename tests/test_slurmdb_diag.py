@@ -21,8 +21,9 @@ CHANGING = ("statistics/RPCs/*/count", "statistics/RPCs/*/time/*",
 
 def sacctmgr_stats(text: str) -> dict:
     """``sacctmgr show stats``: its start time, and counts by RPC name and by user."""
-    out = {"since": int(re.search(r"Data since .*\((\d+)\)", text).group(1)),
-           "rpcs": {}, "users": {}}
+    since = re.search(r"Data since .*\((\d+)\)", text)
+    assert since, f"no start time in sacctmgr show stats: {text!r}"
+    out = {"since": int(since.group(1)), "rpcs": {}, "users": {}}
     section = None
     for line in text.splitlines():
         if "by message type" in line:
@@ -30,8 +31,9 @@ def sacctmgr_stats(text: str) -> dict:
         elif "by user" in line:
             section = "users"
         elif section and "count:" in line:
-            m = re.match(r"\s*(\S+)\s+\(\s*\d+\)\s+count:(\d+)\s+ave_time:(\d+)\s+"
+            m = re.match(r"\s*([^\s(]+)\s*\(\s*\d+\)\s+count:(\d+)\s+ave_time:(\d+)\s+"
                          r"total_time:(\d+)", line)
+            assert m, f"unexpected sacctmgr show stats line: {line!r}"
             out[section][m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
     return out
 

@@ -22,6 +22,7 @@ from slurmrest.api.slurmdb import reference
 from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.wire import enums as E
 from slurmrest.wire import primitives as P
+from slurmrest.wire.dbd_client import QOS_NO_CHANGE
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
     ESLURM_INVALID_TRES,
@@ -31,7 +32,6 @@ from slurmrest.wire.errors import (
     ESLURM_REST_INVALID_QUERY,
     SlurmError,
 )
-from slurmrest.wire.tables.dbd_v22_05 import QOS_REC_NO_CHANGE
 
 # slurmrestd's names of the QOS flags and preempt modes (its parser_qos_flags and
 # parser_qos_preempt_flags), in its order.
@@ -394,7 +394,7 @@ def parse_entry(entry, tres_by_id: dict, qos_ids: dict[str, int]) -> dict:
 def _record(given: dict, adding: bool) -> dict:
     """The qos_rec to send: slurmdb_init_qos_rec(NO_VAL) (nothing changes) plus the given
     fields; a new QOS gets slurmrestd's flags 0 and preempt mode OFF unless given."""
-    record = dict(QOS_REC_NO_CHANGE)
+    record = dict(QOS_NO_CHANGE)
     if adding:
         record.update(flags=0, preempt_mode=E.PREEMPT_MODE_OFF)
         if given.get("preempt_list") == [""]:
