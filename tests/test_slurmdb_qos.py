@@ -70,15 +70,14 @@ def seconds(value: int) -> str:
     return f"{value // 3600:02d}:{value % 3600 // 60:02d}:{value % 60:02d}"
 
 
-# slurmrestd's flag names in sacctmgr's words (slurmdb_qos_flags_str), in sacctmgr's order
-FLAG_WORDS = {}
-_SACCTMGR_FLAGS = (("DENY_LIMIT", "DenyOnLimit"), ("ENFORCE_USAGE_THRESHOLD", "EnforceUsageThreshold"),
+#: slurmrestd's flag names in sacctmgr's words (slurmdb_qos_flags_str).
+FLAG_WORDS = dict((("DENY_LIMIT", "DenyOnLimit"), ("ENFORCE_USAGE_THRESHOLD", "EnforceUsageThreshold"),
                    ("NO_RESERVE", "NoReserve"), ("PARTITION_MAXIMUM_NODE", "PartitionMaxNodes"),
                    ("PARTITION_MINIMUM_NODE", "PartitionMinNodes"),
                    ("OVERRIDE_PARTITION_QOS", "OverPartQOS"),
                    ("PARTITION_TIME_LIMIT", "PartitionTimeLimit"),
                    ("REQUIRED_RESERVATION", "RequiresReservation"), ("NO_DECAY", "NoDecay"),
-                   ("USAGE_FACTOR_SAFE", "UsageFactorSafe"))
+                   ("USAGE_FACTOR_SAFE", "UsageFactorSafe")))
 
 
 class QosTestCase(unittest.TestCase):
@@ -121,9 +120,6 @@ class QosTestCase(unittest.TestCase):
                                       persistent=False)
         text = await response.content()
         return response.code, json.loads(text) if text else None
-
-
-FLAG_WORDS.update({rest: word for rest, word in _SACCTMGR_FLAGS})
 
 
 class QosReadTests(QosTestCase):

@@ -6,9 +6,6 @@ Needs ``SLURMREST_TEST_CLUSTER`` (and slurmrestd for the differential tests).
 
 from __future__ import annotations
 
-from twisted.trial import unittest
-
-from slurmrest.testing.cluster import Cluster
 from tests import differential
 from tests.test_slurmdb_qos import QosTestCase
 
@@ -52,5 +49,3 @@ class TresTests(QosTestCase):
         self.assertEqual(status, 501)
         self.assertEqual(self.show_tres(), before)
 
-
-del unittest, Cluster
