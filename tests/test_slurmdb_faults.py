@@ -24,12 +24,11 @@ from slurmrest import tap
 from slurmrest.testing import bringup
 from slurmrest.testing.cluster import Cluster
 from slurmrest.web.channel import GatewaySite
-from slurmrest.wire import dbd_framing as F
 from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.dbd_client import SlurmdbdClient
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import ESLURM_DB_CONNECTION
-from slurmrest.wire.tables import dbd_v22_05 as T
+from slurmrest.wire.tables import NEWEST
 
 TRES = "/slurmdb/v0.0.38/tres"
 TIMEOUT = 2.0  # the slurmdbd client's connect and read timeouts in these tests
@@ -189,7 +188,7 @@ class SlurmctldStoppedTests(FaultsBase):
 # -- a fake slurmdbd ----------------------------------------------------------------------
 
 def persist_rc(rc=0, comment=None):
-    body = T.PERSIST_RC.pack(
+    body = NEWEST.dbd.replies[D.PERSIST_RC].pack(
         {"comment": comment, "flags": 0, "rc": rc, "ret_info": 0})
     return U32.pack(2 + len(body)) + struct.pack(">H", D.PERSIST_RC) + body
 
