@@ -213,6 +213,11 @@ class _Connection(Protocol):
             waiter.errback(exc)
 
 
+def _type_name(msg_type):
+    """A message type as Slurm names it (a number nobody named as it is)."""
+    return getattr(msg_type, "name", str(msg_type))
+
+
 def _credential_key(credential):
     return (credential.token, credential.user_name)
 
@@ -337,7 +342,8 @@ class SlurmdbdClient:
         expected = self.tables.reply_to.get(msg_type)
         if message.msg_type != expected:
             conn.broken = True
-            raise ProtocolError(f"slurmdbd answered {msg_type!r} with {message.msg_type!r}")
+            raise ProtocolError(f"slurmdbd answered {_type_name(msg_type)} with "
+                                f"{_type_name(message.msg_type)}")
         return message
 
     async def begin(self, credential) -> "Transaction":
@@ -522,7 +528,7 @@ class SlurmdbdClient:
             raise
         if reply.msg_type != D.PERSIST_RC:
             conn.close(fini=False)
-            raise ProtocolError(f"slurmdbd answered the init with {reply.msg_type!r}")
+            raise ProtocolError(f"slurmdbd answered the init with {_type_name(reply.msg_type)}")
         rc = reply.body["rc"]
         if rc != 0:
             conn.close(fini=False)
