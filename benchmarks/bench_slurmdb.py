@@ -249,6 +249,8 @@ def main(argv=None) -> int:
                                         if ref["p99_us"] and r["p99_us"] else None))
                     if r.get("socket_errors"):
                         extra += f"  socket errors: {r['socket_errors']}"
+                    if not r["rps"]:
+                        extra += "  (no request finished within the cell: more --seconds)"
                     print(f"{path:<28}{c:>6} {server:<11}{r['rps']:>9.1f}"
                           f"{ms(r['p50_us']):>9}{ms(r['p99_us']):>9}{r['non2xx']:>8}{extra}",
                           flush=True)
