@@ -306,3 +306,25 @@ class FakeSlurmdbdTests(FaultsBase):
         factory.answer = U32.pack(10) + struct.pack(">HIi", D.DBD_GOT_TRES, 0, 0)
         doc = await self.assert_ok(TRES)
         self.assertEqual([len(c.requests) for c in factory.connections], [2, 1])
+
+    async def test_client_going_away_abandons_the_request(self):
+        """An HTTP client that hangs up while slurmdbd is silent cancels the request down to
+        its slurmdbd connection (closed, not left waiting for the read timeout)."""
+        factory = self.fake(b"")  # the init is answered, requests never
+        self.dbd.read_timeout = 60
+        headers = Headers({b"X-SLURM-USER-NAME": [b"alice"],
+                           b"X-SLURM-USER-TOKEN": [self.tokens["alice"].encode()]})
+        d = self.http.request(b"GET", f"{self.base}{TRES}".encode(), headers)
+        for _ in range(500):
+            if factory.connections and factory.connections[0].requests:
+                break
+            await deferLater(reactor, 0.01, lambda: None)
+        self.assertEqual(len(factory.connections[0].requests), 1)
+        d.cancel()
+        d.addErrback(lambda f: None)
+        for _ in range(500):
+            if factory.connections[0].lost:
+                break
+            await deferLater(reactor, 0.01, lambda: None)
+        self.assertTrue(factory.connections[0].lost,
+                        "the slurmdbd connection outlived the client")
