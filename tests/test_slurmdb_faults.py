@@ -73,7 +73,7 @@ class FaultsBase(unittest.TestCase):
 
     async def assert_tres_as_sacctmgr(self, user="alice"):
         doc = await self.assert_ok(TRES, user)
-        out = self.cluster.run(["sacctmgr", "-nP", "show", "tres", "format=id"]).stdout
+        out = self.cluster.run(["sacctmgr", "-nP", "show", "tres", "withdeleted", "format=id"]).stdout
         self.assertEqual(sorted(t["id"] for t in doc["TRES"]),
                          sorted(int(line) for line in out.split()))
 

@@ -594,10 +594,6 @@ SlurmdbdClient.stats = _stats
 SlurmdbdClient.config_pairs = _config
 
 
-#: DBD_MODIFY_QOS's "no change" record (slurmdb_init_qos_rec(NO_VAL)), for the API room.
-QOS_NO_CHANGE = T.QOS_REC_NO_CHANGE
-
-
 class Transaction:
     """Writes on one connection; ``commit()`` only after all of them succeeded.
 
@@ -663,6 +659,12 @@ class BoundDbdClient:
 
     def __repr__(self):
         return f"BoundDbdClient({self.client!r}, {self.credential!r})"
+
+    def no_change(self, kind: str) -> dict:
+        """A fresh copy of the "no change" record of DBD_MODIFY_<kind> in this client's
+        release (``"qos"``: slurmdb_init_qos_rec(NO_VAL)): a modify sends it with only the
+        fields to change filled in."""
+        return dict(self.client.tables.no_change[kind])
 
 
 def _bound(name, credential_first):

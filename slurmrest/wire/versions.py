@@ -57,11 +57,13 @@ class DbdTables:
     """One release's slurmdbd messages: the REQUEST_PERSIST_INIT body (``persist_init``),
     the request and reply bodies by message type (``requests``, ``replies``), which reply
     answers which request besides PERSIST_RC (``reply_to``) and the requests that change
-    the database (``writes``: only after these does DBD_FINI commit)."""
+    the database (``writes``: only after these does DBD_FINI commit), and the "no change"
+    records of the MODIFY requests by kind (``no_change``: ``{"qos": {...}}``)."""
 
     def __init__(self, name: str, protocol: int, *, persist_init: Struct,
                  requests: Mapping[int, Struct], replies: Mapping[int, Struct],
-                 reply_to: Mapping[int, int], writes: frozenset):
+                 reply_to: Mapping[int, int], writes: frozenset,
+                 no_change: Mapping[str, dict] | None = None):
         self.name = name
         self.protocol = protocol
         self.persist_init = persist_init
@@ -69,6 +71,7 @@ class DbdTables:
         self.replies = MappingProxyType(dict(replies))
         self.reply_to = MappingProxyType(dict(reply_to))
         self.writes = frozenset(writes)
+        self.no_change = MappingProxyType(dict(no_change or {}))
         missing = [t for t in self.reply_to.values() if t not in self.replies]
         missing += [t for t in (*self.reply_to, *self.writes) if t not in self.requests]
         if missing:
@@ -79,17 +82,18 @@ class DbdTables:
 
     def derive(self, name: str, protocol: int, *, persist_init: Struct | None = None,
                requests: Mapping | None = None, replies: Mapping | None = None,
-               reply_to: Mapping | None = None, writes: frozenset | None = None
-               ) -> "DbdTables":
-        """The next release's tables: ``requests``, ``replies`` and ``reply_to`` update
-        this one's; ``writes``, if given, replaces it."""
+               reply_to: Mapping | None = None, writes: frozenset | None = None,
+               no_change: Mapping | None = None) -> "DbdTables":
+        """The next release's tables: ``requests``, ``replies``, ``reply_to`` and
+        ``no_change`` update this one's; ``writes``, if given, replaces it."""
         return DbdTables(
             name, protocol,
             persist_init=persist_init if persist_init is not None else self.persist_init,
             requests={**self.requests, **(requests or {})},
             replies={**self.replies, **(replies or {})},
             reply_to={**self.reply_to, **(reply_to or {})},
-            writes=writes if writes is not None else self.writes)
+            writes=writes if writes is not None else self.writes,
+            no_change={**self.no_change, **(no_change or {})})
 
 
 class SlurmVersion:

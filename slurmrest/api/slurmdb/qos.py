@@ -22,7 +22,6 @@ from slurmrest.api.slurmdb import reference
 from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.wire import enums as E
 from slurmrest.wire import primitives as P
-from slurmrest.wire.dbd_client import QOS_NO_CHANGE
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
     ESLURM_INVALID_TRES,
@@ -391,10 +390,10 @@ def parse_entry(entry, tres_by_id: dict, qos_ids: dict[str, int]) -> dict:
     return given
 
 
-def _record(given: dict, adding: bool) -> dict:
+def _record(given: dict, adding: bool, no_change: dict) -> dict:
     """The qos_rec to send: slurmdb_init_qos_rec(NO_VAL) (nothing changes) plus the given
     fields; a new QOS gets slurmrestd's flags 0 and preempt mode OFF unless given."""
-    record = dict(QOS_NO_CHANGE)
+    record = no_change
     if adding:
         record.update(flags=0, preempt_mode=E.PREEMPT_MODE_OFF)
         if given.get("preempt_list") == [""]:
@@ -466,12 +465,14 @@ async def _update(call, entries: list) -> None:
         for index, found, given in plans:
             if found is None:
                 source = "slurmdb_qos_add"
-                await txn.call(D.DBD_ADD_QOS, {"my_list": [_record(given, adding=True)]})
+                record = _record(given, adding=True, no_change=call.slurmdbd.no_change("qos"))
+                await txn.call(D.DBD_ADD_QOS, {"my_list": [record]})
             else:
                 source = "slurmdb_qos_modify"
                 await txn.call(D.DBD_MODIFY_QOS, {
                     "cond": {"id_list": [str(found["id"])]},
-                    "rec": _record(given, adding=False)})
+                    "rec": _record(given, adding=False,
+                                   no_change=call.slurmdbd.no_change("qos"))})
     except SlurmError as e:
         txn.abort()
         raise refusal(e, e.message, source) from None
