@@ -97,13 +97,11 @@ async def get_account(call):
     return {"accounts": documents}
 
 
-def account_records(body, existing: dict[str, dict]) -> list[dict]:
-    """POST /accounts' body as DBD_ADD_ACCOUNTS records (400 for anything not understood).
-    A new account without description or organization gets its name there, as sacctmgr
-    does; an ``existing`` one keeps what it has."""
+def account_documents(body) -> list[dict]:
+    """POST /accounts' account documents, checked (400 for anything not understood)."""
     source = "slurmdb_accounts_add"
-    out = []
-    for i, doc in enumerate(bodies.records(body, "accounts", ACCOUNT_BODY, source)):
+    docs = bodies.records(body, "accounts", ACCOUNT_BODY, source)
+    for i, doc in enumerate(docs):
         where = f"accounts[{i}]"
         bodies.flag_bits(doc.get("flags"), ACCOUNT_FLAGS, f"{where}.flags", source)
         if doc.get("associations"):
@@ -112,6 +110,15 @@ def account_records(body, existing: dict[str, dict]) -> list[dict]:
         if doc.get("coordinators"):
             raise bodies.refuse(f"{where}: coordinators are not set by POST /accounts "
                                 "(slurmdbd ignores them)", source)
+    return docs
+
+
+def account_records(docs: list[dict], existing: dict[str, dict]) -> list[dict]:
+    """Checked account documents as DBD_ADD_ACCOUNTS records. A new account without
+    description or organization gets its name there, as sacctmgr does; an ``existing`` one
+    keeps what it has."""
+    out = []
+    for doc in docs:
         name = doc["name"]
         old = existing.get(name, {})
         out.append({
@@ -124,18 +131,15 @@ def account_records(body, existing: dict[str, dict]) -> list[dict]:
 
 async def add_accounts(call, txn) -> None:
     """POST /accounts' writes on ``txn`` (also what POST /config does with its accounts)."""
-    body = call.body
-    names = [d.get("name") for d in (body or {}).get("accounts") or ()
-             if isinstance(d, dict) and isinstance(d.get("name"), str)]
-    existing = {}
-    if names:
-        existing = {a["name"]: a for a in await call.slurmdbd.accounts(
-            {"assoc_cond": {"acct_list": names}})}
-    records = account_records(body, existing)
+    source = "slurmdb_accounts_add"
+    docs = account_documents(call.body)
     try:
-        await txn.call(DbdMsgType.DBD_ADD_ACCOUNTS, {"my_list": records})
+        existing = {a["name"]: a for a in await call.slurmdbd.accounts(
+            {"assoc_cond": {"acct_list": [d["name"] for d in docs]}})}
+        await txn.call(DbdMsgType.DBD_ADD_ACCOUNTS,
+                       {"my_list": account_records(docs, existing)})
     except SlurmError as e:
-        raise outcomes.refused(e, "slurmdb_accounts_add") from None
+        raise outcomes.refused(e, source) from None
 
 
 @operation("POST", "/accounts", family="slurmdb", operation_id="update_account",
@@ -171,18 +175,20 @@ async def _default_of(call, account: str) -> list[str]:
 async def delete_account(call):
     name = call.params["account_name"]
     source = "slurmdb_accounts_remove"
-    defaults = await _default_of(call, name)
-    if defaults:
-        raise ApiError(409, [error_entry(
-            ESLURM_NO_REMOVE_DEFAULT_ACCOUNT,
-            f"account {name} (or one below it) is the default account of: "
-            f"{', '.join(defaults)}", source)])
     txn = await call.slurmdbd.begin()
     try:
         removed = await txn.call(DbdMsgType.DBD_REMOVE_ACCOUNTS, {
             "assoc_cond": {"acct_list": [name], "user_list": []}})
         if not removed:
             raise outcomes.nothing_found(source, {"removed_associations": []})
+        # Asked of another connection, which sees the associations as they are before
+        # this uncommitted removal (and only after slurmdbd let the caller remove).
+        defaults = await _default_of(call, name)
+        if defaults:
+            raise ApiError(409, [error_entry(
+                ESLURM_NO_REMOVE_DEFAULT_ACCOUNT,
+                f"account {name} (or one below it) is the default account of: "
+                f"{', '.join(defaults)}", source)])
         await txn.commit()
     except SlurmError as e:
         raise outcomes.refused(e, source) from None
