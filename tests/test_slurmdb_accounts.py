@@ -3,8 +3,8 @@ with ``sacctmgr -nP show account/assoc`` and with the real slurmrestd; every wri
 ``sacctmgr`` afterwards; refused writes change nothing. Names made here start with d3tmp."""
 
 from slurmrest.wire.errors import (
-    ESLURM_ACCESS_DENIED, ESLURM_NO_REMOVE_DEFAULT_ACCOUNT, ESLURM_REST_EMPTY_RESULT,
-    ESLURM_REST_INVALID_QUERY,
+    ESLURM_ACCESS_DENIED, ESLURM_JOBS_RUNNING_ON_ASSOC, ESLURM_NO_REMOVE_DEFAULT_ACCOUNT,
+    ESLURM_REST_EMPTY_RESULT, ESLURM_REST_INVALID_QUERY,
 )
 from tests.accounting_live import AccountingLiveTestCase
 
@@ -120,3 +120,19 @@ class AccountWriteTests(AccountingLiveTestCase):
         self.assertIn(user, doc["errors"][0]["description"])
         self.assertEqual(self.sacctmgr("show", "assoc", f"account={self.tag}", f"user={user}",
                                        "format=account,user"), [[self.tag, user]])
+
+    async def test_account_with_running_jobs_is_not_removed(self):
+        self.cluster.run(["sacctmgr", "-i", "add", "account", self.tag, "cluster=testcluster"])
+        self.cluster.run(["sacctmgr", "-i", "add", "user", "bob", f"account={self.tag}"])
+        self.addCleanup(self.sacctmgr_quiet, "delete", "user", "bob", f"account={self.tag}")
+        job = self.cluster.submit("sleep 300", user="bob", name=self.tag,
+                                  extra=["-A", self.tag, "-t", "5", "-n", "1"])
+        self.addCleanup(self.cluster.wait_for_job_state, job, {None, "CANCELLED"})
+        self.addCleanup(self.cluster.cancel, job)
+        self.assertEqual(self.cluster.accounting_state(job, until=("RUNNING",)), "RUNNING")
+        status, doc = await self.ours("DELETE", f"/account/{self.tag}")
+        self.assertEqual(status, 409, doc)
+        self.assertEqual(doc["errors"][0]["error_number"], ESLURM_JOBS_RUNNING_ON_ASSOC)
+        self.assertIn(str(job), doc["errors"][0]["description"])
+        self.assertEqual(self.sacctmgr("show", "assoc", f"account={self.tag}", "user=bob",
+                                       "format=account,user"), [[self.tag, "bob"]])
