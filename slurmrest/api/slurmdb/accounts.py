@@ -129,17 +129,24 @@ def account_records(docs: list[dict], existing: dict[str, dict]) -> list[dict]:
     return out
 
 
-async def add_accounts(call, txn) -> None:
-    """POST /accounts' writes on ``txn`` (also what POST /config does with its accounts)."""
-    source = "slurmdb_accounts_add"
-    docs = account_documents(call.body)
+async def prepare_accounts(call, body) -> list[dict]:
+    """POST /accounts' body as the records to add (400 for anything not understood), before
+    any transaction is opened (POST /config prepares its accounts the same way)."""
+    docs = account_documents(body)
     try:
         existing = {a["name"]: a for a in await call.slurmdbd.accounts(
             {"assoc_cond": {"acct_list": [d["name"] for d in docs]}})}
-        await txn.call(DbdMsgType.DBD_ADD_ACCOUNTS,
-                       {"my_list": account_records(docs, existing)})
     except SlurmError as e:
-        raise outcomes.refused(e, source) from None
+        raise outcomes.refused(e, "slurmdb_accounts_get") from None
+    return account_records(docs, existing)
+
+
+async def add_accounts(txn, records: list[dict]) -> None:
+    """Prepared accounts added on ``txn`` (committed by its owner)."""
+    try:
+        await txn.call(DbdMsgType.DBD_ADD_ACCOUNTS, {"my_list": records})
+    except SlurmError as e:
+        raise outcomes.refused(e, "slurmdb_accounts_add") from None
 
 
 @operation("POST", "/accounts", family="slurmdb", operation_id="update_account",
@@ -149,9 +156,10 @@ async def add_accounts(call, txn) -> None:
            response_schema={"type": "object", "properties": {}},
            errors=outcomes.STATUSES)
 async def update_account(call):
+    records = await prepare_accounts(call, call.body)
     txn = await call.slurmdbd.begin()
     try:
-        await add_accounts(call, txn)
+        await add_accounts(txn, records)
         await txn.commit()
     finally:
         txn.abort()  # a no-op once committed

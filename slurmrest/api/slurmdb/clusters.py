@@ -121,19 +121,29 @@ def cluster_records(body) -> list[dict]:
     return out
 
 
-async def add_clusters(call, txn) -> None:
-    """POST /clusters' write on ``txn``."""
+async def prepare_clusters(call, body) -> list[dict]:
+    """POST /clusters' body as the records to add, before any transaction is opened: 400
+    for anything not understood, 409 for a cluster that exists."""
     source = "slurmdb_clusters_add"
-    records = cluster_records(call.body)
-    existing = await call.slurmdbd.clusters({"cluster_list": [r["name"] for r in records]})
+    records = cluster_records(body)
+    try:
+        existing = await call.slurmdbd.clusters({"cluster_list": [r["name"] for r in records]})
+    except SlurmError as e:
+        raise outcomes.refused(e, "slurmdb_clusters_get") from None
     if existing:
         raise ApiError(409, [error_entry(
             ESLURM_REST_INVALID_QUERY,
             f"cluster(s) already exist: {', '.join(c['name'] for c in existing)}", source)])
+    return records
+
+
+async def add_clusters(txn, records: list[dict]) -> None:
+    """Prepared clusters added on ``txn`` (committed by its owner). slurmdbd creates their
+    tables first (MySQL commits DDL at once: empty tables may stay behind a failure)."""
     try:
         await txn.call(DbdMsgType.DBD_ADD_CLUSTERS, {"my_list": records})
     except SlurmError as e:
-        raise outcomes.refused(e, source) from None
+        raise outcomes.refused(e, "slurmdb_clusters_add") from None
 
 
 @operation("POST", "/clusters", family="slurmdb", operation_id="add_clusters",
@@ -143,9 +153,10 @@ async def add_clusters(call, txn) -> None:
            response_schema={"type": "object", "properties": {}},
            errors=outcomes.STATUSES)
 async def post_clusters(call):
+    records = await prepare_clusters(call, call.body)
     txn = await call.slurmdbd.begin()
     try:
-        await add_clusters(call, txn)
+        await add_clusters(txn, records)
         await txn.commit()
     finally:
         txn.abort()  # a no-op once committed

@@ -30,16 +30,14 @@ WCKEY_BODY = bodies.Shape({"name": str, "cluster": str, "user": str, "id": int,
                            "flags": [str], "accounts": [dict]},
                           required=("name", "cluster", "user"))
 
-#: slurmrestd's flag names of a wckey as a POST sets them.
-POST_FLAGS = {"DEFAULT": 1, "DELETED": 2}
+#: slurmrestd's flag names of a wckey. DEFAULT stands for the record's ``is_def`` (a bit
+#: of our own, outside Slurm's flags); a POST of a DELETED wckey adds it again.
+IS_DEFAULT = 1 << 31
+WCKEY_FLAGS = {"DELETED": SLURMDB_WCKEY_FLAG_DELETED, "DEFAULT": IS_DEFAULT}
 
 
 def wckey_document(wckey: dict) -> dict:
-    flags = []
-    if (wckey.get("flags") or 0) & SLURMDB_WCKEY_FLAG_DELETED:
-        flags.append("DELETED")
-    if wckey.get("is_def"):
-        flags.append("DEFAULT")
+    bits = (wckey.get("flags") or 0) | (IS_DEFAULT if wckey.get("is_def") else 0)
     return {
         # slurmrestd dumps the usage list here; it asks for none, so it is always empty.
         "accounts": [],
@@ -47,7 +45,7 @@ def wckey_document(wckey: dict) -> dict:
         "id": wckey.get("id"),
         "name": wckey.get("name"),
         "user": wckey.get("user"),
-        "flags": flags,
+        "flags": [name for name, bit in WCKEY_FLAGS.items() if bits & bit],
     }
 
 
@@ -86,22 +84,25 @@ async def get_wckey(call):
     return {"wckeys": documents}
 
 
-async def wckey_records(call, body) -> list[dict]:
-    """POST /wckeys' body as DBD_ADD_WCKEYS records (400 for anything not understood,
-    including a cluster or user slurmdbd does not know)."""
+async def prepare_wckeys(call, body) -> list[dict]:
+    """POST /wckeys' body as DBD_ADD_WCKEYS records, before any transaction is opened (400
+    for anything not understood, including a cluster or user slurmdbd does not know)."""
     source = "slurmdb_wckeys_add"
     out = []
     for i, doc in enumerate(bodies.records(body, "wckeys", WCKEY_BODY, source)):
         where = f"wckeys[{i}]"
-        bits = bodies.flag_bits(doc.get("flags"), POST_FLAGS, f"{where}.flags", source)
+        bits = bodies.flag_bits(doc.get("flags"), WCKEY_FLAGS, f"{where}.flags", source)
         if doc.get("accounts"):
             raise bodies.refuse(f"{where}: accounts (usage) are slurmdbd's to fill", source)
         out.append({"name": doc["name"], "cluster": doc["cluster"], "user": doc["user"],
-                    "is_def": 1 if bits & POST_FLAGS["DEFAULT"] else 0})
-    clusters = {c["name"] for c in await call.slurmdbd.clusters(
-        {"cluster_list": sorted({r["cluster"] for r in out})})}
-    users = {u["name"] for u in await call.slurmdbd.users(
-        {"assoc_cond": {"user_list": sorted({r["user"] for r in out})}})}
+                    "is_def": 1 if bits & IS_DEFAULT else 0})
+    try:
+        clusters = {c["name"] for c in await call.slurmdbd.clusters(
+            {"cluster_list": sorted({r["cluster"] for r in out})})}
+        users = {u["name"] for u in await call.slurmdbd.users(
+            {"assoc_cond": {"user_list": sorted({r["user"] for r in out})}})}
+    except SlurmError as e:
+        raise outcomes.refused(e, "slurmdb_wckeys_add") from None
     for i, record in enumerate(out):
         if record["cluster"] not in clusters:
             raise bodies.refuse(f"wckeys[{i}]: unknown cluster {record['cluster']!r}", source)
@@ -110,14 +111,12 @@ async def wckey_records(call, body) -> list[dict]:
     return out
 
 
-async def add_wckeys(call, txn) -> None:
-    """POST /wckeys' write on ``txn``."""
-    source = "slurmdb_wckeys_add"
+async def add_wckeys(txn, records: list[dict]) -> None:
+    """Prepared wckeys added on ``txn`` (committed by its owner)."""
     try:
-        records = await wckey_records(call, call.body)
         await txn.call(DbdMsgType.DBD_ADD_WCKEYS, {"my_list": records})
     except SlurmError as e:
-        raise outcomes.refused(e, source) from None
+        raise outcomes.refused(e, "slurmdb_wckeys_add") from None
 
 
 @operation("POST", "/wckeys", family="slurmdb", operation_id="add_wckeys",
@@ -127,9 +126,10 @@ async def add_wckeys(call, txn) -> None:
            response_schema={"type": "object", "properties": {}},
            errors=outcomes.STATUSES)
 async def post_wckeys(call):
+    records = await prepare_wckeys(call, call.body)
     txn = await call.slurmdbd.begin()
     try:
-        await add_wckeys(call, txn)
+        await add_wckeys(txn, records)
         await txn.commit()
     finally:
         txn.abort()  # a no-op once committed
