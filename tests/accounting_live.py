@@ -53,3 +53,11 @@ class AccountingLiveTestCase(unittest.TestCase):
         cmp = await differential.compare(self.cluster, V + path, user=user, ignore=ignore)
         differential.assert_same(self, cmp, status=status)
         return cmp
+
+    async def compare_refusal(self, method: str, path: str, body):
+        """A write alice may not make, sent to both servers: the same entries (ours with
+        Slurm's description beside them), 403 here, nothing written by either."""
+        cmp = await differential.compare(self.cluster, V + path, user="alice", method=method,
+                                         body=body, ignore=("errors/*/description",))
+        differential.assert_same(self, cmp, status=403)
+        return cmp

@@ -107,6 +107,9 @@ class AccountWriteTests(AccountingLiveTestCase):
         self.assertEqual(self.shown(), [])
         status, doc = await self.ours("DELETE", "/account/science", user="alice")
         self.assertEqual(status, 403)
+        # slurmrestd words the same refusal (with a 500, and without Slurm's description)
+        cmp = await self.compare_refusal("POST", "/accounts", {"accounts": [{"name": self.tag}]})
+        self.assertEqual(cmp.reference_status, 500)
         self.assertTrue(self.sacctmgr("show", "assoc", "account=science", "format=account"))
 
     async def test_default_account_of_a_user_is_not_removed(self):

@@ -86,4 +86,5 @@ class ClusterWriteTests(AccountingLiveTestCase):
                                       user="alice")
         self.assertEqual(status, 403)
         self.assertEqual(doc["errors"][0]["error_number"], ESLURM_ACCESS_DENIED)
+        await self.compare_refusal("POST", "/clusters", {"clusters": [{"name": self.tag}]})
         self.assertEqual(self.shown(self.tag), [])

@@ -68,6 +68,9 @@ class WckeyTests(AccountingLiveTestCase):
             user="alice")
         self.assertEqual(status, 403)
         self.assertEqual(doc["errors"][0]["error_number"], ESLURM_ACCESS_DENIED)
+        await self.compare_refusal("POST", "/wckeys", {"wckeys": [
+            {"name": self.tag, "cluster": self.cluster.cluster_name, "user": "alice",
+             "id": 0}]})
         self.assertEqual(self.shown(), [])
         # reading wckeys is for operators too: slurmrestd answers 500
         await self.assert_same_as_restd("/wckeys", user="alice", status=403,
