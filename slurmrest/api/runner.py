@@ -58,7 +58,7 @@ async def run(operation: Operation, call: Call, source: str | None = None) -> di
         status = _status(operation, e)
         if operation.family == "slurmdb" and isinstance(e, CommunicationError):
             # slurmrestd's words for slurmdbd out of reach, with what happened beside them.
-            entry = error_entry(ESLURM_DB_CONNECTION, e.text or str(e), source)
+            entry = error_entry(ESLURM_DB_CONNECTION, str(e), source)
         else:
             entry = slurm_entry(e, source)
         raise ApiError(status, [entry]) from None
