@@ -40,6 +40,9 @@ KEYS = {
     "TRES": "id",
     "statistics/RPCs": "rpc",
     "statistics/users": "user",
+    "accounts": "name",
+    "clusters": "name",
+    "wckeys": "id",
 }
 
 #: Values that depend on the moment of the request (type-checked only).

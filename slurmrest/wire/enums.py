@@ -887,3 +887,21 @@ SLURMDB_ADMIN_NOTSET, SLURMDB_ADMIN_NONE, SLURMDB_ADMIN_OPERATOR, SLURMDB_ADMIN_
 ADMIN_LEVEL_NAMES = {SLURMDB_ADMIN_NOTSET: "Not Set", SLURMDB_ADMIN_NONE: "None",
                      SLURMDB_ADMIN_OPERATOR: "Operator",
                      SLURMDB_ADMIN_SUPER_USER: "Administrator"}
+
+
+# --------------------------------------------------------------------------------------------
+# slurmdbd: accounts, clusters and wckeys (slurm/slurmdb.h), and the select plugins' ids
+# as slurmdbd stores a cluster's (select_plugin_id_to_string, src/common/select.c).
+
+SLURMDB_ACCT_FLAG_DELETED = 0x1
+SLURMDB_WCKEY_FLAG_DELETED = 0x1
+
+CLUSTER_FLAG_MULTSD = _bit(7)
+CLUSTER_FLAG_FE = _bit(9)
+CLUSTER_FLAG_CRAY = _bit(10)
+CLUSTER_FLAG_FED = _bit(11)
+CLUSTER_FLAG_EXT = _bit(12)
+
+SELECT_PLUGIN_NAMES = {101: "cons_res", 102: "linear", 106: "serial",
+                       107: "cray_aries+linear", 108: "cray_aries+cons_res",
+                       109: "cons_tres", 110: "cray_aries+cons_tres"}
