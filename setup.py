@@ -17,6 +17,7 @@ setup(
         "service-identity>=21.1",
         "ruamel.yaml>=0.17.21",
         "PyJWT>=2.6",
+        "prometheus_client>=0.16",
     ],
     extras_require={
         "test": [

@@ -182,9 +182,16 @@ class GatewayService(service.MultiService):
         gc.collect()
         gc.freeze()
 
+    #: Clients with connections of their own to close at stop (the slurmdbd client).
+    clients: tuple = ()
+
     def stopService(self):
         gc.unfreeze()
-        return super().stopService()
+        stopped = super().stopService()
+        closing = [c.close() for c in self.clients if hasattr(c, "close")]
+        if not closing:
+            return stopped
+        return defer.gatherResults([defer.maybeDeferred(lambda: stopped), *closing])
 
 
 class Listener(service.Service):
@@ -312,6 +319,7 @@ def makeService(options) -> service.MultiService:
     except (OSError, ValueError, crypto.Error, SSL.Error) as e:
         raise usage.UsageError(f"cannot use the TLS certificate or key: {e}") from None
     top = GatewayService()
+    top.clients = (gateway.dbd,)
     for listen in options["listen"]:
         for endpoint in listener_endpoints(reactor, listen, context,
                                            reuse_port=options["reuse-port"]):
