@@ -43,13 +43,13 @@ class Cors:
         return (_VARY,)
 
     def preflight(self, headers) -> tuple[int, tuple] | errors.HttpFailure:
-        """(204, headers) for an allowed origin; a 403 failure for any other."""
+        """(204, headers) for an allowed origin; a 403 failure for any other. The origin and
+        ``Vary`` are not among them: every answer gets those (``answer_headers``)."""
         origin = headers.getRawHeaders(b"Origin")[0]
         if origin not in self.origins:
             return errors.failure(403, "Origin not allowed",
                                   "this origin may not call the API from a browser",
-                                  source="cors", headers={"Vary": "Origin"})
-        return 204, ((b"Access-Control-Allow-Origin", origin), _VARY,
-                     (b"Access-Control-Allow-Methods", ALLOWED_METHODS),
+                                  source="cors")
+        return 204, ((b"Access-Control-Allow-Methods", ALLOWED_METHODS),
                      (b"Access-Control-Allow-Headers", ALLOWED_HEADERS),
                      (b"Access-Control-Max-Age", MAX_AGE))
