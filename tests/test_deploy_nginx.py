@@ -134,7 +134,7 @@ class NginxFront(unittest.TestCase):
             upstream = upstream.replace(f"127.0.0.1:682{i + 1}", f"127.0.0.1:{port}")
         files = {"slurmrest-upstream.conf": upstream}
         for name, port in (("slurmrest-passthrough.conf", cls.https),
-                           ("slurmrest-client-certs.conf", cls.certs_port)):
+                           ("slurmrest-client-certificates.conf", cls.certs_port)):
             text = (NGINX_DIR / name).read_text()
             for listen in ("443", "8443"):
                 text = text.replace(f"listen {listen} ssl;", f"listen 127.0.0.1:{port} ssl;")
