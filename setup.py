@@ -24,6 +24,8 @@ setup(
             "hypothesis>=6.70",
             "treq>=22.2",
             "openapi-spec-validator>=0.7",
+            # A client generated from our own /openapi/v3 (tests/test_openapi_client.py).
+            "openapi-python-client>=0.20",
         ],
     },
     entry_points={"console_scripts": ["slurmrest = slurmrest.inet:main"]},
