@@ -109,6 +109,21 @@ class HealthTests(OperatingBase):
         self.assertEqual(doc["slurmdbd"]["error"], "SLURM_COMMUNICATIONS_CONNECTION_ERROR")
 
 
+    async def test_ready_without_a_key_of_our_own(self):
+        # A server that cannot mint tokens asks with none: the daemons' refusals show that
+        # they answer.
+        config = SlurmConfig.load(self.cluster.slurm_conf)
+        (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "127.0.0.1:0"])
+        readiness = Readiness(self.gateway.ctld, self.gateway.dbd, lambda: None, interval=0)
+        report = await readiness.check()
+        self.assertTrue(report["ready"], report)
+        self.assertTrue(report["slurmctld"]["error"])  # refused, yet answering
+        self.assertTrue(report["slurmdbd"]["error"])
+        dead = SlurmdbdClient(config, reactor, host="127.0.0.1", port=free_port())
+        report = await Readiness(self.gateway.ctld, dead, lambda: None, interval=0).check()
+        self.assertFalse(report["ready"])
+
+
 class BearerTests(OperatingBase):
     async def test_bearer_token_alone_is_its_users(self):
         (base,) = await self.start(["-f", self.cluster.slurm_conf, "-l", "127.0.0.1:0",

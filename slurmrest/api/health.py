@@ -17,10 +17,13 @@ from twisted.internet import defer
 
 from slurmrest.api.errors import UNREACHABLE
 from slurmrest.coalesce import SharedCalls
+from slurmrest.wire.credentials import Credential
 from slurmrest.wire.errors import CommunicationError, SlurmError
 
 DEFAULT_INTERVAL = 2.0
 DEFAULT_TIMEOUT = 2.0
+#: What the checks send when the server cannot mint a token (it does not hold the jwt_key).
+NO_TOKEN = Credential("no-token", "nobody")
 
 
 class Readiness:
@@ -28,7 +31,8 @@ class Readiness:
 
     ``ctld``/``dbd``: the clients (``dbd`` None: no accounting, not checked);
     ``credential()``: the server's own credential for the checks (None: the daemons are
-    asked without one, and a refusal still shows that they answer).
+    asked with a token that is none, ``NO_TOKEN``; their refusal shows that they answer,
+    at the price of a line in their logs per check).
     """
 
     def __init__(self, ctld, dbd, credential: Callable[[], object], *, reactor=None,
@@ -51,7 +55,7 @@ class Readiness:
 
     async def _check(self) -> dict:
         self.checks += 1
-        credential = self.credential()
+        credential = self.credential() or NO_TOKEN
         probes = {"slurmctld": lambda: self.ctld.bind(credential).ping(0)}
         if self.dbd is not None:
             probes["slurmdbd"] = lambda: self.dbd.bind(credential).stats()
