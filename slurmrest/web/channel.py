@@ -246,7 +246,6 @@ class GatewayRequest(server.Request):
         if gauge is not None:
             gauge.dec()
 
-
     def process(self):
         """Straight to the gateway: every path is the gateway's to route."""
         self.site = self.channel.site
@@ -399,8 +398,9 @@ class GatewaySite(server.Site):
         started = request.started
         seconds = time.perf_counter() - started if started is not None else 0.0
         adm = request.admission
+        method = request.method if request.method in _METHODS else b"other"  # bounded labels
         self.gateway.metrics.request_answered(
-            operation_label(adm), request.method.decode("latin-1"), request.code, seconds)
+            operation_label(adm), method.decode("latin-1"), request.code, seconds)
         log_file = self._logFile
         if log_file is None:
             return
