@@ -56,7 +56,10 @@ class Readiness:
     async def _check(self) -> dict:
         self.checks += 1
         credential = self.credential() or NO_TOKEN
-        probes = {"slurmctld": lambda: self.ctld.bind(credential).ping(0)}
+        ctld = self.ctld.bind(credential)
+        controllers = range(max(1, len(getattr(ctld, "controllers", None) or ())))
+        # Any controller that answers serves (a backup takes over from a primary that died).
+        probes = {"slurmctld": lambda: _any_answer([ctld.ping(i) for i in controllers])}
         if self.dbd is not None:
             probes["slurmdbd"] = lambda: self.dbd.bind(credential).stats()
         names = list(probes)
@@ -90,3 +93,13 @@ class Readiness:
         if error is not None:
             answer["error"] = error
         return answer
+
+
+async def _any_answer(rpcs) -> object:
+    """A reply of any of several RPCs made at once (once all ended); else the first failure."""
+    results = await defer.DeferredList([defer.ensureDeferred(r) for r in rpcs],
+                                       consumeErrors=True)
+    for ok, value in results:
+        if ok:
+            return value
+    results[0][1].raiseException()
