@@ -171,6 +171,12 @@ class ReferenceSchemaTests(unittest.TestCase):
     async def test_ping(self):
         await self.check("/slurm/v0.0.38/ping")
 
+    async def test_slurmdb_qos(self):
+        await self.check("/slurmdb/v0.0.38/qos")
+
+    async def test_slurmdb_tres(self):
+        await self.check("/slurmdb/v0.0.38/tres")
+
     async def test_submit(self):
         """Not a GET, but a document a generated client parses all the same."""
         name = "schema-submit"

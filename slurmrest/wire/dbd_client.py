@@ -598,6 +598,10 @@ SlurmdbdClient.stats = _stats
 SlurmdbdClient.config_pairs = _config
 
 
+#: DBD_MODIFY_QOS's "no change" record (slurmdb_init_qos_rec(NO_VAL)), for the API room.
+QOS_NO_CHANGE = T.QOS_REC_NO_CHANGE
+
+
 class Transaction:
     """Writes on one connection; ``commit()`` only after all of them succeeded.
 

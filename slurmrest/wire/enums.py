@@ -613,6 +613,26 @@ PREEMPT_MODE_GANG = 0x8000
 
 
 # --------------------------------------------------------------------------------------------
+# QOS flags (u32, slurmdb.h): the low bits are the flags; NOTSET/ADD/REMOVE say how a modify
+# applies them.
+
+QOS_FLAG_PART_MIN_NODE = _bit(0)
+QOS_FLAG_PART_MAX_NODE = _bit(1)
+QOS_FLAG_PART_TIME_LIMIT = _bit(2)
+QOS_FLAG_ENFORCE_USAGE_THRES = _bit(3)
+QOS_FLAG_NO_RESERVE = _bit(4)
+QOS_FLAG_REQ_RESV = _bit(5)
+QOS_FLAG_DENY_LIMIT = _bit(6)
+QOS_FLAG_OVER_PART_QOS = _bit(7)
+QOS_FLAG_NO_DECAY = _bit(8)
+QOS_FLAG_USAGE_FACTOR_SAFE = _bit(9)
+QOS_FLAG_BASE = 0x0FFFFFFF
+QOS_FLAG_NOTSET = 0x10000000
+QOS_FLAG_ADD = 0x20000000
+QOS_FLAG_REMOVE = 0x40000000
+
+
+# --------------------------------------------------------------------------------------------
 # Reservation flags (u64).
 
 RESERVE_FLAG_MAINT = _bit(0)
