@@ -70,14 +70,14 @@ class OperatorEndpointTests(unittest.TestCase):
         site = make_site({})
         metrics = site.gateway.metrics
         channel, transport = connect(site)
-        self.assertEqual(metrics.connections._value.get(), 1)
+        self.assertEqual(metrics.connections_open, 1)
         channel.dataReceived(request("GET", "/slurm/v1/slow", creds()))
-        self.assertEqual(metrics.in_flight._value.get(), 1)  # the slow one waits
+        self.assertEqual(metrics.requests_in_flight, 1)  # the slow one waits
         channel.connectionLost(None)
-        self.assertEqual(metrics.in_flight._value.get(), 0)
-        self.assertEqual(metrics.connections._value.get(), 0)
+        self.assertEqual(metrics.requests_in_flight, 0)
+        self.assertEqual(metrics.connections_open, 0)
         (r,), _ = exchange(site, request("GET", "/slurm/v1/echo", creds()))
-        self.assertEqual(metrics.in_flight._value.get(), 0)
+        self.assertEqual(metrics.requests_in_flight, 0)
         text = metrics.exposition().decode()
         self.assertIn('slurmrest_requests_total{method="GET",operation="slurm_v1_echo",'
                       'status="200"} 1.0', text)

@@ -134,7 +134,7 @@ class Authenticator:
 
     def _by_token(self, headers) -> Identity:
         token = _header(headers, USER_TOKEN)
-        bearer = bearer_token(headers)
+        bearer = bearer_token(headers) if headers.hasHeader(AUTHORIZATION) else None
         user = _header(headers, USER_NAME)
         if token is not None and bearer is not None and token != bearer:
             raise AuthenticationFailed("X-SLURM-USER-TOKEN and Authorization: Bearer "

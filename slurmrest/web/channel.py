@@ -172,12 +172,12 @@ class GatewayChannel(http.HTTPChannel):
             self.local_user = peer_user(self.transport)
         site = getattr(self, "site", None)
         if site is not None:
-            site.gateway.metrics.connections.inc()
+            site.gateway.metrics.connections_open += 1
 
     def connectionLost(self, reason):
         site = getattr(self, "site", None)
         if site is not None:
-            site.gateway.metrics.connections.dec()
+            site.gateway.metrics.connections_open -= 1
         super().connectionLost(reason)
 
     # Each Request asks for both; the transport builds a new address object every time.
@@ -197,8 +197,8 @@ class GatewayChannel(http.HTTPChannel):
         req.rpcs = RequestRpcs()
         self.persistent = self.checkPersistence(req, self._version)
         gateway: Gateway = self.site.gateway
-        gateway.metrics.in_flight.inc()
-        req.in_flight = gateway.metrics.in_flight
+        metrics = req.in_flight = gateway.metrics
+        metrics.requests_in_flight += 1
         if gateway.cors:
             req.cors_headers = gateway.cors.answer_headers(req.requestHeaders)
         try:
@@ -238,13 +238,13 @@ class GatewayRequest(server.Request):
     #: in flight, and the CORS headers every answer to it carries.
     started: float | None = None
     rpcs: RequestRpcs | None = None
-    in_flight = None  # the gauge, while the request counts in it
+    in_flight = None  # the metrics it counts in while it is in flight
     cors_headers: tuple = ()
 
     def _answered(self):
-        gauge, self.in_flight = self.in_flight, None
-        if gauge is not None:
-            gauge.dec()
+        metrics, self.in_flight = self.in_flight, None
+        if metrics is not None:
+            metrics.requests_in_flight -= 1
 
     def process(self):
         """Straight to the gateway: every path is the gateway's to route."""

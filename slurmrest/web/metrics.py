@@ -80,10 +80,14 @@ class Metrics:
                                          "time from a request's head to its answer",
                                          ["operation"], buckets=REQUEST_BUCKETS,
                                          registry=registry)
-        self.in_flight = Gauge("slurmrest_requests_in_flight",
-                               "requests admitted and not yet answered", registry=registry)
-        self.connections = Gauge("slurmrest_connections_open", "open HTTP connections",
-                                 registry=registry)
+        # Gauges read when scraped: the channel keeps plain counts (no lock per request).
+        #: Requests admitted and not yet answered; open HTTP connections.
+        self.requests_in_flight = 0
+        self.connections_open = 0
+        Gauge("slurmrest_requests_in_flight", "requests admitted and not yet answered",
+              registry=registry).set_function(lambda: self.requests_in_flight)
+        Gauge("slurmrest_connections_open", "open HTTP connections",
+              registry=registry).set_function(lambda: self.connections_open)
         self.rpcs = Counter("slurmrest_slurm_rpcs", "Slurm RPCs sent", ["daemon", "type"],
                             registry=registry)
         self.rpc_errors = Counter("slurmrest_slurm_rpc_errors", "Slurm RPCs that failed",
@@ -94,17 +98,33 @@ class Metrics:
                                      registry=registry)
         if state is not None:
             registry.register(_Caches(state))
+        self._request_children: dict[tuple, tuple] = {}
+        self._rpc_children: dict[tuple, tuple] = {}
 
     def request_answered(self, operation: str, method: str, status: int,
                          seconds: float) -> None:
-        self.requests.labels(operation, method, str(status)).inc()
-        self.request_seconds.labels(operation).observe(seconds)
+        # The labelled children, found once per label set (``labels()`` costs microseconds
+        # per call: a lock, a tuple, a dict; a request's whole work is tens of them).
+        key = (operation, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(operation, method, str(status)).inc,
+                self.request_seconds.labels(operation).observe)
+        children[0]()
+        children[1](seconds)
 
     def rpc_observed(self, daemon: str, msg_type: str, seconds: float,
                      error: str | None) -> None:
         """An ``RpcObservers`` observer (``wire.observe``)."""
-        self.rpcs.labels(daemon, msg_type).inc()
-        self.rpc_seconds.labels(daemon, msg_type).observe(seconds)
+        key = (daemon, msg_type)
+        children = self._rpc_children.get(key)
+        if children is None:
+            children = self._rpc_children[key] = (
+                self.rpcs.labels(daemon, msg_type).inc,
+                self.rpc_seconds.labels(daemon, msg_type).observe)
+        children[0]()
+        children[1](seconds)
         if error is not None:
             self.rpc_errors.labels(daemon, msg_type, error).inc()
         current = CURRENT_REQUEST.get()
