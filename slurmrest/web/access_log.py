@@ -2,7 +2,8 @@
 
 ``{"time", "client", "forwarded_for"?, "user", "method", "path", "query"?, "operation",
 "status", "bytes", "duration_ms", "rpcs"}``. ``user`` is the authenticated user (null when
-refused before that); ``rpcs`` the Slurm RPCs the request made (``web.metrics``). Nothing
+refused before that); ``rpcs`` the Slurm RPCs the request sent (``web.metrics``; a
+request that waited for an identical read already in flight shares it and counts none). Nothing
 of a header is logged but ``X-Forwarded-For``: never a token or a key. A query parameter
 whose name says it holds a secret is logged with its value replaced by ``-``.
 """
