@@ -48,6 +48,7 @@ from slurmrest.wire.errors import (
     CommunicationError, ProtocolError, SlurmError, error_for,
 )
 from slurmrest.wire import tables as versions
+from slurmrest.wire.observe import RpcObservers
 from slurmrest.wire.versions import SlurmVersion
 
 _U32 = struct.Struct(">I")
@@ -213,9 +214,12 @@ class _Connection(Protocol):
             waiter.errback(exc)
 
 
-def _type_name(msg_type):
+def _type_name(msg_type) -> str:
     """A message type as Slurm names it (a number nobody named as it is)."""
-    return getattr(msg_type, "name", str(msg_type))
+    try:
+        return D(msg_type).name
+    except ValueError:
+        return str(msg_type)
 
 
 def _credential_key(credential):
@@ -278,6 +282,8 @@ class SlurmdbdClient:
         self._conns: set[_Connection] = set()
         #: Connections opened so far (diagnostics, tests, benchmarks).
         self.connections_opened = 0
+        #: Told of every request frame sent (metrics, the access log's RPC count).
+        self.observers = RpcObservers("slurmdbd")
 
     @property
     def address(self):
@@ -322,6 +328,19 @@ class SlurmdbdClient:
         return message
 
     async def _exchange(self, conn, msg_type, frame) -> F.DbdMessage:
+        """Send one frame, decode its reply; its outcome told to the observers."""
+        if not self.observers:
+            return await self._exchange_frame(conn, msg_type, frame)
+        started = self.observers.start()
+        try:
+            message = await self._exchange_frame(conn, msg_type, frame)
+        except BaseException as e:
+            self.observers.done(_type_name(msg_type), started, e)
+            raise
+        self.observers.done(_type_name(msg_type), started, None)
+        return message
+
+    async def _exchange_frame(self, conn, msg_type, frame) -> F.DbdMessage:
         """Send one frame, decode its reply; a failure marks the connection broken."""
         try:
             payload = await conn.request(frame, self.read_timeout)
