@@ -424,8 +424,9 @@ def _bad(e: BadEntry, index: int | None) -> Refusal:
     return Refusal(e.errno, [error_entry(e.errno, f"{where}{e}", source)])
 
 
-async def _update(call, entries: list) -> None:
-    """Check every entry, then add or modify each in one transaction."""
+async def prepare_qos(call, entries: list) -> list:
+    """Check every QOS entry and find the QOS it modifies, before any transaction is opened
+    (POST /config prepares its QOS the same way): ``[(found or None, given), ...]``."""
     tres_by_id = {t["id"]: t for t in await call.slurmdbd.tres({"with_deleted": 1})}
     existing = await call.slurmdbd.qos()
     qos_ids = {q["name"].lower(): q["id"] for q in existing}
@@ -455,31 +456,34 @@ async def _update(call, entries: list) -> None:
             raise _bad(BadEntry(ESLURM_REST_INVALID_QUERY,
                                 f"QOS {name or qos_id!r} is given twice"), index)
         names_seen.add(key)
-        plans.append((index, found, given))
+        plans.append((found, given))
+    return plans
 
-    if not plans:
-        return
-    txn = await call.slurmdbd.begin()
+
+async def apply_qos(call, txn, plans: list) -> None:
+    """Prepared QOS added or modified on ``txn`` (committed by its owner)."""
     source = "slurmdb_qos_add"
     try:
-        for index, found, given in plans:
+        for found, given in plans:
             if found is None:
                 source = "slurmdb_qos_add"
                 record = _record(given, adding=True, no_change=call.slurmdbd.no_change("qos"))
                 await txn.call(D.DBD_ADD_QOS, {"my_list": [record]})
             else:
                 source = "slurmdb_qos_modify"
+                record = _record(given, adding=False, no_change=call.slurmdbd.no_change("qos"))
                 await txn.call(D.DBD_MODIFY_QOS, {
-                    "cond": {"id_list": [str(found["id"])]},
-                    "rec": _record(given, adding=False,
-                                   no_change=call.slurmdbd.no_change("qos"))})
+                    "cond": {"id_list": [str(found["id"])]}, "rec": record})
     except SlurmError as e:
-        txn.abort()
         raise refusal(e, e.message, source) from None
-    except BaseException:
-        txn.abort()
-        raise
-    await txn.commit()
+
+
+def qos_entries(body) -> list:
+    """The QOS list of a body (``QOS``, or the spec's ``qos``); 400 otherwise."""
+    try:
+        return _entries(body)
+    except BadEntry as e:
+        raise _bad(e, None) from None
 
 
 @operation("POST", "/qos", family="slurmdb", operation_id="update_qos",
@@ -488,13 +492,15 @@ async def _update(call, entries: list) -> None:
            errors={ESLURM_REST_INVALID_QUERY: 400, ESLURM_REST_FAIL_PARSING: 400,
                    ESLURM_INVALID_TRES: 400, ESLURM_QOS_PREEMPTION_LOOP: 400})
 async def update_qos(call):
+    plans = await prepare_qos(call, qos_entries(call.body))
+    if not plans:
+        return {}
+    txn = await call.slurmdbd.begin()
     try:
-        entries = _entries(call.body)
-    except BadEntry as e:
-        raise _bad(e, None) from None
-    try:
-        await _update(call, entries)
+        await apply_qos(call, txn, plans)
+        await txn.commit()
     finally:
+        txn.abort()  # a no-op once committed
         # even a refused transaction may follow another writer's change: look again
         reference.forget(call, reference.QOS)
     return {}
