@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from slurmrest.api.errors import ApiError, error_entry
-from slurmrest.api.job_values import parse_time
+from slurmrest.api.job_values import InvalidValue, parse_time
 from slurmrest.api.registry import Param
 from slurmrest.wire import enums
 from slurmrest.wire.errors import ESLURM_REST_INVALID_QUERY
@@ -181,7 +181,7 @@ def _qos_ids(values: list[str], key: str, qos_by_id: dict[int, dict]) -> list[st
 def _time(params: dict, key: str) -> int:
     try:
         value = parse_time(params[key])
-    except ValueError:
+    except (InvalidValue, ValueError):
         value = 0
     if value <= 0:
         raise invalid("Unable to parse time format", key)
