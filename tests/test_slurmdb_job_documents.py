@@ -163,11 +163,11 @@ class Documents(unittest.TestCase):
         self.assertEqual(missing, set())
         self.assertIn("job.steps.stats", read)
 
-    def test_converted_tres_lists_are_fresh(self):
+    def test_recurring_parts_are_converted_once(self):
         n = names()
-        first = n.tres_list("1=2")
-        first[0]["count"] = 99
-        self.assertEqual(n.tres_list("1=2")[0]["count"], 2)
+        self.assertIs(n.tres_list("1=2"), n.tres_list("1=2"))
+        self.assertIs(n.hosts("n[1-2]"), n.hosts("n[1-2]"))
+        self.assertEqual(n.hosts("n[1-2]"), ["n1", "n2"])
 
 
 class StepIds(unittest.TestCase):

@@ -357,3 +357,14 @@ class Authentication(SlurmdbJobsTestCase):
         cmp = await differential.compare(self.cluster, query, user="nosuchuser",
                                          strict=True, ignore=DEVIATIONS)
         differential.assert_same(self, cmp)
+
+
+class ReferenceSchema(SlurmdbJobsTestCase):
+    async def test_documents_fit_slurmrestds_schema_where_its_own_do(self):
+        from tests.test_reference_schema import failures
+        names = self.names("steps", "failed", "cancelled", "signaled", "array", "het")
+        for path in (f"{V38}/jobs?job_name={names}", f"{V38}/job/{self.jobs['het']}"):
+            cmp = await differential.compare(self.cluster, path, strict=True)
+            theirs, ours = failures(path, cmp.reference), failures(path, cmp.ours)
+            self.assertEqual({w: m for w, m in ours.items() if w not in theirs}, {}, path)
+            self.assertTrue(cmp.ours["jobs"])

@@ -1,7 +1,9 @@
 """slurmdbd's job and step records (``DBD_GOT_JOBS``) as slurmrestd dbv0.0.38's documents.
 
 One ``JobNames`` (the TRES, QOS and association tables a job's ids are named through) is
-built per request; ``job_document(record, names)`` then does only per-record work.
+built per request; ``job_document(record, names)`` then does only per-record work. Parts
+that recur (TRES lists, exit codes, flag lists, associations) are converted once and shared
+between documents: documents are read-only (serialised, never changed).
 
 Where slurmrestd 22.05's dumper is wrong we do better (listed in NEWS):
 - an exit status other than 0 is ``{"status": "ERROR", "return_code": N}`` (slurmrestd:
@@ -48,7 +50,7 @@ _STEP_NAMES = {SLURM_EXTERN_CONT: "extern", SLURM_BATCH_SCRIPT: "batch",
 class JobNames:
     """The reference tables one answer names ids through (built once per request)."""
 
-    __slots__ = ("tres_by_id", "qos_names", "associations", "_tres_lists")
+    __slots__ = ("tres_by_id", "qos_names", "associations", "_tres_lists", "_hosts")
 
     def __init__(self, tres_by_id: dict[int, dict], qos_by_id: dict[int, dict],
                  assoc_by_key: dict[tuple, dict]):
@@ -58,6 +60,18 @@ class JobNames:
         self.associations = {k: _association(a) for k, a in assoc_by_key.items()}
         # TRES strings repeat across records (every 1-CPU job alike): convert each once.
         self._tres_lists: dict[str, list[dict]] = {}
+        self._hosts: dict[str, list[str]] = {}
+
+    def hosts(self, nodes: str | None) -> list[str]:
+        """A step's node list expanded (kept: the same few expressions recur)."""
+        if not nodes:
+            return []
+        kept = self._hosts.get(nodes)
+        if kept is None:
+            if len(self._hosts) > 4096:
+                self._hosts.clear()
+            kept = self._hosts[nodes] = convert.hostnames(nodes)
+        return kept
 
     def tres_list(self, text: str | None) -> list[dict]:
         """slurmrestd's ``TRES_LIST``: named TRES, NO_VAL64/INFINITE64 counts as null."""
@@ -65,11 +79,12 @@ class JobNames:
             return []
         kept = self._tres_lists.get(text)
         if kept is None:
+            if len(self._tres_lists) > 4096:  # bounded: JobNames may outlive a request
+                self._tres_lists.clear()
             kept = self._tres_lists[text] = [
                 reference.tres_entry(self.tres_by_id.get(i), i, _count(n))
                 for i, n in reference.parse_tres(text)]
-        # Fresh dicts: a document is the caller's to serialise or change.
-        return [dict(entry) for entry in kept]
+        return kept
 
     def association(self, cluster: str | None, associd: int) -> dict | None:
         if not associd or associd == NO_VAL:
@@ -78,7 +93,7 @@ class JobNames:
         if known is None:  # slurmrestd: the id, and nulls
             return {"id": associd, "account": None, "cluster": None, "partition": None,
                     "user": None}
-        return dict(known)
+        return known
 
 
 def _association(assoc: dict) -> dict:
@@ -98,9 +113,21 @@ def u32(value: int | None) -> int | None:
     return None if value in (NO_VAL, INFINITE) else value
 
 
+_EXIT_CODES: dict[int, dict] = {}
+
+
 def exit_code(status: int) -> dict:
     """A wait(2) status as slurmrestd's ``JOB_EXIT_CODE`` (nonzero exits are ERROR, see the
-    module docstring)."""
+    module docstring); converted once per status, shared (read-only)."""
+    kept = _EXIT_CODES.get(status)
+    if kept is None:
+        kept = _exit_code(status)
+        if len(_EXIT_CODES) < 4096:
+            _EXIT_CODES[status] = kept
+    return kept
+
+
+def _exit_code(status: int) -> dict:
     status &= _U32
     doc = {"status": None, "return_code": None}
     if status == NO_VAL:
@@ -131,8 +158,16 @@ def signal_name(number: int) -> str:
     return name or f"Unknown signal {number}"
 
 
+_FLAG_LISTS: dict[int, list[str]] = {}
+
+
 def job_flags(flags: int) -> list[str]:
-    return [name for bit, name in _JOB_FLAGS if flags & bit]
+    kept = _FLAG_LISTS.get(flags)
+    if kept is None:
+        kept = [name for bit, name in _JOB_FLAGS if flags & bit]
+        if len(_FLAG_LISTS) < 1024:
+            _FLAG_LISTS[flags] = kept
+    return kept
 
 
 def governors(gov: int) -> list[str]:
@@ -182,8 +217,8 @@ def _tres_usage(names: JobNames, counts: str | None, node_ids: str | None,
 def step_document(step: dict, names: JobNames) -> dict:
     """One ``step_rec`` as slurmrestd's ``dbv0.0.38_job_step``."""
     stats = step.get("stats") or {}
-    hosts = convert.hostnames(step.get("nodes"))
-    nodes = {"list": hosts} if hosts else {}
+    hosts = names.hosts(step.get("nodes"))
+    nodes = {"list": list(hosts)} if hosts else {}
     nodes["count"] = u32(step["nnodes"])
     nodes["range"] = step.get("nodes")
     tres = names.tres_list

@@ -57,15 +57,26 @@ async def assoc_by_key(call) -> dict[tuple, dict]:
     return await table.get(call)
 
 
+#: The last JobNames per user, reused while its three tables are the very same objects (the
+#: reference tables hand out one object until they fetch again): its TRES lists and host
+#: lists stay converted across requests.
+NAMES = Slot("accounting.job_names", dict)
+
+
 async def job_names(call) -> JobNames:
     """The tables one answer names ids through, fetched together when stale."""
     loads = [defer.ensureDeferred(load(call))
              for load in (reference.tres_by_id, reference.qos_by_id, assoc_by_key)]
     try:
-        tres, qos, assocs = await defer.gatherResults(loads, consumeErrors=True)
+        tables = await defer.gatherResults(loads, consumeErrors=True)
     except defer.FirstError as err:
         err.subFailure.raiseException()
-    return JobNames(tres, qos, assocs)
+    kept = call.state[NAMES].get(call.user)
+    if kept is not None and all(a is b for a, b in zip(kept[0], tables)):
+        return kept[1]
+    names = JobNames(*tables)
+    call.state[NAMES][call.user] = (tables, names)
+    return names
 
 
 # -- schemas --------------------------------------------------------------------------------
