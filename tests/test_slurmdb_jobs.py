@@ -23,11 +23,12 @@ TAG = f"d1{uuid.uuid4().hex[:6]}"
 V38, V1 = "/slurmdb/v0.0.38", "/slurmdb/v1"
 
 #: Our deliberate differences (job_documents' docstring): compared by hand in ``_exit_codes``
-#: (exit codes) or left out (the CPU governor slurmrestd gets wrong for NO_VAL).
+#: (exit codes), against sacct (the actual CPU frequency: slurmrestd prints the low 32 bits of
+#: a double, 0) or left out (the CPU governor slurmrestd gets wrong for NO_VAL).
 DEVIATIONS = ("jobs/*/exit_code/status", "jobs/*/exit_code/return_code",
               "jobs/*/steps/*/exit_code/status", "jobs/*/steps/*/exit_code/return_code",
               "jobs/*/derived_exit_code/status", "jobs/*/derived_exit_code/return_code",
-              "jobs/*/steps/*/CPU/governor")
+              "jobs/*/steps/*/CPU/governor", "jobs/*/steps/*/statistics/CPU/actual_frequency")
 
 _made: dict = {}
 
@@ -73,8 +74,9 @@ def sacct(cluster, *args) -> list[dict]:
     """``sacct -P`` for this run's jobs (by name; all users) as dicts."""
     names = ",".join(f"{TAG}-{k}" for k in
                      ("steps", "failed", "cancelled", "signaled", "array", "het"))
-    fmt = "JobIDRaw,JobID,JobName,State,ExitCode,DerivedExitCode,ElapsedRaw,AllocTRES,User"
-    proc = cluster.run(["sacct", "-P", "-a", "-S", "2020-01-01", "--name", names,
+    fmt = ("JobIDRaw,JobID,JobName,State,ExitCode,DerivedExitCode,ElapsedRaw,AllocTRES,User,"
+           "AveCPUFreq")
+    proc = cluster.run(["sacct", "-P", "-a", "--noconvert", "-S", "2020-01-01", "--name", names,
                         "-o", fmt, *args])
     lines = proc.stdout.splitlines()
     keys = lines[0].split("|")
@@ -183,6 +185,9 @@ class AgainstSacct(SlurmdbJobsTestCase):
                 self.assertEqual(step["state"], srow["State"].split()[0], key)
                 self.assertEqual(exit_text(step["exit_code"]), srow["ExitCode"], key)
                 self.assertEqual(str(step["time"]["elapsed"]), srow["ElapsedRaw"], key)
+                self.assertEqual(f"{step['statistics']['CPU']['actual_frequency']}K"
+                                 if step['statistics']['CPU']['actual_frequency'] else "0",
+                                 srow["AveCPUFreq"], key)
                 self.assertEqual(tres_text(step["tres"]["allocated"]),
                                  ",".join(sorted(srow["AllocTRES"].split(","))), key)
         self.assertEqual(seen, {k for k, r in rows.items()
@@ -244,8 +249,9 @@ class AgainstSlurmrestd(SlurmdbJobsTestCase):
             [theirs], [mine] = cmp.reference["jobs"], cmp.ours["jobs"]
             self.assertEqual([s["step"]["id"] for s in mine["steps"]], [0])
             step0 = [s for s in theirs["steps"] if s["step"]["id"] == 0]
-            self.assertEqual(differential.diff_documents(step0, mine["steps"],
-                                                         ignore=("*/CPU/governor",)), [])
+            ignored = ("*/CPU/governor", "*/statistics/CPU/actual_frequency")
+            self.assertEqual(differential.diff_documents(step0, mine["steps"], ignore=ignored),
+                             [])
         self.assertEqual(sacct(self.cluster, "-j", form)[0]["JobID"], form)
         # the array task and the het component are one record each
         cmp = await self.same(f"{V38}/job/{array}")

@@ -10,6 +10,8 @@ Where slurmrestd 22.05's dumper is wrong we do better (listed in NEWS):
   ``SUCCESS`` with 0 for every normal exit, so ``exit 3`` looked like success);
 - ``reservation/name`` is the reservation's name (slurmrestd prints the low 32 bits of the
   C pointer: 0 without a reservation, garbage with one); 0 is kept for none;
+- a step's ``statistics/CPU/actual_frequency`` is the average frequency in kHz (sacct's
+  AveCPUFreq); slurmrestd reads the low 32 bits of the C double, so 0 for any value;
 - a QOS id slurmdbd no longer knows is ``null`` (slurmrestd fails the whole answer);
 - the CPU governor lists the governors whose bits are all set (slurmrestd lists every
   governor sharing any bit, so each one for any governor).
