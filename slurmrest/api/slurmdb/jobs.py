@@ -45,6 +45,8 @@ async def _assoc_by_key(call) -> dict[tuple, dict]:
 
 
 ASSOCIATIONS = Slot("accounting.job_associations", dict)
+#: How many users' association tables (and JobNames) are kept at most.
+MAX_USERS = 1024
 
 
 async def assoc_by_key(call) -> dict[tuple, dict]:
@@ -53,6 +55,8 @@ async def assoc_by_key(call) -> dict[tuple, dict]:
     tables = call.state[ASSOCIATIONS]
     table = tables.get(call.user)
     if table is None:
+        if len(tables) >= MAX_USERS:  # bounded: forget everyone's, start again
+            tables.clear()
         table = tables[call.user] = reference.ReferenceTable(_assoc_by_key)
     return await table.get(call)
 
@@ -75,7 +79,10 @@ async def job_names(call) -> JobNames:
     if kept is not None and all(a is b for a, b in zip(kept[0], tables)):
         return kept[1]
     names = JobNames(*tables)
-    call.state[NAMES][call.user] = (tables, names)
+    kept_names = call.state[NAMES]
+    if len(kept_names) >= MAX_USERS:
+        kept_names.clear()
+    kept_names[call.user] = (tables, names)
     return names
 
 
