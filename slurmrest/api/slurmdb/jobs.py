@@ -26,9 +26,10 @@ from slurmrest.api.errors import Refusal, error_entry
 from slurmrest.api.registry import Param, Result, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import reference
+from slurmrest.api.slurmdb.accounts import ASSOCIATION_SHORT
 from slurmrest.api.slurmdb.job_documents import JobNames, job_document
-from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.api.slurmdb.job_query import PARAMS, job_query, single_job_cond
+from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.api.state import Slot
 from slurmrest.wire.errors import ESLURM_REST_EMPTY_RESULT
 
@@ -98,8 +99,6 @@ _TRES_NCT = {"type": "array", "items": fields("type:s name:s? id:i count:i? task
 _SECONDS = fields("seconds:i? microseconds:i?")
 EXIT_CODE = schema_ref("dbv0.0.38_job_exit_code", fields(
     "status:s return_code:i?", signal=fields("signal_id:i name:s")))
-ASSOCIATION_SHORT = schema_ref("dbv0.0.38_association_short_info",
-                               fields("account:s? cluster:s? partition:s? user:s? id:i"))
 STEP = schema_ref("dbv0.0.38_job_step", _obj(
     nodes=fields("list:[s] count:i? range:s?"),
     tres=_obj(requested=_obj(max=_TRES_NCT, min=_TRES_NCT, average=_TRES_LIST,
