@@ -31,7 +31,7 @@ from slurmrest.api.slurmdb.job_documents import JobNames, job_document
 from slurmrest.api.slurmdb.job_query import PARAMS, job_query, single_job_cond
 from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.api.state import Slot
-from slurmrest.wire.errors import ESLURM_REST_EMPTY_RESULT
+from slurmrest.wire.errors import ESLURM_REST_EMPTY_RESULT, ESLURM_REST_INVALID_QUERY
 
 # -- association table (per user) --------------------------------------------------------
 
@@ -190,7 +190,8 @@ def _exited_with(status: int, code: int) -> bool:
 @operation("GET", "/jobs", family="slurmdb", operation_id="get_jobs",
            summary="Get job list",
            description=_JOBS_DESCRIPTION,
-           params=PARAMS, tags=("slurmdb",), response_schema=JOB_INFO)
+           params=PARAMS, tags=("slurmdb",), response_schema=JOB_INFO,
+           errors={ESLURM_REST_INVALID_QUERY: 400})
 async def get_jobs(call):
     params = call.params
     qos = await reference.qos_by_id(call) if "qos" in params else None
@@ -206,10 +207,13 @@ async def get_jobs(call):
            summary="Get job info",
            description="One job from slurmdbd: ``123``, ``123_4`` (array task), ``123+1`` "
                        "(het component), ``123.batch`` or ``123.0`` (a step: the job with "
-                       "the steps slurmdbd selects). 404 when slurmdbd has no such job.",
+                       "the steps slurmdbd selects, as ``sacct -j``; slurmrestd 22.05 shows "
+                       "every step for ``123.0``). 400 for a malformed id (slurmrestd dies); "
+                       "404 when slurmdbd has no such job (slurmrestd: 200), with "
+                       "slurmrestd's error 9003 and an empty list.",
            params=(Param("job_id", location="path", description="Slurm JobID"),),
            tags=("slurmdb",), response_schema=JOB_INFO,
-           errors={ESLURM_REST_EMPTY_RESULT: 404})
+           errors={ESLURM_REST_EMPTY_RESULT: 404, ESLURM_REST_INVALID_QUERY: 400})
 async def get_job(call):
     cond = single_job_cond(call.params["job_id"], _local_cluster(call))
     jobs = await _documents(call, cond)
