@@ -184,7 +184,8 @@ class StepIds(unittest.TestCase):
 
     def test_malformed(self):
         # slurmrestd 22.05 calls fatal() and dies on these
-        for text in ("abc", "", "0", "12x", "123.bogus", "123_", "123.-1", "4294967294"):
+        for text in ("abc", "", "0", "12x", "123.bogus", "123_", "123.-1", "4294967294",
+                     "1_99999999999", "1+4294967296", "1.0+99999999999"):
             self.assertIsNone(Q.selected_step(text), text)
 
 

@@ -107,10 +107,11 @@ def selected_step(text: str) -> dict | None:
             step_id = int(step)
             if step_id >= SLURM_INTERACTIVE_STEP:
                 return None
-    return {"job_id": job_id, "step_id": step_id,
-            "step_het_comp": NO_VAL if component is None else int(component),
-            "array_task_id": NO_VAL if task is None else int(task),
-            "het_job_offset": NO_VAL if offset is None else int(offset)}
+    numbers = [NO_VAL if text is None else int(text) for text in (component, task, offset)]
+    if any(n > NO_VAL for n in numbers):  # a u32 each on the wire
+        return None
+    return {"job_id": job_id, "step_id": step_id, "step_het_comp": numbers[0],
+            "array_task_id": numbers[1], "het_job_offset": numbers[2]}
 
 
 def items(text: str) -> list[str]:

@@ -8,9 +8,10 @@ per user since ``PrivateData`` may hide some). ``skip_steps=true`` sets JOBCOND_
 slurmdbd then skips its step query (about 5 ms instead of 185 ms for 1,000 jobs).
 
 Defaults without parameters: under v0.0.38 slurmrestd 22.05's NULL condition (every cluster,
-since midnight of slurmdbd's host, revoked federation siblings left out); under v1 sacct's
-(the local cluster, since midnight) unless times are given. Any parameter at all: the local
-cluster unless ``cluster`` names others, duplicates included, times not truncated.
+since midnight of slurmdbd's host, revoked federation siblings left out); under v1 the
+condition of any query, which gives sacct's defaults (the local cluster, since midnight)
+unless times are given. Any parameter at all (and always under v1): the local cluster unless
+``cluster`` names others, duplicates included, times not truncated.
 
 An empty answer: under v0.0.38 slurmrestd's ``errors`` entry 9003 "Nothing found" beside
 ``jobs: []`` (status 200); under v1 just the empty list. ``/job/{id}`` of a job slurmdbd does
