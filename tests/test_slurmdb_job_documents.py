@@ -75,6 +75,11 @@ class Values(unittest.TestCase):
         self.assertIsNone(D.u32(NO_VAL64))
         self.assertEqual(D.u32(0), 0)
 
+    def test_frequency(self):
+        self.assertEqual(D._frequency(2599.0), 2599)
+        self.assertIsNone(D._frequency(float("nan")))
+        self.assertEqual(D._frequency(None), 0)
+
     def test_wckey(self):
         self.assertEqual(D.wckey("*x"), {"wckey": "x", "flags": ["ASSIGNED_DEFAULT"]})
         self.assertEqual(D.wckey(""), {"wckey": "", "flags": []})

@@ -361,7 +361,7 @@ class BadInput(SlurmdbJobsTestCase):
                 status, doc = await get(f"{prefix}/jobs?{query}")
                 self.assertEqual(status, 400, query)
                 self.assertTrue(doc["errors"], query)
-        for form in ("abc", "0", "12x", "1.bogus"):  # slurmrestd dies on these
+        for form in ("abc", "0", "12x", "1.bogus", "1_99999999999"):  # slurmrestd dies
             status, doc = await get(f"{V38}/job/{form}")
             self.assertEqual(status, 400, form)
             self.assertEqual(doc["errors"][0]["error_number"], 9000)

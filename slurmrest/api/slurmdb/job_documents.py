@@ -216,6 +216,14 @@ def _tres_usage(names: JobNames, counts: str | None, node_ids: str | None,
     return out
 
 
+def _frequency(khz: float | None) -> int | None:
+    """The average CPU frequency (a double, kHz) as a whole number; none for NaN/inf."""
+    try:
+        return u32(int(khz or 0))
+    except (ValueError, OverflowError):
+        return None
+
+
 def step_document(step: dict, names: JobNames) -> dict:
     """One ``step_rec`` as slurmrestd's ``dbv0.0.38_job_step``."""
     stats = step.get("stats") or {}
@@ -272,7 +280,7 @@ def step_document(step: dict, names: JobNames) -> dict:
         "kill_request_user": convert.user_name(step["requid"]),
         "state": enums.job_state_string(step["state"]),
         "statistics": {
-            "CPU": {"actual_frequency": u32(int(stats.get("act_cpufreq") or 0))},
+            "CPU": {"actual_frequency": _frequency(stats.get("act_cpufreq"))},
             "energy": {"consumed": u32(stats.get("consumed_energy"))},
         },
         "step": {
