@@ -280,8 +280,8 @@ class AgainstSlurmrestd(SlurmdbJobsTestCase):
         for query in (f"job_name={names}",
                       f"job_name={names}&skip_steps=true",
                       f"job_name={names}&start_time=2020-01-01&end_time=2099-01-01",
-                      f"start_time=2020-01-01&end_time=now&state=completed%2Cfailed"
-                      f"&job_name={names}",
+                      (f"start_time=2020-01-01&end_time=now&state=completed%2Cfailed"
+                       f"&job_name={names}"),
                       f"job_name={names}&account=physics",
                       f"job_name={names}&partition=long",
                       f"step={self.jobs['array']}_1%2C{self.jobs['failed']}",
