@@ -31,7 +31,7 @@ from slurmrest.api.slurmdb.accounts import ASSOCIATION_SHORT
 from slurmrest.api.slurmdb.job_documents import JobNames, job_document
 from slurmrest.api.slurmdb.job_query import PARAMS, job_query, single_job_cond
 from slurmrest.api.slurmdb.tres import TRES
-from slurmrest.api.state import Slot
+from slurmrest.api.state import LastAnswer, Slot
 from slurmrest.wire.errors import ESLURM_REST_EMPTY_RESULT, ESLURM_REST_INVALID_QUERY
 
 # -- association table (per user) --------------------------------------------------------
@@ -170,17 +170,32 @@ def _local_cluster(call) -> str | None:
     return call.slurmdbd.client.cluster_name
 
 
-async def _documents(call, cond: dict | None, exit_code: int | None = None) -> list[dict]:
+async def _records(call, cond: dict | None) -> tuple[list[dict], JobNames]:
     names = defer.ensureDeferred(job_names(call))
     try:
         records = await call.slurmdbd.jobs(cond)
     except BaseException:
         names.addErrback(lambda _: None)
         raise
-    names = await names
+    return records, await names
+
+
+def _converted(records, names, exit_code: int | None = None) -> list[dict]:
     if exit_code is not None:
         records = [r for r in records if _exited_with(r["exitcode"], exit_code)]
     return [job_document(r, names) for r in records]
+
+
+async def _documents(call, cond: dict | None, exit_code: int | None = None) -> list[dict]:
+    return _converted(*await _records(call, cond), exit_code)
+
+
+#: The last answers of GET /jobs, by (user, API version, query). slurmdbd's reply to the
+#: same query with the very same bytes is the same decoded list (``dbd_client``), and with
+#: the same name tables it is the same answer: kept as a ``Result``, serialised once.
+ANSWERS = Slot("accounting.job_answers", dict)
+#: How many answers are kept (each holds its documents and their serialised forms).
+MAX_ANSWERS = 64
 
 
 def _exited_with(status: int, code: int) -> bool:
@@ -198,10 +213,23 @@ async def get_jobs(call):
     qos = await reference.qos_by_id(call) if "qos" in params else None
     query = job_query(params, cluster=_local_cluster(call), qos_by_id=qos,
                       null_without_params=call.version == "v0.0.38")
-    jobs = await _documents(call, query.cond, query.exit_code)
+    records, names = await _records(call, query.cond)
+    answers = call.state[ANSWERS]
+    key = (call.user, call.version, tuple(sorted(params.items())))
+    kept = answers.get(key)
+    if kept is not None and kept.source[0] is records and kept.source[1] is names:
+        return kept.result
+    jobs = _converted(records, names, query.exit_code)
     if not jobs and call.version == "v0.0.38":
-        return Result({"jobs": []}, errors=[_nothing_found()])
-    return {"jobs": jobs}
+        result = Result({"jobs": []}, errors=[_nothing_found()], cache={})
+    else:
+        result = Result({"jobs": jobs}, cache={})
+    if kept is None:
+        if len(answers) >= MAX_ANSWERS:
+            answers.pop(next(iter(answers)))  # the oldest first
+        kept = answers[key] = LastAnswer()
+    kept.keep((records, names), result)
+    return result
 
 
 @operation("GET", "/job/{job_id}", family="slurmdb", operation_id="get_job",
