@@ -867,3 +867,7 @@ SLURMDB_ADMIN_NOTSET, SLURMDB_ADMIN_NONE, SLURMDB_ADMIN_OPERATOR, SLURMDB_ADMIN_
 ADMIN_LEVEL_NAMES = {SLURMDB_ADMIN_NOTSET: "Not Set", SLURMDB_ADMIN_NONE: "None",
                      SLURMDB_ADMIN_OPERATOR: "Operator",
                      SLURMDB_ADMIN_SUPER_USER: "Administrator"}
+
+# slurmdbd records' flags (slurmdb.h): a deleted association / user / coordinator's account.
+ASSOC_FLAG_DELETED = 0x0001
+SLURMDB_USER_FLAG_DELETED = 0x0001

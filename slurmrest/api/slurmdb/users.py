@@ -1,0 +1,212 @@
+"""``/users`` and ``/user/{user_name}``: slurmdbd's users (``sacctmgr show user``) with their
+associations and coordinated accounts, shaped like slurmrestd's dbv0.0.38; POST /users adds
+users (slurmdbd's add also updates a user that exists: administrator level, default
+account and wckey, new associations) and then their coordinated accounts, all in one
+transaction committed only when every step succeeded.
+"""
+
+from __future__ import annotations
+
+from slurmrest.api.errors import Refusal, error_entry
+from slurmrest.api.registry import Param, operation, schema_ref
+from slurmrest.api.schemas import fields
+from slurmrest.api.slurmdb import associations, inputs
+from slurmrest.api.slurmdb.inputs import BodyError
+from slurmrest.wire import enums
+from slurmrest.wire import primitives as P
+from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
+from slurmrest.wire.errors import (
+    ESLURM_REST_EMPTY_RESULT,
+    ESLURM_REST_FAIL_PARSING,
+    ESLURM_REST_INVALID_QUERY,
+    SlurmError,
+)
+
+ADMIN_LEVELS = enums.ADMIN_LEVEL_NAMES
+
+
+def admin_level_name(level: int) -> str:
+    """slurmdb_admin_level_str()."""
+    return ADMIN_LEVELS.get(level, "Unknown")
+
+
+def user_document(rec: dict) -> dict:
+    """One user as slurmrestd's dbv0.0.38 ``user`` (its key order)."""
+    return {
+        "administrator_level": admin_level_name(rec.get("admin_level", 0)),
+        "associations": [associations.short_document(a) for a in rec.get("assoc_list") or ()],
+        "coordinators": [{"name": c.get("name"),
+                          "direct": associations.number(c.get("direct"),
+                                                        (P.NO_VAL16, P.INFINITE16))}
+                         for c in rec.get("coord_accts") or ()],
+        "default": {"account": rec.get("default_acct"), "wckey": rec.get("default_wckey")},
+        "flags": ["DELETED"] if rec.get("flags", 0) & enums.SLURMDB_USER_FLAG_DELETED else [],
+        "name": rec.get("name"),
+    }
+
+
+COORDINATOR = schema_ref("dbv0.0.38_coordinator_info", fields("name:s direct:i?"))
+USER = schema_ref("dbv0.0.38_user", fields(
+    "administrator_level:s flags:[s] name:s",
+    associations={"type": "array", "items": associations.ASSOCIATION_SHORT},
+    coordinators={"type": "array", "items": COORDINATOR},
+    default=fields("account:s? wckey:s?")))
+ANSWER = {"type": "object", "properties": {"users": {"type": "array", "items": USER}}}
+
+WITH_DELETED = Param("with_deleted", type=bool, description="include deleted users")
+
+
+def user_condition(names: list[str] | None, with_deleted: bool) -> dict:
+    """slurmrestd's user_cond: associations, coordinators and wckeys with every user."""
+    return {"assoc_cond": {"user_list": names}, "with_assocs": 1, "with_coords": 1,
+            "with_wckeys": 1, "with_deleted": int(bool(with_deleted))}
+
+
+@operation("GET", "/users", family="slurmdb", operation_id="get_users",
+           summary="Get user list", tags=("slurmdb",), params=(WITH_DELETED,),
+           response_schema=ANSWER)
+async def get_users(call):
+    records = await call.slurmdbd.users(
+        user_condition(None, call.params.get("with_deleted")))
+    return {"users": [user_document(u) for u in records]}
+
+
+NAME = Param("user_name", location="path", description="user name")
+
+
+@operation("GET", "/user/{user_name}", family="slurmdb", operation_id="get_user",
+           summary="Get user info", tags=("slurmdb",), params=(NAME, WITH_DELETED),
+           response_schema=ANSWER, errors={ESLURM_REST_EMPTY_RESULT: 404})
+async def get_user(call):
+    name = call.params["user_name"]
+    records = await call.slurmdbd.users(
+        user_condition([name], call.params.get("with_deleted")))
+    if not records:
+        raise Refusal(ESLURM_REST_EMPTY_RESULT, [error_entry(
+            ESLURM_REST_EMPTY_RESULT, f"no user named {name!r}", "slurmdb_users_get")],
+            payload={"users": []})
+    return {"users": [user_document(u) for u in records]}
+
+
+@operation("DELETE", "/user/{user_name}", family="slurmdb", operation_id="delete_user",
+           summary="Delete user", tags=("slurmdb",), params=(NAME,),
+           response_schema={"type": "object", "properties": {
+               "removed_users": {"type": "array", "items": {"type": "string"}}}},
+           errors=associations.WRITE_ERRORS, refused=400)
+async def delete_user(call):
+    source = "slurmdb_users_remove"
+    name = call.params["user_name"]
+    txn = await call.slurmdbd.begin()
+    try:
+        removed = await txn.call(D.DBD_REMOVE_USERS, user_condition([name], False))
+        if not removed:
+            raise Refusal(ESLURM_REST_EMPTY_RESULT, [error_entry(
+                ESLURM_REST_EMPTY_RESULT, f"no user named {name!r}", source)],
+                payload={"removed_users": []})
+        await txn.commit()
+    except SlurmError as e:
+        raise associations.write_refusal(e, source) from None
+    finally:
+        txn.abort()  # no-op after a commit
+    return {"removed_users": removed}
+
+
+# -- POST ---------------------------------------------------------------------------------
+
+def admin_level(value, path) -> int:
+    """str_2_slurmdb_admin_level(): by the first letter, as Slurm reads it."""
+    text = inputs.string(value, path)
+    first = (text or " ")[0].lower()
+    level = {"n": enums.SLURMDB_ADMIN_NONE, "o": enums.SLURMDB_ADMIN_OPERATOR,
+             "s": enums.SLURMDB_ADMIN_SUPER_USER, "a": enums.SLURMDB_ADMIN_SUPER_USER}.get(first)
+    if level is None:
+        raise BodyError(path, f"unknown administrator level {value!r} "
+                              f"(None, Operator or Administrator)")
+    return level
+
+
+SHORT_SHAPE = {"account": inputs.string, "cluster": inputs.string,
+               "partition": inputs.string, "user": inputs.string}
+COORD_SHAPE = {"name": inputs.string, "direct": inputs.u16}
+USER_SHAPE = {
+    "administrator_level": admin_level,
+    "associations": inputs.objects, "coordinators": inputs.objects,
+    "default": {"account": inputs.string, "wckey": inputs.string},
+    "flags": inputs.flags("DELETED"), "name": inputs.string,
+}
+
+
+def user_record(entry, where: str) -> tuple[dict, list[str]]:
+    """The slurmdb_user_rec of an entry of POST /users, and the accounts it coordinates."""
+    found = inputs.read(entry, USER_SHAPE, where)
+    inputs.require(found, "name", where=where)
+    name = found["name"]
+    assocs = []
+    for i, item in enumerate(found.get("associations", ())):
+        at = f"{where}/associations/{i}"
+        short = inputs.read(item, SHORT_SHAPE, at)
+        inputs.require(short, "account", "cluster", where=at)
+        if short.get("user") not in (None, name):
+            raise BodyError(f"{at}/user", f"must be {name!r}, the user it belongs to")
+        rec = dict(associations.NO_CHANGE, acct=short["account"], cluster=short["cluster"],
+                   partition=short.get("partition") or None, user=name)
+        if short["account"] == found.get("default/account"):
+            rec["is_def"] = 1
+        assocs.append(rec)
+    coordinated = []
+    for i, item in enumerate(found.get("coordinators", ())):
+        at = f"{where}/coordinators/{i}"
+        coord = inputs.read(item, COORD_SHAPE, at)
+        inputs.require(coord, "name", where=at)
+        if coord.get("direct", 1) != 0:  # slurmrestd adds only the direct ones
+            coordinated.append(coord["name"])
+    rec = {
+        "admin_level": found.get("administrator_level", enums.SLURMDB_ADMIN_NOTSET),
+        "assoc_list": assocs or None,
+        "coord_accts": None,
+        "default_acct": found.get("default/account"),
+        "default_wckey": found.get("default/wckey"),
+        "name": name,
+    }
+    return rec, coordinated
+
+
+@operation("POST", "/users", family="slurmdb", operation_id="update_users",
+           summary="Update user", tags=("slurmdb",),
+           request_schema={"type": "object", "required": ["users"], "properties": {
+               "users": {"type": "array", "items": USER}}},
+           response_schema={"type": "object", "properties": {}},
+           errors={ESLURM_REST_INVALID_QUERY: 400, ESLURM_REST_FAIL_PARSING: 400},
+           refused=400)
+async def update_users(call):
+    source = "slurmdb_users_add"
+    entries = inputs.body_records(call.body, "users", source)
+    records = []
+    try:
+        for i, entry in enumerate(entries):
+            records.append(user_record(entry, f"users/{i}"))
+    except BodyError as e:
+        raise e.api_error(source) from None
+    if not records:
+        return {}
+    txn = await call.slurmdbd.begin()
+    try:
+        try:
+            await txn.call(D.DBD_ADD_USERS, {"my_list": [r for r, _ in records],
+                                             "return_code": 0})
+        except SlurmError as e:
+            raise associations.write_refusal(e, source) from None
+        for rec, accounts in records:
+            if not accounts:
+                continue
+            try:
+                await txn.call(D.DBD_ADD_ACCOUNT_COORDS, {
+                    "acct_count": len(accounts), "acct_list": accounts,
+                    "cond": {"assoc_cond": {"user_list": [rec["name"]]}}})
+            except SlurmError as e:
+                raise associations.write_refusal(
+                    e, "slurmdb_coord_add", f"user {rec['name']}") from None
+        await txn.commit()
+    finally:
+        txn.abort()  # no-op after a commit
+    return {}
