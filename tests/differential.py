@@ -338,9 +338,11 @@ async def stop_ours() -> None:
     """Stop the in-process server (trial's reactor must be clean after each test module)."""
     port = _started.pop("port", None)
     _started.pop("url", None)
-    _started.pop("gateway", None)
+    gateway = _started.pop("gateway", None)
     if port is not None:
         await port.stopListening()
+    if gateway is not None and getattr(gateway, "dbd", None) is not None:
+        await gateway.dbd.close()  # its pooled slurmdbd connections and their idle timers
 
 
 async def compare(cluster, path: str, *, user: str = "alice", method: str = "GET",

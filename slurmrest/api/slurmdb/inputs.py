@@ -63,23 +63,25 @@ def body_records(body: Any, key: str, source: str) -> list[Any]:
     return records
 
 
-def read(document: Any, shape: dict, where: str = "") -> dict[str, Any]:
+def read(document: Any, shape: dict, where: str = "", _inside: str = "") -> dict[str, Any]:
     """``document`` read against ``shape`` (``{key: reader or sub-shape}``): the values of
-    the keys present, by path (``{"max/jobs/active": 4}``); BodyError for an unknown key or
-    a value its reader refuses. A null sub-object stands for none of its keys."""
+    the keys present, by their path in the document (``{"max/jobs/active": 4}``);
+    BodyError (naming ``where`` and the path) for an unknown key or a value its reader
+    refuses. A null sub-object stands for none of its keys."""
     if not isinstance(document, dict):
         raise BodyError(where, "must be an object")
     out: dict[str, Any] = {}
     for key, value in document.items():
+        inside = f"{_inside}/{key}" if _inside else key
         path = f"{where}/{key}" if where else key
         sub = shape.get(key)
         if sub is None:
             raise BodyError(path, "unknown field")
         if isinstance(sub, dict):
             if value is not None:
-                out.update(read(value, sub, path))
+                out.update(read(value, sub, path, inside))
         else:
-            out[path] = sub(value, path)
+            out[inside] = sub(value, path)
     return out
 
 
