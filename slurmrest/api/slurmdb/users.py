@@ -16,6 +16,7 @@ from slurmrest.wire import enums
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
+    ESLURM_INVALID_ACCOUNT,
     ESLURM_REST_EMPTY_RESULT,
     ESLURM_REST_FAIL_PARSING,
     ESLURM_REST_INVALID_QUERY,
@@ -171,13 +172,45 @@ def user_record(entry, where: str) -> tuple[dict, list[str]]:
     return rec, coordinated
 
 
+async def _check_accounts(call, records, source) -> None:
+    """Coordinated accounts must exist (slurmdbd would make a user coordinator of an
+    account that does not)."""
+    wanted = {a.lower() for _, accounts in records for a in accounts}
+    if not wanted:
+        return
+    known = {a["name"].lower() for a in await call.slurmdbd.accounts(
+        {"assoc_cond": {"acct_list": sorted(wanted)}})}
+    missing = sorted(wanted - known)
+    if missing:
+        raise Refusal(ESLURM_INVALID_ACCOUNT, [error_entry(
+            ESLURM_INVALID_ACCOUNT, f"no account named {', '.join(missing)}", source)])
+
+
+async def _update_existing(txn, rec: dict, current: dict, source: str) -> None:
+    """slurmdbd's add skips a user that exists (and resets its administrator level when the
+    entry gives none): add its new associations, then change what the entry changes."""
+    name = rec["name"]
+    for assoc in rec["assoc_list"] or ():
+        cond = associations.entry_condition(assoc)
+        if not await txn.call(D.DBD_GET_ASSOCS, cond):
+            await txn.call(D.DBD_ADD_ASSOCS, {"my_list": [assoc], "return_code": 0})
+    change = {}
+    if rec["admin_level"] not in (enums.SLURMDB_ADMIN_NOTSET, current.get("admin_level")):
+        change["admin_level"] = rec["admin_level"]
+    for key in ("default_acct", "default_wckey"):
+        if rec[key] and rec[key] != current.get(key):
+            change[key] = rec[key]
+    if change:
+        await txn.call(D.DBD_MODIFY_USERS, {
+            "cond": {"assoc_cond": {"user_list": [name]}}, "rec": change})
+
+
 @operation("POST", "/users", family="slurmdb", operation_id="update_users",
            summary="Update user", tags=("slurmdb",),
            request_schema={"type": "object", "required": ["users"], "properties": {
                "users": {"type": "array", "items": USER}}},
            response_schema={"type": "object", "properties": {}},
-           errors={ESLURM_REST_INVALID_QUERY: 400, ESLURM_REST_FAIL_PARSING: 400},
-           refused=400)
+           errors=associations.WRITE_ERRORS, refused=400)
 async def update_users(call):
     source = "slurmdb_users_add"
     entries = inputs.body_records(call.body, "users", source)
@@ -189,23 +222,30 @@ async def update_users(call):
         raise e.api_error(source) from None
     if not records:
         return {}
+    await _check_accounts(call, records, source)
     txn = await call.slurmdbd.begin()
     try:
+        step, who = source, None
         try:
-            await txn.call(D.DBD_ADD_USERS, {"my_list": [r for r, _ in records],
-                                             "return_code": 0})
+            names = [rec["name"] for rec, _ in records]
+            current = {u["name"]: u for u in await txn.call(
+                D.DBD_GET_USERS, {"assoc_cond": {"user_list": names}})}
+            new = [rec for rec, _ in records if rec["name"] not in current]
+            if new:
+                await txn.call(D.DBD_ADD_USERS, {"my_list": new, "return_code": 0})
+            for rec, _ in records:
+                if rec["name"] in current:
+                    who = f"user {rec['name']}"
+                    await _update_existing(txn, rec, current[rec["name"]], source)
+            step = "slurmdb_coord_add"
+            for rec, accounts in records:
+                if accounts:
+                    who = f"user {rec['name']}"
+                    await txn.call(D.DBD_ADD_ACCOUNT_COORDS, {
+                        "acct_count": len(accounts), "acct_list": accounts,
+                        "cond": {"assoc_cond": {"user_list": [rec["name"]]}}})
         except SlurmError as e:
-            raise associations.write_refusal(e, source) from None
-        for rec, accounts in records:
-            if not accounts:
-                continue
-            try:
-                await txn.call(D.DBD_ADD_ACCOUNT_COORDS, {
-                    "acct_count": len(accounts), "acct_list": accounts,
-                    "cond": {"assoc_cond": {"user_list": [rec["name"]]}}})
-            except SlurmError as e:
-                raise associations.write_refusal(
-                    e, "slurmdb_coord_add", f"user {rec['name']}") from None
+            raise associations.write_refusal(e, step, who) from None
         await txn.commit()
     finally:
         txn.abort()  # no-op after a commit
