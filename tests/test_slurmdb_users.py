@@ -37,6 +37,10 @@ class Reads(LiveAccounting):
                 cmp = await differential.compare(self.cluster, path, user=user)
                 differential.assert_same(self, cmp)
 
+    async def test_fits_reference_schema(self):
+        await self.assertFitsReference(f"{V38}/users")
+        await self.assertFitsReference(f"{V38}/user/alice", f"{V38}/user/{{user_name}}")
+
     async def test_unknown_user(self):
         # slurmrestd: 500 "Nothing found"
         status, doc = await self.api("GET", f"{V38}/user/{self.tag}")
