@@ -61,6 +61,10 @@ class LiveAccounting(unittest.TestCase):
         self.addCleanup(self.cluster.run, ["sacctmgr", "-i", "delete", "account", name],
                         check=False)
 
+    def remove_user(self, name):
+        self.addCleanup(self.cluster.run, ["sacctmgr", "-i", "delete", "user", name],
+                        check=False)
+
     @property
     def cluster_name(self):
         rows = self.sacctmgr("show", "cluster", "format=cluster")
@@ -274,6 +278,29 @@ class Writes(LiveAccounting):
         self.assertEqual(status, 200, doc)
         self.assertEqual(len(doc["removed_associations"]), 2)
         self.assertEqual([r[1] for r in self.assoc_rows(child)], [""])
+
+    async def test_answer_posted_back_changes_nothing(self):
+        """A GET answer sent back as it is (meta, usage, flags and all) is a no-op."""
+        self.add_account(self.tag)
+        self.cluster.run(["sacctmgr", "-i", "add", "user", "bob", f"account={self.tag}",
+                          f"cluster={self.cluster_name}", "GrpJobs=5", "MaxJobs=3",
+                          "GrpTRES=cpu=4,node=2", "MaxWall=90", "QOS=normal,high",
+                          "DefaultQOS=high", "Priority=7"])
+        before = self.sacctmgr("show", "assoc", f"account={self.tag}",
+                               f"format={ASSOC_FORMAT}")
+        status, doc = await self.api("GET", f"{V38}/associations?account={self.tag}")
+        self.assertEqual(status, 200, doc)
+        status, answer = await self.api("POST", f"{V38}/associations", doc)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.sacctmgr("show", "assoc", f"account={self.tag}",
+                                       f"format={ASSOC_FORMAT}"), before)
+        # by TRES id as well as by type: the same limits
+        status, answer = await self.api("POST", f"{V38}/associations", {"associations": [
+            self.entry(max={"tres": {"total": [{"id": 1, "count": 4},
+                                               {"type": "node", "count": 2}]}})]})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.sacctmgr("show", "assoc", f"account={self.tag}",
+                                       f"format={ASSOC_FORMAT}"), before)
 
     async def test_failing_write_changes_nothing(self):
         self.add_account(self.tag)

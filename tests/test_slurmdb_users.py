@@ -65,10 +65,6 @@ class Writes(LiveAccounting):
         rows = self.sacctmgr("show", "user", name, "withcoord", "format=user,coord")
         return rows[0][1] if rows else None
 
-    def remove_user(self, name):
-        self.addCleanup(self.cluster.run, ["sacctmgr", "-i", "delete", "user", name],
-                        check=False)
-
     async def test_add_modify_delete(self):
         self.add_account(self.tag)
         name = f"{self.tag}u"
@@ -191,3 +187,62 @@ class Writes(LiveAccounting):
         cmp = await differential.compare(self.cluster, f"{V38}/user/{name}", user="root")
         differential.assert_same(self, cmp)
         self.assertIn(name, json.dumps(cmp.ours))
+
+
+class ApiKeyProxy(LiveAccounting):
+    """Through the API-key proxy (``--api-key-file``): root's writes work, alice's are 403."""
+
+    KEY = "d2-proxy-key-0123456789abcdef"
+
+    async def start_proxy(self):
+        import os
+
+        from twisted.internet import reactor
+
+        from slurmrest.tap import make_gateway
+        from slurmrest.web.channel import GatewaySite
+        from slurmrest.wire.conf import SlurmConfig
+
+        directory = self.mktemp()
+        os.makedirs(directory)
+        keyfile = os.path.join(directory, "api-keys")
+        with open(keyfile, "w") as f:
+            f.write(self.KEY + "\n")
+        os.chmod(keyfile, 0o600)
+        gateway = make_gateway(SlurmConfig.load(self.cluster.slurm_conf),
+                               jwt_key=self.cluster.jwt_key_path, api_key_file=keyfile,
+                               reactor=reactor)
+        port = reactor.listenTCP(0, GatewaySite(gateway), interface="127.0.0.1")
+        self.addCleanup(gateway.dbd.close)
+        self.addCleanup(port.stopListening)
+        return f"http://127.0.0.1:{port.getHost().port}"
+
+    async def proxied(self, base, method, path, user, body=None):
+        import treq
+        headers = {"X-SLURM-API-KEY": self.KEY, "X-SLURM-USER-NAME": user}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        response = await treq.request(method, base + path, headers=headers, data=data,
+                                      persistent=False)
+        return response.code, json.loads(await response.content())
+
+    async def test_writes_through_the_proxy(self):
+        base = await self.start_proxy()
+        self.add_account(self.tag)
+        name = f"{self.tag}p"
+        self.remove_user(name)
+        body = {"users": [{"name": name, "associations": [
+            {"account": self.tag, "cluster": self.cluster_name}]}]}
+        status, doc = await self.proxied(base, "POST", f"{V38}/users", "alice", body)
+        self.assertRefused(status, doc, 403, "Access/permission denied")
+        self.assertEqual(self.sacctmgr("show", "user", name, "format=user"), [])
+        status, doc = await self.proxied(base, "POST", f"{V38}/users", "root", body)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.sacctmgr("show", "user", name, "withassoc",
+                                       "format=user,account"), [[name, self.tag]])
+        status, doc = await self.proxied(
+            base, "GET", f"{V38}/association?account={self.tag}&user={name}", "alice")
+        self.assertEqual((status, len(doc["associations"])), (200, 1), doc)
+        status, doc = await self.proxied(base, "DELETE", f"{V38}/user/{name}", "root")
+        self.assertEqual((status, doc["removed_users"]), (200, [name]), doc)
