@@ -12,6 +12,8 @@ import json
 import os
 import uuid
 
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
 from twisted.trial import unittest
 
 from slurmrest.testing.cluster import Cluster
@@ -347,6 +349,34 @@ class Writes(LiveAccounting):
         status, doc = await self.api("POST", f"{V38}/associations", b"{not json")
         self.assertEqual(status, 400, doc)
         self.assertEqual(self.sacctmgr("show", "assoc", "format=account,user,maxjobs"), before)
+
+    async def test_delete_with_active_job_refused(self):
+        """slurmdbd refuses to remove an association with a running job (one it has the
+        start record of): 409 naming the job, and nothing removed."""
+        self.add_account(self.tag)
+        self.cluster.run(["sacctmgr", "-i", "add", "user", "alice", f"account={self.tag}",
+                          f"cluster={self.cluster_name}"])
+        job = None
+        for _ in range(20):  # slurmctld learns of the new association from slurmdbd
+            proc = self.cluster.run(["sbatch", "--parsable", "-A", self.tag, "-t", "5",
+                                     "-o", "/dev/null", "--wrap", "sleep 300"],
+                                    user="alice", check=False)
+            if proc.returncode == 0:
+                job = proc.stdout.strip().split(";")[0]
+                break
+            await deferLater(reactor, 0.5)
+        self.assertIsNotNone(job, "sbatch never accepted the new account")
+        self.addCleanup(self.cluster.cancel, job)
+        self.cluster.wait_for_job_state(int(job), "RUNNING", timeout=60)
+        for _ in range(40):  # the start record reaches slurmdbd
+            out = self.cluster.run(["sacct", "-nPX", "-j", job, "-o", "state"]).stdout
+            if "RUNNING" in out:
+                break
+            await deferLater(reactor, 0.25)
+        status, doc = await self.api(
+            "DELETE", f"{V38}/association?account={self.tag}&user=alice")
+        self.assertRefused(status, doc, 409, "Job(s) active", f"JobID = {job} ", self.tag)
+        self.assertEqual(len(self.assoc_rows(self.tag, "alice")), 1)
 
     async def test_delete_without_filter_refused(self):
         before = self.sacctmgr("show", "assoc", "format=account,user")

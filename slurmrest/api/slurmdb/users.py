@@ -18,8 +18,6 @@ from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
     ESLURM_INVALID_ACCOUNT,
     ESLURM_REST_EMPTY_RESULT,
-    ESLURM_REST_FAIL_PARSING,
-    ESLURM_REST_INVALID_QUERY,
     SlurmError,
 )
 
