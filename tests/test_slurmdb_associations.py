@@ -304,6 +304,28 @@ class Writes(LiveAccounting):
         self.assertEqual(self.sacctmgr("show", "assoc", f"account={self.tag}",
                                        f"format={ASSOC_FORMAT}"), before)
 
+    async def test_account_association_added(self):
+        """An entry without a user is the account's association (slurmrestd: "Missing
+        required field 'user'" beside a 200)."""
+        self.add_account(self.tag)
+        status, doc = await self.api("DELETE", f"{V38}/associations?account={self.tag}")
+        self.assertEqual((status, len(doc["removed_associations"])), (200, 1), doc)
+        self.assertEqual(self.assoc_rows(self.tag), [])
+        status, doc = await self.api("POST", f"{V38}/associations", {"associations": [
+            {"account": self.tag, "cluster": self.cluster_name, "parent_account": "science",
+             "max": {"jobs": {"total": 21}}}]})
+        self.assertEqual((status, doc["errors"]), (200, []), doc)
+        rows = self.sacctmgr("show", "assoc", f"account={self.tag}",
+                             "format=account,user,parentname,maxsubmit")
+        self.assertEqual(rows, [[self.tag, "", "science", "21"]])
+        # a modification that names another parent moves the account
+        status, doc = await self.api("POST", f"{V38}/associations", {"associations": [
+            {"account": self.tag, "cluster": self.cluster_name, "parent_account": "root"}]})
+        self.assertEqual(status, 200, doc)
+        rows = self.sacctmgr("show", "assoc", f"account={self.tag}",
+                             "format=account,user,parentname,maxsubmit")
+        self.assertEqual(rows, [[self.tag, "", "root", "21"]])
+
     async def test_failing_write_changes_nothing(self):
         self.add_account(self.tag)
         before = self.sacctmgr("show", "assoc", "format=account,user,maxjobs")
@@ -380,7 +402,8 @@ class Writes(LiveAccounting):
 
     async def test_delete_without_filter_refused(self):
         before = self.sacctmgr("show", "assoc", "format=account,user")
-        for path in ("associations", "association"):
+        for path in ("associations", "association", "associations?account=&user=",
+                     "associations?cluster=,"):
             status, doc = await self.api("DELETE", f"{V38}/{path}")
             self.assertRefused(status, doc, 400, "refusing to remove every association")
         status, doc = await self.api("DELETE", f"{V38}/associations?account={self.tag}")

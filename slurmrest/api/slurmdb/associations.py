@@ -240,8 +240,9 @@ def write_refusal(e: SlurmError, source: str, who: str | None = None) -> Excepti
 async def _delete(call, only_one: bool) -> dict:
     source = "slurmdb_associations_remove"
     cond = condition(call.params)
-    if not cond:
-        # slurmrestd removes every association of every cluster here
+    if not any(cond.values()):
+        # slurmrestd removes every association of every cluster here (or, for an empty
+        # user=, every user association: slurmdbd reads an empty user list so)
         raise ApiError(400, [error_entry(
             ESLURM_REST_INVALID_QUERY,
             "refusing to remove every association: give account, cluster, user or partition",
@@ -432,6 +433,8 @@ async def update_associations(call):
             records.append(association_record(found))
     except BodyError as e:
         raise e.api_error(source) from None
+    if not records:
+        return {}
     txn = await call.slurmdbd.begin()
     try:
         for rec in records:
