@@ -17,12 +17,15 @@ setup(
         "service-identity>=21.1",
         "ruamel.yaml>=0.17.21",
         "PyJWT>=2.6",
+        "prometheus_client>=0.16",
     ],
     extras_require={
         "test": [
             "hypothesis>=6.70",
             "treq>=22.2",
             "openapi-spec-validator>=0.7",
+            # A client generated from our own /openapi/v3 (tests/test_openapi_client.py).
+            "openapi-python-client>=0.20",
         ],
     },
     entry_points={"console_scripts": ["slurmrest = slurmrest.inet:main"]},

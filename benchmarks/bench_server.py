@@ -59,16 +59,23 @@ def start_ours(conf: str, workers: int = 1) -> tuple[list[subprocess.Popen], str
     raise SystemExit("slurmrest did not start")
 
 
-def wrk(url: str, headers: dict, connections: int, seconds: int) -> dict:
+def wrk(url: str, headers: dict, connections: int, seconds: int,
+        timeout: int | None = None) -> dict:
+    """``timeout``: wrk's per-request timeout in seconds (wrk's default, 2 s, otherwise;
+    requests slower than it count as socket errors, not latencies)."""
     argv = ["wrk", "--latency", "-t", "1", "-c", str(connections), "-d", f"{seconds}s"]
+    if timeout is not None:
+        argv += ["--timeout", f"{timeout}s"]
     for k, v in headers.items():
         argv += ["-H", f"{k}: {v}"]
     out = subprocess.run(argv + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
-            "non2xx": int(errors.group(1)) if errors else 0}
+            "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else None}
 
 
 def micros(text: str) -> float:

@@ -56,14 +56,29 @@ class Options(usage.Options):
         ["max-body-size", None, DEFAULT_MAX_BODY_SIZE, "largest request body, bytes", int],
         ["jwt-key", None, None, "the cluster's HS256 jwt_key (default: AuthAltParameters' "
                                 "jwt_key in slurm.conf, when readable)"],
-        ["access-log", None, None, "log each request line (client, time, request, status, "
-                                   "bytes) to this file, or - for standard output "
-                                   "(default: no access log)"],
+        ["access-log", None, None, "log each request as one JSON line (time, client, user, "
+                                   "method, path, status, bytes, duration, Slurm RPCs) to "
+                                   "this file, or - for standard output (default: no "
+                                   "access log)"],
     ]
 
     def __init__(self):
         super().__init__()
         self["listen"] = []
+        self["cors-origin"] = []
+        self["metrics-listen"] = []
+
+    def opt_cors_origin(self, origin):
+        """a browser origin (scheme://host[:port]) that may call the API (repeatable;
+        default: none, no CORS)"""
+        if not re.fullmatch(r"https?://[^/\s]+", origin.rstrip("/")):
+            raise usage.UsageError(f"--cors-origin {origin}: not an origin (scheme://host[:port])")
+        self["cors-origin"].append(origin)
+
+    def opt_metrics_listen(self, address):
+        """serve /metrics on this address only (host:port or an endpoint string; repeatable;
+        default: /metrics beside the API)"""
+        self["metrics-listen"].append(address)
 
     def opt_listen(self, address):
         """host:port, [ipv6]:port, :port (all addresses) or a Twisted endpoint string (repeatable)"""
@@ -167,9 +182,16 @@ class GatewayService(service.MultiService):
         gc.collect()
         gc.freeze()
 
+    #: Clients with connections of their own to close at stop (the slurmdbd client).
+    clients: tuple = ()
+
     def stopService(self):
         gc.unfreeze()
-        return super().stopService()
+        stopped = super().stopService()
+        closing = [c.close() for c in self.clients if hasattr(c, "close")]
+        if not closing:
+            return stopped
+        return defer.gatherResults([defer.maybeDeferred(lambda: stopped), *closing])
 
 
 class Listener(service.Service):
@@ -229,7 +251,8 @@ def token_minter(config, jwt_key: str | None):
 
 
 def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAULT_MAX_BODY_SIZE,
-                 reactor=None, ctld=None, dbd=None) -> Gateway:
+                 reactor=None, ctld=None, dbd=None, cors_origins=(),
+                 serve_metrics=True) -> Gateway:
     """The gateway for ``config``: its slurmctld client (``ctld``) and slurmdbd client
     (``dbd``, at slurm.conf's AccountingStorageHost/Port) unless they are given."""
     from slurmrest.wire.client import SlurmctldClient
@@ -248,9 +271,25 @@ def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAU
     authenticator = Authenticator(minter, api_keys=api_keys,
                                   proxy_users=frozenset({"root", config.slurm_user}))
     load_operations()
-    return Gateway(ctld if ctld is not None else SlurmctldClient(config, reactor),
-                   authenticator, max_body_size=max_body_size,
-                   dbd=dbd if dbd is not None else SlurmdbdClient(config, reactor))
+    ctld = ctld if ctld is not None else SlurmctldClient(config, reactor)
+    dbd = dbd if dbd is not None else SlurmdbdClient(config, reactor)
+    gateway = Gateway(ctld, authenticator, max_body_size=max_body_size, dbd=dbd,
+                      readiness=readiness(config, minter, ctld, dbd, reactor),
+                      cors_origins=cors_origins, serve_metrics=serve_metrics)
+    for client in (ctld, dbd):
+        observers = getattr(client, "observers", None)
+        if observers is not None:
+            observers.add(gateway.metrics.rpc_observed)
+    return gateway
+
+
+def readiness(config, minter, ctld, dbd, reactor=None):
+    """/readyz's check, with a token of the SlurmUser's when we can mint one."""
+    from slurmrest.api.health import Readiness
+
+    user = config.slurm_user or "root"
+    return Readiness(ctld, dbd, (lambda: minter.credential_for(user)) if minter else
+                     (lambda: None), reactor=reactor)
 
 
 def makeService(options) -> service.MultiService:
@@ -264,7 +303,9 @@ def makeService(options) -> service.MultiService:
         raise usage.UsageError(f"cannot load slurm.conf: {e}") from None
     gateway = make_gateway(config, jwt_key=options["jwt-key"],
                            api_key_file=options["api-key-file"],
-                           max_body_size=options["max-body-size"], reactor=reactor)
+                           max_body_size=options["max-body-size"], reactor=reactor,
+                           cors_origins=tuple(options["cors-origin"]),
+                           serve_metrics=not options["metrics-listen"])
     access_log = options["access-log"]
     if access_log not in (None, "-"):
         try:
@@ -278,11 +319,29 @@ def makeService(options) -> service.MultiService:
     except (OSError, ValueError, crypto.Error, SSL.Error) as e:
         raise usage.UsageError(f"cannot use the TLS certificate or key: {e}") from None
     top = GatewayService()
+    top.clients = (gateway.dbd,)
     for listen in options["listen"]:
         for endpoint in listener_endpoints(reactor, listen, context,
                                            reuse_port=options["reuse-port"]):
             Listener(endpoint, site).setServiceParent(top)
+    if options["metrics-listen"]:
+        metrics_site = metrics_only_site(gateway)
+        for listen in options["metrics-listen"]:
+            for endpoint in listener_endpoints(reactor, listen):
+                Listener(endpoint, metrics_site).setServiceParent(top)
     return top
+
+
+def metrics_only_site(gateway):
+    """A listener of the metrics' own: ``/metrics`` and nothing else."""
+    from prometheus_client.twisted import MetricsResource
+    from twisted.web import resource, server
+
+    root = resource.Resource()
+    root.putChild(b"metrics", MetricsResource(registry=gateway.metrics.registry))
+    site = server.Site(root)
+    site.noisy = False
+    return site
 
 
 def listener_endpoints(reactor, listen: str, context=None, reuse_port=False) -> list:

@@ -36,6 +36,13 @@ KEYS = {
     "partitions": "name",
     "reservations": "name",
     "licenses": "LicenseName",
+    "QOS": "name",
+    "TRES": "id",
+    "statistics/RPCs": "rpc",
+    "statistics/users": "user",
+    "accounts": "name",
+    "clusters": "name",
+    "wckeys": "id",
 }
 
 #: Values that depend on the moment of the request (type-checked only).
@@ -341,7 +348,7 @@ async def stop_ours() -> None:
     gateway = _started.pop("gateway", None)
     if port is not None:
         await port.stopListening()
-    if gateway is not None and getattr(gateway, "dbd", None) is not None:
+    if gateway is not None and gateway.dbd is not None:
         await gateway.dbd.close()  # its pooled slurmdbd connections and their idle timers
 
 

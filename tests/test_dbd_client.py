@@ -451,3 +451,64 @@ class WriteTests(ClientTestCase):
         d = self.start(self.client.call(D.DBD_ADD_ACCOUNTS, self.ADD, ALICE))
         self.failureResultOf(d, ValueError)
         self.assertEqual(self.reactor.tcpClients, [])
+
+
+class VersionTests(unittest.TestCase):
+    """The client's messages are its version's ``dbd`` tables: a derived release (made up
+    here) is all it takes for the client to speak another slurmdbd."""
+
+    def derived(self):
+        from slurmrest.wire import tables
+        tres = T.TRES_REC.replace(insert=[("type", ("flavour", T.STR))])
+        dbd = tables.NEWEST.dbd.derive(
+            "99.99", 0x7f00,
+            persist_init=T.PERSIST_INIT_REQ.replace(insert=[("port", ("colour", T.U16))]),
+            replies={D.DBD_GOT_TRES: T.list_msg("got_tres", tres)})
+        return tables.NEWEST.derive("99.99", 0x7f00, dbd=dbd)
+
+    def test_default_and_explicit_versions(self):
+        from slurmrest.wire import tables
+        reactor = MemoryReactorClock()
+        self.assertIs(SlurmdbdClient(CONF, reactor).tables, tables.NEWEST.dbd)
+        self.assertIs(SlurmdbdClient(CONF, reactor, version=0x2600).tables, T.TABLES)
+        self.assertIs(SlurmdbdClient(CONF, reactor, version=T.PROTOCOL_VERSION).slurm_version,
+                      tables.NEWEST)
+        self.assertRaises(ProtocolError, SlurmdbdClient, CONF, reactor, version=0x2500)
+        from slurmrest.wire.versions import SlurmVersion
+        without = SlurmVersion("0.0", 1, tables.NEWEST.header, {}, (), tables.NEWEST.enums)
+        self.assertRaises(ProtocolError, SlurmdbdClient, CONF, reactor, version=without)
+
+    def test_every_version_has_consistent_dbd_tables(self):
+        from slurmrest.wire import tables
+        for version in tables.VERSIONS:
+            dbd = version.dbd
+            self.assertEqual(dbd.protocol, version.protocol)
+            self.assertIn(D.DBD_FINI, dbd.requests)
+            self.assertIn(D.PERSIST_RC, dbd.replies)
+            self.assertLessEqual(set(dbd.reply_to.values()), set(dbd.replies))
+            self.assertLessEqual(set(dbd.writes) | set(dbd.reply_to), set(dbd.requests))
+
+    def test_a_client_speaks_the_version_it_was_given(self):
+        reactor = MemoryReactorClock()
+        version = self.derived()
+        client = SlurmdbdClient(CONF, reactor, version=version)
+        self.assertIs(client.tables, version.dbd)
+        self.assertIn("0x7f00", repr(client))
+        d = defer.ensureDeferred(client.tres(ALICE))
+        _, _, factory, _, _ = reactor.tcpClients[0]
+        protocol = factory.buildProtocol(None)
+        transport = Transport()
+        protocol.makeConnection(transport)
+        (init,) = frames(transport.value())
+        self.assertEqual(struct.unpack_from(">HH", init), (6500, 0x7f00))  # the header
+        self.assertEqual(init, F.encode_init(ALICE, "c1", version.dbd)[4:])
+        self.assertNotEqual(init, F.encode_init(ALICE, "c1")[4:])  # colour: two more bytes
+        protocol.dataReceived(rc(0, ret_info=0x7f00))
+        payload = struct.pack(">H", D.DBD_GOT_TRES) + version.dbd.replies[D.DBD_GOT_TRES].pack(
+            {"my_list": [dict(TRES[0], flavour="mint")]})
+        protocol.dataReceived(struct.pack(">I", len(payload)) + payload)
+        (record,) = self.successResultOf(d)
+        self.assertEqual((record["type"], record["flavour"]), ("cpu", "mint"))
+        # the newest tables would refuse that reply (bytes left over)
+        self.assertRaises(ProtocolError, F.decode, payload)
+        client.close()

@@ -41,6 +41,7 @@ NULL_WHEN_UNSET = (
     "partitions/*/default_memory_per_cpu", "partitions/*/default_memory_per_node",
     "partitions/*/maximum_memory_per_cpu", "partitions/*/maximum_memory_per_node",
     "partitions/*/over_time_limit",
+    "accounts/*/associations/*/partition", "accounts/*/associations/*/user",
 )
 
 #: Where slurmrestd's own answers fail its schema (``generic path: JSON type`` → why). Ours
@@ -74,7 +75,7 @@ def validator(path: str, method: str = "get"):
     document, registry = reference()
     template = path.split("?")[0]
     if template not in document["paths"]:
-        template = re.sub(r"/(job|node|partition|reservation)/[^/]+$",
+        template = re.sub(r"/(job|node|partition|reservation|account|cluster)/[^/]+$",
                           lambda m: "/%s/{%s}" % (m.group(1), {"job": "job_id"}.get(
                               m.group(1), m.group(1) + "_name")), template)
     answer = document["paths"][template][method]["responses"]["200"]
@@ -170,6 +171,20 @@ class ReferenceSchemaTests(unittest.TestCase):
 
     async def test_ping(self):
         await self.check("/slurm/v0.0.38/ping")
+
+    async def test_slurmdb_qos(self):
+        await self.check("/slurmdb/v0.0.38/qos")
+
+    async def test_slurmdb_tres(self):
+        await self.check("/slurmdb/v0.0.38/tres")
+
+    async def test_slurmdb_accounts(self):
+        await self.check("/slurmdb/v0.0.38/accounts")
+        await self.check("/slurmdb/v0.0.38/account/science")
+
+    async def test_slurmdb_clusters(self):
+        await self.check("/slurmdb/v0.0.38/clusters")
+        await self.check(f"/slurmdb/v0.0.38/cluster/{self.cluster.cluster_name}")
 
     async def test_submit(self):
         """Not a GET, but a document a generated client parses all the same."""

@@ -16,8 +16,8 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.trial import unittest
 
-from slurmrest.testing.cluster import Cluster
 from tests import differential
+from tests.accounting_live import AccountingLiveTestCase
 
 V38 = "/slurmdb/v0.0.38"
 
@@ -42,20 +42,13 @@ def limit(value) -> str:
     return "" if value is None else str(value)
 
 
-class LiveAccounting(unittest.TestCase):
-    """What both accounting test modules share: our server, the API, sacctmgr, cleanup."""
-
-    timeout = 120
+class LiveAccounting(AccountingLiveTestCase):
+    """What both modules of these tests add to tests/accounting_live.py: accounts and users
+    made for a test (``d2tmp...``) and removed after it, refusals and schema checks."""
 
     def setUp(self):
-        self.cluster = Cluster.from_environment()
+        super().setUp()
         self.tag = f"d2tmp{uuid.uuid4().hex[:6]}"
-        self._tokens = {}
-        self.addCleanup(differential.stop_ours)
-
-    def sacctmgr(self, *argv, check=True):
-        proc = self.cluster.run(["sacctmgr", "-nP", *argv], check=check)
-        return [line.split("|") for line in proc.stdout.splitlines() if line.strip()]
 
     def add_account(self, name, parent="root"):
         self.cluster.run(["sacctmgr", "-i", "add", "account", name, f"parent={parent}",
@@ -72,23 +65,9 @@ class LiveAccounting(unittest.TestCase):
         rows = self.sacctmgr("show", "cluster", "format=cluster")
         return rows[0][0]
 
-    def token(self, user):
-        if user not in self._tokens:
-            self._tokens[user] = self.cluster.token(user)
-        return self._tokens[user]
-
     async def api(self, method, path, body=None, user="root"):
-        import treq
-        base = await differential.start_ours(self.cluster)
-        headers = {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": self.token(user)}
-        data = None
-        if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        response = await treq.request(method, base + path, headers=headers, data=data,
-                                      persistent=False)
-        text = await response.content()
-        return response.code, (json.loads(text) if text else None)
+        """(status, document) of slurmrest answering ``method path`` (a full path)."""
+        return await self.ours(method, path, body, user=user, prefix="")
 
     async def assertFitsReference(self, path, template=None, user="root"):
         """Our answer fails slurmrestd 22.05's own OpenAPI schema only where its answer to
@@ -253,7 +232,7 @@ class Writes(LiveAccounting):
         self.assertEqual(self.assoc_rows(self.tag, "bob"), [])
         status, doc = await self.api(
             "DELETE", f"{V38}/association?account={self.tag}&user=bob")
-        self.assertRefused(status, doc, 404, "no association matches")
+        self.assertRefused(status, doc, 404, "Nothing found")
         self.assertEqual(len(self.assoc_rows(self.tag)), 1)  # the account's own is kept
 
     async def test_account_association_and_delete_many(self):
@@ -407,7 +386,7 @@ class Writes(LiveAccounting):
             status, doc = await self.api("DELETE", f"{V38}/{path}")
             self.assertRefused(status, doc, 400, "refusing to remove every association")
         status, doc = await self.api("DELETE", f"{V38}/associations?account={self.tag}")
-        self.assertRefused(status, doc, 404, "no association matches")
+        self.assertRefused(status, doc, 404, "Nothing found")
         self.assertEqual(self.sacctmgr("show", "assoc", "format=account,user"), before)
 
     async def test_alice_refused(self):

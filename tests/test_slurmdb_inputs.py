@@ -87,7 +87,7 @@ class AssociationTests(unittest.TestCase):
                              "max": {"tres": {"per": {"node": [{"type": "gres",
                                                                  "name": "gpu",
                                                                  "count": 1}]}}}}, shape)
-        rec = associations.association_record(found)
+        rec = associations.association_record(found, T.ASSOC_REC_NO_CHANGE)
         self.assertEqual(rec["qos_list"], ["2", "+1"])
         self.assertEqual((rec["def_qos_id"], rec["is_def"]), (P.INFINITE, 1))
         self.assertEqual(rec["max_tres_pn"], "1001=1")
@@ -123,7 +123,8 @@ class UserTests(unittest.TestCase):
             "name": "u", "default": {"account": "a"},
             "associations": [{"account": "a", "cluster": "c"},
                              {"account": "b", "cluster": "c", "user": "u"}],
-            "coordinators": [{"name": "a"}, {"name": "b", "direct": 0}]}, "users/0")
+            "coordinators": [{"name": "a"}, {"name": "b", "direct": 0}]}, "users/0",
+            T.ASSOC_REC_NO_CHANGE)
         self.assertEqual([(a["acct"], a["user"], a["is_def"]) for a in rec["assoc_list"]],
                          [("a", "u", 1), ("b", "u", P.NO_VAL16)])
         self.assertEqual(coordinated, ["a"])

@@ -213,6 +213,26 @@ class MakeServiceTests(unittest.TestCase):
         self.assertEqual(site.access_log, "-")
         self.assertRaises(UsageError, self.make, "--access-log", self.dir + "/no/such/dir/log")
 
+    def test_cors_origins(self):
+        gateway = next(iter(self.make("-l", "127.0.0.1:0"))).factory.gateway
+        self.assertFalse(gateway.cors)  # off unless asked for
+        gateway = next(iter(self.make("--cors-origin", "https://portal.example.org",
+                                      "--cors-origin", "http://127.0.0.1:8080/",
+                                      "-l", "127.0.0.1:0"))).factory.gateway
+        self.assertEqual(gateway.cors.origins,
+                         {b"https://portal.example.org", b"http://127.0.0.1:8080"})
+        for bad in ("*", "portal.example.org", "ftp://x", "https://x/path"):
+            self.assertRaises(UsageError, self.make, "--cors-origin", bad)
+
+    def test_metrics_listener(self):
+        services = list(self.make("-l", "127.0.0.1:0"))
+        self.assertEqual(len(services), 1)
+        self.assertIn("/metrics", services[0].factory.gateway.operator.paths)
+        services = list(self.make("-l", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"))
+        self.assertEqual(len(services), 2)
+        self.assertNotIn("/metrics", services[0].factory.gateway.operator.paths)
+        self.assertIsNot(services[1].factory, services[0].factory)
+
     def test_missing_slurm_conf(self):
         options = tap.Options()
         options.parseOptions(["-f", self.dir + "/nope.conf"])

@@ -57,8 +57,10 @@ async def run(operation: Operation, call: Call, source: str | None = None) -> di
     except SlurmError as e:
         status = _status(operation, e)
         if operation.family == "slurmdb" and isinstance(e, CommunicationError):
-            # slurmrestd's words for slurmdbd out of reach, with what happened beside them.
-            entry = error_entry(ESLURM_DB_CONNECTION, e.text or str(e), source)
+            # slurmrestd's words for slurmdbd out of reach, with what happened beside them
+            # (``str(e)``: the failure, the address, the timeout).
+            how = "connecting to" if status == UNAVAILABLE else "talking to"
+            entry = error_entry(ESLURM_DB_CONNECTION, f"Failed {how} slurmdbd: {e}", source)
         else:
             entry = slurm_entry(e, source)
         raise ApiError(status, [entry]) from None

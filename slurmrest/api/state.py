@@ -49,6 +49,10 @@ class ServerState:
     def put(self, slot: Slot[T], value: T) -> None:
         self._kept[slot] = value
 
+    def kept(self) -> list[tuple[str, object]]:
+        """(slot name, what it holds) of every slot in use (metrics read caches' counters)."""
+        return [(slot.name, value) for slot, value in list(self._kept.items())]
+
 
 class LastAnswer:
     """An operation's last answer and what it was made from: the same source again is the

@@ -4,7 +4,9 @@ Three ways in, as slurmrestd offers them and one more:
 
 - ``X-SLURM-USER-NAME`` + ``X-SLURM-USER-TOKEN``: the caller's own JWT, passed on to
   slurmctld. When we hold the cluster's ``jwt_key`` we check it first (signature, expiry,
-  user) and refuse a bad one without any RPC.
+  user) and refuse a bad one without any RPC. ``Authorization: Bearer <jwt>`` is the same
+  token, as slurmrestd 23.02+ takes it; the user is then the token's own (``sun``) unless
+  ``X-SLURM-USER-NAME`` names one. Both token headers at once must carry the same token.
 - ``X-SLURM-API-KEY`` + ``X-SLURM-USER-NAME`` or ``X-SLURM-USER-ID``: an authenticating proxy
   in front of us vouches for the user; we mint that user's short-lived token.
 - local: the peer's own identity (inet mode: the process user; a UNIX-socket listener: the
@@ -24,12 +26,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
+import jwt
+
 from slurmrest.wire.credentials import Credential, InvalidToken, TokenMinter, token_user
 
 USER_NAME = b"X-SLURM-USER-NAME"
 USER_ID = b"X-SLURM-USER-ID"
 USER_TOKEN = b"X-SLURM-USER-TOKEN"
 API_KEY = b"X-SLURM-API-KEY"
+AUTHORIZATION = b"Authorization"
 
 
 class AuthenticationFailed(Exception):
@@ -79,6 +84,27 @@ def _header(headers, name: bytes) -> str | None:
         raise AuthenticationFailed(f"{name.decode()} is not ASCII") from None
 
 
+def bearer_token(headers) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (the scheme in any case), "" for a
+    Bearer without one, None for no Authorization header or another scheme."""
+    value = _header(headers, AUTHORIZATION)
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def _claims(token: str) -> dict:
+    """A token's claims unverified (we hold no key: slurmctld verifies it)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise AuthenticationFailed("invalid token: not a JWT") from None
+    return claims if isinstance(claims, dict) else {}
+
+
 class Authenticator:
     """Turns request headers (and the peer's local identity, if any) into an ``Identity``."""
 
@@ -100,7 +126,7 @@ class Authenticator:
     def authenticate(self, headers, local_user: str | None = None) -> Identity:
         if headers.hasHeader(API_KEY):
             return self._by_api_key(headers)
-        if headers.hasHeader(USER_TOKEN):
+        if headers.hasHeader(USER_TOKEN) or headers.hasHeader(AUTHORIZATION):
             return self._by_token(headers)
         if local_user is not None:
             return self._local(local_user)
@@ -108,7 +134,24 @@ class Authenticator:
 
     def _by_token(self, headers) -> Identity:
         token = _header(headers, USER_TOKEN)
+        bearer = bearer_token(headers) if headers.hasHeader(AUTHORIZATION) else None
         user = _header(headers, USER_NAME)
+        if token is not None and bearer is not None and token != bearer:
+            raise AuthenticationFailed("X-SLURM-USER-TOKEN and Authorization: Bearer "
+                                       "carry different tokens")
+        if token is None and bearer is None:
+            raise AuthenticationFailed("Authorization: only the Bearer scheme is accepted")
+        if token is None:
+            token = bearer
+            if not token:
+                raise AuthenticationFailed("empty Authorization: Bearer token")
+            if not user:
+                # slurmrestd 23.02+: the user is the token's own.
+                claims = self._verified(token) if self.minter is not None else _claims(token)
+                user = token_user(claims)
+                if not user:
+                    raise AuthenticationFailed("the token names no user: send "
+                                               "X-SLURM-USER-NAME")
         if not token:
             raise AuthenticationFailed("empty X-SLURM-USER-TOKEN")
         if not user:

@@ -25,11 +25,13 @@ from twisted.internet import defer, tcp
 from twisted.logger import Logger
 from twisted.web import http, resource, server
 # Taken once: every attribute read through ``http.`` goes through a deprecation proxy.
-from twisted.web.http import NO_BODY_CODES, RESPONSES, datetimeToLogString, datetimeToString
+from twisted.web.http import NO_BODY_CODES, RESPONSES, datetimeToString
 
 from slurmrest.web import errors
+from slurmrest.web.access_log import access_line, operation_label
 from slurmrest.web.content import encode
 from slurmrest.web.gateway import SERVER, Admission, Gateway
+from slurmrest.web.metrics import RequestRpcs
 
 log = Logger()
 
@@ -168,6 +170,15 @@ class GatewayChannel(http.HTTPChannel):
         super().connectionMade()
         if self.local_user is None:
             self.local_user = peer_user(self.transport)
+        site = getattr(self, "site", None)
+        if site is not None:
+            site.gateway.metrics.connections_open += 1
+
+    def connectionLost(self, reason):
+        site = getattr(self, "site", None)
+        if site is not None:
+            site.gateway.metrics.connections_open -= 1
+        super().connectionLost(reason)
 
     # Each Request asks for both; the transport builds a new address object every time.
     def getPeer(self):
@@ -182,8 +193,14 @@ class GatewayChannel(http.HTTPChannel):
 
     def allHeadersReceived(self):
         req = self.requests[-1]
+        req.started = time.perf_counter()
+        req.rpcs = RequestRpcs()
         self.persistent = self.checkPersistence(req, self._version)
         gateway: Gateway = self.site.gateway
+        metrics = req.in_flight = gateway.metrics
+        metrics.requests_in_flight += 1
+        if gateway.cors:
+            req.cors_headers = gateway.cors.answer_headers(req.requestHeaders)
         try:
             adm = gateway.admit(self._command, self._path, req.requestHeaders, self.length,
                                 self.local_user)
@@ -217,6 +234,17 @@ class GatewayRequest(server.Request):
     _refused = False
     #: The gateway's work on this request while it runs (cancelled if the client goes away).
     _work: defer.Deferred | None = None
+    #: When its head was in (``time.perf_counter``), the RPCs it made, whether it counts as
+    #: in flight, and the CORS headers every answer to it carries.
+    started: float | None = None
+    rpcs: RequestRpcs | None = None
+    in_flight = None  # the metrics it counts in while it is in flight
+    cors_headers: tuple = ()
+
+    def _answered(self):
+        metrics, self.in_flight = self.in_flight, None
+        if metrics is not None:
+            metrics.requests_in_flight -= 1
 
     def process(self):
         """Straight to the gateway: every path is the gateway's to route."""
@@ -233,6 +261,7 @@ class GatewayRequest(server.Request):
 
     def connectionLost(self, reason):
         super().connectionLost(reason)
+        self._answered()
         work, self._work = self._work, None
         if work is not None and not work.called:
             work.cancel()
@@ -253,6 +282,8 @@ class GatewayRequest(server.Request):
                 % (self.clientproto, status, self.code_message, SERVER, http_date())]
         for name, value in headers:
             head.append(b"%s: %s\r\n" % (name, value))
+        for name, value in self.cors_headers:
+            head.append(b"%s: %s\r\n" % (name, value))
         if not channel.persistent:
             head.append(b"Connection: close\r\n")
         if body is not None:
@@ -267,9 +298,10 @@ class GatewayRequest(server.Request):
         self.startedWriting = 1
         write_now(channel.transport, b"".join(head))
         self._work = None
-        factory = getattr(channel, "factory", None)
-        if factory is not None:
-            factory.log(self)
+        self._answered()
+        site = getattr(channel, "site", None)
+        if site is not None:
+            site.log(self)
         self.finished = 1
         if not self.queued:
             self._cleanup()
@@ -361,17 +393,16 @@ class GatewaySite(server.Site):
                 pass
 
     def log(self, request):
-        """One line per request: client, time, request line, status, body bytes. The
-        request line is all that is taken from the request (no headers: no secrets)."""
+        """Every answer: its metrics, and its access-log line when there is a log (one JSON
+        line: ``web.access_log``; nothing of a token or a key)."""
+        started = request.started
+        seconds = time.perf_counter() - started if started is not None else 0.0
+        adm = request.admission
+        method = request.method if request.method in _METHODS else b"other"  # bounded labels
+        self.gateway.metrics.request_answered(
+            operation_label(adm), method.decode("latin-1"), request.code, seconds)
         log_file = self._logFile
         if log_file is None:
             return
-        when = self._logDateTime or datetimeToLogString()
-        target = request.uri.decode("latin-1")
-        if not target.isprintable() or '"' in target:  # no forged lines or fields
-            target = target.encode("unicode_escape").decode("ascii").replace('"', '\\"')
-        peer = request.getClientAddress()
-        host = getattr(peer, "host", None) or "-"
-        log_file.write(f'{host} - - {when} "{request.method.decode("latin-1")} {target} '
-                       f'{request.clientproto.decode("latin-1")}" {request.code} '
-                       f'{request.sentLength}\n')
+        log_file.write(access_line(request, adm, seconds))
+

@@ -25,6 +25,9 @@ from slurmrest.api.runner import run
 from slurmrest.api.state import ServerState
 from slurmrest.web import content, errors
 from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
+from slurmrest.web.cors import Cors
+from slurmrest.web.metrics import CURRENT_REQUEST, Metrics
+from slurmrest.web.operator import OperatorEndpoints
 from slurmrest.web.errors import HttpFailure
 from slurmrest.web.openapi import build_document
 from slurmrest.web.routing import Match, MethodNotAllowed, NotFound, Router, query_string, request_path
@@ -54,6 +57,10 @@ class Admission:
     body_media: str | None = None
     query: bytes = b""
     failure: HttpFailure | None = None
+    #: One of the operator's paths (``web.operator``): answered without authentication.
+    operator: str | None = None
+    #: The headers of a CORS preflight's 204 (``web.cors``).
+    preflight: tuple | None = None
 
 
 def _api_of(path: str) -> tuple[str, str]:
@@ -67,7 +74,8 @@ def _api_of(path: str) -> tuple[str, str]:
 class Gateway:
     def __init__(self, ctld, authenticator: Authenticator, *, dbd=None,
                  registry: Registry = REGISTRY, max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-                 build_info: BuildInfoCache | None = None):
+                 build_info: BuildInfoCache | None = None, readiness=None,
+                 cors_origins=(), serve_metrics: bool = True):
         self.ctld = ctld
         #: The slurmdbd client (``wire.dbd_client.SlurmdbdClient``); None: no accounting.
         self.dbd = dbd
@@ -79,6 +87,14 @@ class Gateway:
         self.openapi = build_document(self.router)
         self._openapi_bytes: dict[str, bytes] = {}
         self._json_heads: dict[tuple, bytes] = {}
+        # The operator's side (web.operator, web.metrics, web.cors): health, metrics, CORS.
+        self.metrics = Metrics(self.state)
+        if readiness is None:
+            from slurmrest.api.health import Readiness
+            readiness = Readiness(ctld, dbd, lambda: None)
+        self.readiness = readiness
+        self.operator = OperatorEndpoints(readiness, self.metrics, serve_metrics=serve_metrics)
+        self.cors = Cors(cors_origins)
 
     # -- step 1: headers ------------------------------------------------------------------
 
@@ -89,6 +105,17 @@ class Gateway:
             path = request_path(target)
         except NotFound:
             adm.failure = errors.failure(404, "Not found", errors.NOT_FOUND_TEXT)
+            return adm
+        if path in self.operator.paths:
+            adm.operator = path
+            adm.failure = self.operator.refusal(method)
+            return adm
+        if self.cors and Cors.is_preflight(method, headers):
+            answer = self.cors.preflight(headers)
+            if isinstance(answer, HttpFailure):
+                adm.failure = answer
+            else:
+                adm.preflight = answer[1]
             return adm
         adm.family, adm.version = _api_of(path)
         adm.query = query_string(target)
@@ -141,6 +168,13 @@ class Gateway:
     async def respond(self, request, adm: Admission) -> None:
         if adm.failure is not None:
             return self.send_failure(request, adm, adm.failure)
+        if adm.operator is not None:
+            status, body, media = await self.operator.answer(adm.operator)
+            return self._send(request, status, body, media)
+        if adm.preflight is not None:
+            return self._send(request, 204, None, "", headers=adm.preflight)
+        # The Slurm RPCs made from here on are this request's (the access log counts them).
+        CURRENT_REQUEST.set(getattr(request, "rpcs", None))
         match = adm.match
         if match.route is None:
             return self._send(request, 200, self.openapi_bytes(adm.media), adm.media)
@@ -259,7 +293,9 @@ class Gateway:
             return
         if close:
             request.channel.persistent = False
-        request.send(status, body, _MEDIA_BYTES.get(media) or media.encode(), headers)
+        if isinstance(media, str):
+            media = _MEDIA_BYTES.get(media) or media.encode()
+        request.send(status, body, media, headers)
 
     def openapi_bytes(self, media: str) -> bytes:
         """The OpenAPI document, serialised once per format."""

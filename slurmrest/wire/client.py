@@ -52,6 +52,7 @@ from slurmrest.wire.errors import (
 )
 from slurmrest.wire.methods import methods_of, return_code as _return_code
 from slurmrest.wire.msgtypes import MsgType
+from slurmrest.wire.observe import RpcObservers
 from slurmrest.wire.primitives import MAX_MSG_SIZE
 from slurmrest.wire.protocol import protocol_for
 
@@ -553,6 +554,8 @@ class SlurmctldClient:
         self._in_flight = SharedCalls(cancel_abandoned=True)
         self._frames = collections.OrderedDict()
         self.counters = collections.Counter()  # rpcs, connections, shared, frame_cache_hits
+        #: Told of every RPC sent (metrics, the access log's RPC count).
+        self.observers = RpcObservers("slurmctld")
 
     def __repr__(self):
         where = ", ".join(f"{host}:{port}" for host, port in self._targets)
@@ -580,11 +583,12 @@ class SlurmctldClient:
         frame = self._frame(msg_type, body, credential, cache=shareable)
         self.counters["rpcs"] += 1
         if not shareable:
-            return await self._send(frame, controller)
+            return await self._observed(msg_type, frame, controller)
         key = (frame, controller)
         if key in self._in_flight:
             self.counters["shared"] += 1
-        return await self._in_flight.join(key, partial(self._send, frame, controller))
+        return await self._in_flight.join(key, partial(self._observed, msg_type, frame,
+                                                       controller))
 
     def bind(self, credential) -> "BoundClient":
         """The named methods with ``credential`` filled in (what the API room gets)."""
@@ -612,6 +616,19 @@ class SlurmctldClient:
         if len(self._frames) > _FRAME_CACHE_SIZE:
             self._frames.popitem(last=False)
         return frame
+
+    async def _observed(self, msg_type, frame, controller):
+        """``_send``, its outcome told to the observers (once per RPC on the wire)."""
+        if not self.observers:
+            return await self._send(frame, controller)
+        started = self.observers.start()
+        try:
+            message = await self._send(frame, controller)
+        except BaseException as e:
+            self.observers.done(_type_name(msg_type), started, e)
+            raise
+        self.observers.done(_type_name(msg_type), started, None)
+        return message
 
     async def _send(self, frame, controller):
         targets = self._targets if controller is None else (self.controllers[controller],)
@@ -727,6 +744,13 @@ del _name
 
 
 # -- reply helpers -------------------------------------------------------------------------
+
+def _type_name(msg_type) -> str:
+    try:
+        return MsgType(msg_type).name
+    except ValueError:
+        return str(msg_type)
+
 
 def _rc_text(message):
     if message.msg_type == MsgType.RESPONSE_SLURM_RC_MSG:

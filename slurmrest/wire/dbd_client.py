@@ -16,6 +16,9 @@ Shape (``SlurmdbdClient(config, reactor)``):
   slurmdbd roll back. A read never commits.
 - Identical concurrent reads (same credential, same frame) share one request.
 
+The messages are those of one release (``version=``: a ``SlurmVersion`` of
+``wire.tables`` or its protocol number, the newest by default; its ``dbd`` tables).
+
 Errors: ``CommunicationError`` (1001 connect, 1002 send, 1003 receive; ``timeout=True`` for
 timeouts), ``ProtocolError`` for garbage, truncated or unexpected replies, ``SlurmError``
 (``error_for``) for a PERSIST_RC with a non-zero rc.
@@ -44,14 +47,15 @@ from slurmrest.wire.errors import (
     SLURM_NO_CHANGE_IN_DATA, SLURM_PROTOCOL_INSANE_MSG_LENGTH, SLURM_PROTOCOL_VERSION_ERROR,
     CommunicationError, ProtocolError, SlurmError, error_for,
 )
-from slurmrest.wire.tables import dbd_v22_05 as T
+from slurmrest.wire import tables as versions
+from slurmrest.wire.observe import RpcObservers
+from slurmrest.wire.versions import SlurmVersion
 
 _U32 = struct.Struct(">I")
 DEFAULT_PER_CREDENTIAL = 4
 DEFAULT_MAX_CONNECTIONS = 64   # of slurmdbd's 100 (MAX_THREAD_COUNT), slurmctld holds one
 DEFAULT_IDLE_TIMEOUT = 30.0
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
-_ROLLBACK = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0})
 # slurmdbd closes the connection after these (§2.6).
 _CLOSING_ERRORS = frozenset({ESLURM_ACCESS_DENIED, SLURM_PROTOCOL_VERSION_ERROR})
 
@@ -59,8 +63,9 @@ _CLOSING_ERRORS = frozenset({ESLURM_ACCESS_DENIED, SLURM_PROTOCOL_VERSION_ERROR}
 class _Connection(Protocol):
     """One persistent connection: whole frames in, one request at a time."""
 
-    def __init__(self, reactor, address, max_frame):
+    def __init__(self, reactor, address, max_frame, tables):
         self.reactor, self.address, self.max_frame = reactor, address, max_frame
+        self.tables = tables
         self.buffer = bytearray()
         self.waiter = None
         self.timer = None
@@ -170,7 +175,8 @@ class _Connection(Protocol):
         if self.closed or self.transport is None:
             return
         if fini and self.waiter is None:
-            self.transport.write(F.encode(D.DBD_FINI, {"close_conn": 1, "commit": 0}))
+            self.transport.write(F.encode(D.DBD_FINI, {"close_conn": 1, "commit": 0},
+                                          self.tables))
             self.transport.loseConnection()
         else:
             self.transport.abortConnection()
@@ -208,6 +214,14 @@ class _Connection(Protocol):
             waiter.errback(exc)
 
 
+def _type_name(msg_type) -> str:
+    """A message type as Slurm names it (a number nobody named as it is)."""
+    try:
+        return D(msg_type).name
+    except ValueError:
+        return str(msg_type)
+
+
 def _credential_key(credential):
     return (credential.token, credential.user_name)
 
@@ -237,10 +251,17 @@ class SlurmdbdClient:
     def __init__(self, config, reactor=None, *, host=None, port=None, connect_timeout=None,
                  read_timeout=None, per_credential=DEFAULT_PER_CREDENTIAL,
                  max_connections=DEFAULT_MAX_CONNECTIONS, idle_timeout=DEFAULT_IDLE_TIMEOUT,
-                 max_frame=F.MAX_FRAME, clock=None):
+                 max_frame=F.MAX_FRAME, clock=None, version=None):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
+        self.slurm_version = (version if isinstance(version, SlurmVersion)
+                              else versions.NEWEST if version is None
+                              else versions.version_for(version))
+        if self.slurm_version.dbd is None:
+            raise ProtocolError(f"no slurmdbd tables for Slurm {self.slurm_version.name}")
+        self.tables = self.slurm_version.dbd
+        self._rollback = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, self.tables)
         self.config = config
         self.host = host or config.accounting_storage_host or "localhost"
         self.port = port or config.accounting_storage_port
@@ -261,13 +282,15 @@ class SlurmdbdClient:
         self._conns: set[_Connection] = set()
         #: Connections opened so far (diagnostics, tests, benchmarks).
         self.connections_opened = 0
+        #: Told of every request frame sent (metrics, the access log's RPC count).
+        self.observers = RpcObservers("slurmdbd")
 
     @property
     def address(self):
         return f"{self.host}:{self.port}"
 
     def __repr__(self):
-        return f"SlurmdbdClient({self.address!r})"
+        return f"SlurmdbdClient({self.address!r}, version=0x{self.tables.protocol:04x})"
 
     def bind(self, credential) -> "BoundDbdClient":
         return BoundDbdClient(self, credential)
@@ -276,9 +299,9 @@ class SlurmdbdClient:
 
     async def call(self, msg_type, body, credential) -> F.DbdMessage:
         """One read request; the reply message (a GOT_* type or PERSIST_RC with rc 0)."""
-        if msg_type in T.WRITES or msg_type == D.DBD_FINI:
+        if msg_type in self.tables.writes or msg_type == D.DBD_FINI:
             raise ValueError(f"{D(msg_type).name} changes the database: use a transaction")
-        frame = F.encode(msg_type, body)
+        frame = F.encode(msg_type, body, self.tables)
         key = (_credential_key(credential), frame)
         return await self._shared.join(key, lambda: self._read(msg_type, frame, credential))
 
@@ -305,10 +328,23 @@ class SlurmdbdClient:
         return message
 
     async def _exchange(self, conn, msg_type, frame) -> F.DbdMessage:
+        """Send one frame, decode its reply; its outcome told to the observers."""
+        if not self.observers:
+            return await self._exchange_frame(conn, msg_type, frame)
+        started = self.observers.start()
+        try:
+            message = await self._exchange_frame(conn, msg_type, frame)
+        except BaseException as e:
+            self.observers.done(_type_name(msg_type), started, e)
+            raise
+        self.observers.done(_type_name(msg_type), started, None)
+        return message
+
+    async def _exchange_frame(self, conn, msg_type, frame) -> F.DbdMessage:
         """Send one frame, decode its reply; a failure marks the connection broken."""
         try:
             payload = await conn.request(frame, self.read_timeout)
-            message = F.decode(payload)
+            message = F.decode(payload, self.tables)
         except ProtocolError:
             conn.broken = True
             raise
@@ -322,10 +358,11 @@ class SlurmdbdClient:
             if rc != 0:
                 raise error_for(rc, comment)
             return message
-        expected = T.REPLY_TO.get(msg_type)
+        expected = self.tables.reply_to.get(msg_type)
         if message.msg_type != expected:
             conn.broken = True
-            raise ProtocolError(f"slurmdbd answered {msg_type!r} with {message.msg_type!r}")
+            raise ProtocolError(f"slurmdbd answered {_type_name(msg_type)} with "
+                                f"{_type_name(message.msg_type)}")
         return message
 
     async def begin(self, credential) -> "Transaction":
@@ -410,8 +447,8 @@ class SlurmdbdClient:
             self._pool(conn)
             return
         self._slots[conn.key].resetting += 1
-        d = conn.request(_ROLLBACK, self.read_timeout)
-        d.addCallback(F.decode)
+        d = conn.request(self._rollback, self.read_timeout)
+        d.addCallback(F.decode, self.tables)
         d.addCallbacks(self._reset, self._reset_failed, callbackArgs=(conn,),
                        errbackArgs=(conn,))
 
@@ -473,7 +510,7 @@ class SlurmdbdClient:
                 return
 
     async def _connect(self, credential) -> _Connection:
-        conn = _Connection(self.reactor, self.address, self.max_frame)
+        conn = _Connection(self.reactor, self.address, self.max_frame, self.tables)
         d = connectProtocol(self._endpoint(), conn)
         # Our own timer: cancelling a connect attempt fails it with ConnectingCancelledError,
         # which Deferred.addTimeout does not turn into a timeout.
@@ -501,15 +538,16 @@ class SlurmdbdClient:
         self._conns.add(conn)
         conn.when_lost().addCallback(lambda _: self._conns.discard(conn))
         try:
-            payload = await conn.request(F.encode_init(credential, self.cluster_name),
-                                         self.connect_timeout)
-            reply = F.decode(payload)
+            payload = await conn.request(
+                F.encode_init(credential, self.cluster_name, self.tables),
+                self.connect_timeout)
+            reply = F.decode(payload, self.tables)
         except BaseException:
             conn.close(fini=False)
             raise
         if reply.msg_type != D.PERSIST_RC:
             conn.close(fini=False)
-            raise ProtocolError(f"slurmdbd answered the init with {reply.msg_type!r}")
+            raise ProtocolError(f"slurmdbd answered the init with {_type_name(reply.msg_type)}")
         rc = reply.body["rc"]
         if rc != 0:
             conn.close(fini=False)
@@ -591,7 +629,7 @@ class Transaction:
     async def call(self, msg_type, body):
         if self.done:
             raise RuntimeError("transaction already finished")
-        frame = F.encode(msg_type, body)
+        frame = F.encode(msg_type, body, self.client.tables)
         self.conn.writes = True
         try:
             message = await self.client._exchange(self.conn, msg_type, frame)
@@ -599,7 +637,7 @@ class Transaction:
             self.abort()
             raise
         if message.msg_type == D.PERSIST_RC:
-            return None if msg_type not in T.REPLY_TO else []
+            return None if msg_type not in self.client.tables.reply_to else []
         items, rc = message.body["my_list"] or [], message.body["return_code"]
         if rc == SLURM_NO_CHANGE_IN_DATA:
             return []
@@ -614,7 +652,8 @@ class Transaction:
             raise RuntimeError("transaction already finished")
         try:
             await self.client._exchange(
-                self.conn, D.DBD_FINI, F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 1}))
+                self.conn, D.DBD_FINI,
+                F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 1}, self.client.tables))
         except BaseException:
             self.abort()
             raise
@@ -639,6 +678,12 @@ class BoundDbdClient:
 
     def __repr__(self):
         return f"BoundDbdClient({self.client!r}, {self.credential!r})"
+
+    def no_change(self, kind: str) -> dict:
+        """A fresh copy of the "no change" record of DBD_MODIFY_<kind> in this client's
+        release (``"qos"``: slurmdb_init_qos_rec(NO_VAL)): a modify sends it with only the
+        fields to change filled in."""
+        return dict(self.client.tables.no_change[kind])
 
 
 def _bound(name, credential_first):

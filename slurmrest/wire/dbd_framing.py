@@ -4,6 +4,7 @@ The first frame is the only one with a Slurm header and a credential: REQUEST_PE
 whose header starts with an extra u16 message type ("the DBD always unpacks the message type
 first"). Every other frame, both ways, is bare: ``u32 length`` (not counting itself),
 ``u16 msg_type``, body. ``encode*`` return one whole frame, ready for a single ``write``.
+Bodies come from a release's ``DbdTables`` (``tables``; the newest release's by default).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import NamedTuple
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType
 from slurmrest.wire.errors import ProtocolError
-from slurmrest.wire.tables import dbd_v22_05 as T
+from slurmrest.wire.tables import NEWEST
 
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")
@@ -31,9 +32,12 @@ class DbdMessage(NamedTuple):
     body: dict
 
 
-def encode_init(credential, cluster_name, version=T.PROTOCOL_VERSION) -> bytes:
-    """REQUEST_PERSIST_INIT with the auth/jwt credential (token, user name)."""
-    body = T.PERSIST_INIT_REQ.pack({
+def encode_init(credential, cluster_name, tables=None) -> bytes:
+    """REQUEST_PERSIST_INIT with the auth/jwt credential (token, user name), in the
+    protocol of ``tables``."""
+    tables = tables or NEWEST.dbd
+    version = tables.protocol
+    body = tables.persist_init.pack({
         "version": version, "cluster_name": cluster_name,
         "persist_type": PERSIST_TYPE_DBD, "port": 0})
     auth = (_U32.pack(P.AUTH_PLUGIN_JWT) + P.pack_str(credential.token)
@@ -44,21 +48,21 @@ def encode_init(credential, cluster_name, version=T.PROTOCOL_VERSION) -> bytes:
     return _U32.pack(len(payload)) + payload
 
 
-def encode(msg_type, body=None) -> bytes:
+def encode(msg_type, body=None, tables=None) -> bytes:
     """A bare frame: length, type, the body packed by the request table for ``msg_type``."""
-    table = T.REQUESTS.get(msg_type)
+    table = (tables or NEWEST.dbd).requests.get(msg_type)
     if table is None:
         raise ValueError(f"no request table for slurmdbd message {msg_type}")
     packed = table.pack(body)
     return _U32.pack(2 + len(packed)) + _U16.pack(int(msg_type)) + packed
 
 
-def decode(payload) -> DbdMessage:
+def decode(payload, tables=None) -> DbdMessage:
     """A frame without its length prefix; the body must end exactly where the frame does."""
     if len(payload) < 2:
         raise ProtocolError(f"slurmdbd frame of {len(payload)} bytes has no message type")
     msg_type, = _U16.unpack_from(payload, 0)
-    table = T.REPLIES.get(msg_type)
+    table = (tables or NEWEST.dbd).replies.get(msg_type)
     if table is None:
         raise ProtocolError(f"unexpected slurmdbd message type {msg_type}")
     record, end = table.unpack(payload, 2)

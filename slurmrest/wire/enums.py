@@ -613,6 +613,26 @@ PREEMPT_MODE_GANG = 0x8000
 
 
 # --------------------------------------------------------------------------------------------
+# QOS flags (u32, slurmdb.h): the low bits are the flags; NOTSET/ADD/REMOVE say how a modify
+# applies them.
+
+QOS_FLAG_PART_MIN_NODE = _bit(0)
+QOS_FLAG_PART_MAX_NODE = _bit(1)
+QOS_FLAG_PART_TIME_LIMIT = _bit(2)
+QOS_FLAG_ENFORCE_USAGE_THRES = _bit(3)
+QOS_FLAG_NO_RESERVE = _bit(4)
+QOS_FLAG_REQ_RESV = _bit(5)
+QOS_FLAG_DENY_LIMIT = _bit(6)
+QOS_FLAG_OVER_PART_QOS = _bit(7)
+QOS_FLAG_NO_DECAY = _bit(8)
+QOS_FLAG_USAGE_FACTOR_SAFE = _bit(9)
+QOS_FLAG_BASE = 0x0FFFFFFF
+QOS_FLAG_NOTSET = 0x10000000
+QOS_FLAG_ADD = 0x20000000
+QOS_FLAG_REMOVE = 0x40000000
+
+
+# --------------------------------------------------------------------------------------------
 # Reservation flags (u64).
 
 RESERVE_FLAG_MAINT = _bit(0)
@@ -868,6 +888,23 @@ ADMIN_LEVEL_NAMES = {SLURMDB_ADMIN_NOTSET: "Not Set", SLURMDB_ADMIN_NONE: "None"
                      SLURMDB_ADMIN_OPERATOR: "Operator",
                      SLURMDB_ADMIN_SUPER_USER: "Administrator"}
 
-# slurmdbd records' flags (slurmdb.h): a deleted association / user / coordinator's account.
-ASSOC_FLAG_DELETED = 0x0001
-SLURMDB_USER_FLAG_DELETED = 0x0001
+
+# --------------------------------------------------------------------------------------------
+# slurmdbd: accounts, associations, users, clusters and wckeys (slurm/slurmdb.h), and the
+# select plugins' ids as slurmdbd stores a cluster's (select_plugin_id_to_string,
+# src/common/select.c).
+
+SLURMDB_ACCT_FLAG_DELETED = 0x1
+ASSOC_FLAG_DELETED = 0x1
+SLURMDB_USER_FLAG_DELETED = 0x1
+SLURMDB_WCKEY_FLAG_DELETED = 0x1
+
+CLUSTER_FLAG_MULTSD = _bit(7)
+CLUSTER_FLAG_FE = _bit(9)
+CLUSTER_FLAG_CRAY = _bit(10)
+CLUSTER_FLAG_FED = _bit(11)
+CLUSTER_FLAG_EXT = _bit(12)
+
+SELECT_PLUGIN_NAMES = {101: "cons_res", 102: "linear", 106: "serial",
+                       107: "cray_aries+linear", 108: "cray_aries+cons_res",
+                       109: "cons_tres", 110: "cray_aries+cons_tres"}

@@ -2,9 +2,10 @@
 
 A ``SlurmVersion`` bundles one release's protocol number, the fixed start of its message
 header, its message body tables, its named RPCs (which request, which replies answer it,
-how a method's arguments fill the request body, with the defaults libslurm sends) and its
-enums. ``slurmrest.wire.tables`` holds the list of known versions, one module per release;
-a client picks one of them per connection.
+how a method's arguments fill the request body, with the defaults libslurm sends), its
+enums, and its slurmdbd tables (``DbdTables``). ``slurmrest.wire.tables`` holds the list of
+known versions, one module per release; a client (of slurmctld or of slurmdbd) picks one of
+them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable, Mapping, NamedTuple
 
 from slurmrest.wire.schema import Struct
 
-__all__ = ["SlurmVersion", "Rpc", "Arg", "REQUIRED"]
+__all__ = ["SlurmVersion", "DbdTables", "Rpc", "Arg", "REQUIRED"]
 
 #: A parameter without a default (the caller must pass it).
 REQUIRED = object()
@@ -52,12 +53,55 @@ class Rpc(NamedTuple):
     doc: str | None = None
 
 
+class DbdTables:
+    """One release's slurmdbd messages: the REQUEST_PERSIST_INIT body (``persist_init``),
+    the request and reply bodies by message type (``requests``, ``replies``), which reply
+    answers which request besides PERSIST_RC (``reply_to``) and the requests that change
+    the database (``writes``: only after these does DBD_FINI commit), and the "no change"
+    records of the MODIFY requests by kind (``no_change``: ``{"qos": {...}}``)."""
+
+    def __init__(self, name: str, protocol: int, *, persist_init: Struct,
+                 requests: Mapping[int, Struct], replies: Mapping[int, Struct],
+                 reply_to: Mapping[int, int], writes: frozenset,
+                 no_change: Mapping[str, dict] | None = None):
+        self.name = name
+        self.protocol = protocol
+        self.persist_init = persist_init
+        self.requests = MappingProxyType(dict(requests))
+        self.replies = MappingProxyType(dict(replies))
+        self.reply_to = MappingProxyType(dict(reply_to))
+        self.writes = frozenset(writes)
+        self.no_change = MappingProxyType(dict(no_change or {}))
+        missing = [t for t in self.reply_to.values() if t not in self.replies]
+        missing += [t for t in (*self.reply_to, *self.writes) if t not in self.requests]
+        if missing:
+            raise TypeError(f"{name}: slurmdbd messages without a table: {missing}")
+
+    def __repr__(self):
+        return f"DbdTables({self.name!r}, 0x{self.protocol:04x})"
+
+    def derive(self, name: str, protocol: int, *, persist_init: Struct | None = None,
+               requests: Mapping | None = None, replies: Mapping | None = None,
+               reply_to: Mapping | None = None, writes: frozenset | None = None,
+               no_change: Mapping | None = None) -> "DbdTables":
+        """The next release's tables: ``requests``, ``replies``, ``reply_to`` and
+        ``no_change`` update this one's; ``writes``, if given, replaces it."""
+        return DbdTables(
+            name, protocol,
+            persist_init=persist_init if persist_init is not None else self.persist_init,
+            requests={**self.requests, **(requests or {})},
+            replies={**self.replies, **(replies or {})},
+            reply_to={**self.reply_to, **(reply_to or {})},
+            writes=writes if writes is not None else self.writes,
+            no_change={**self.no_change, **(no_change or {})})
+
+
 class SlurmVersion:
-    """One Slurm release as the wire sees it."""
+    """One Slurm release as the wire sees it (``dbd``: its slurmdbd tables, or None)."""
 
     def __init__(self, name: str, protocol: int, header: Struct,
                  bodies: Mapping[int, Struct | None], rpcs: tuple[Rpc, ...],
-                 enums: ModuleType):
+                 enums: ModuleType, dbd: DbdTables | None = None):
         self.name = name
         self.protocol = protocol
         #: The header's fixed fields up to ``body_length`` (forward, ret_list and orig_addr
@@ -68,6 +112,7 @@ class SlurmVersion:
         if len(self.rpcs) != len(rpcs):
             raise TypeError(f"{name}: two named RPCs share a name")
         self.enums = enums
+        self.dbd = dbd
         #: Request types that change nothing: identical concurrent ones may share one RPC.
         self.read_types = frozenset(r.request for r in rpcs if r.shareable is True)
 
@@ -76,9 +121,11 @@ class SlurmVersion:
 
     def derive(self, name: str, protocol: int, *, header: Struct | None = None,
                bodies: Mapping | None = None, rpcs: Mapping[str, Rpc | None] | None = None,
-               enums: ModuleType | None = None) -> "SlurmVersion":
+               enums: ModuleType | None = None, dbd: DbdTables | None = None
+               ) -> "SlurmVersion":
         """The next release: what it changes, the rest as in this one. ``bodies`` and
-        ``rpcs`` are updates (a value of None drops an RPC; a body of None is bodiless)."""
+        ``rpcs`` are updates (a value of None drops an RPC; a body of None is bodiless);
+        ``dbd``: its slurmdbd tables (``self.dbd.derive(...)``)."""
         table = dict(self.rpcs)
         for rpc_name, rpc in (rpcs or {}).items():
             if rpc is None:
@@ -87,4 +134,5 @@ class SlurmVersion:
                 table[rpc_name] = rpc
         return SlurmVersion(name, protocol, header if header is not None else self.header,
                             {**self.bodies, **(bodies or {})}, tuple(table.values()),
-                            enums if enums is not None else self.enums)
+                            enums if enums is not None else self.enums,
+                            dbd if dbd is not None else self.dbd)

@@ -13,20 +13,15 @@ from __future__ import annotations
 from slurmrest.api.errors import ApiError, Refusal, error_entry
 from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
-from slurmrest.api.slurmdb import inputs, reference
+from slurmrest.api.slurmdb import inputs, outcomes, reference, tres
 from slurmrest.api.slurmdb.inputs import BodyError
 from slurmrest.wire import enums
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
-    ESLURM_JOBS_RUNNING_ON_ASSOC,
-    ESLURM_NO_REMOVE_DEFAULT_ACCOUNT,
-    ESLURM_REST_EMPTY_RESULT,
     ESLURM_REST_FAIL_PARSING,
     ESLURM_REST_INVALID_QUERY,
     SLURM_ERROR,
-    CommunicationError,
-    ProtocolError,
     SlurmError,
 )
 
@@ -127,14 +122,7 @@ def association_document(rec: dict, tres_by_id: dict, qos_by_id: dict) -> dict:
     }
 
 
-def short_document(rec: dict) -> dict:
-    """slurmrestd's ``association_short_info`` (a user's or an account's associations)."""
-    return {"account": rec.get("acct"), "cluster": rec.get("cluster"),
-            "partition": rec.get("partition"), "user": rec.get("user")}
-
-
-TRES_LIST = {"type": "array", "items": schema_ref(
-    "dbv0.0.38_tres_list_item", fields("type:s name:s? id:i count:i?"))}
+TRES_LIST = {"type": "array", "items": tres.TRES}
 _LIMIT = {"type": "integer", "nullable": True}
 ASSOCIATION = schema_ref("dbv0.0.38_association", {"type": "object", "properties": {
     "account": {"type": "string"},
@@ -163,8 +151,6 @@ ASSOCIATION = schema_ref("dbv0.0.38_association", {"type": "object", "properties
     "usage": {"type": "object", "nullable": True},
     "user": {"type": "string", "nullable": True},
 }})
-ASSOCIATION_SHORT = schema_ref("dbv0.0.38_association_short_info",
-                               fields("account:s cluster:s? partition:s? user:s?"))
 
 # -- conditions ---------------------------------------------------------------------------
 
@@ -196,14 +182,13 @@ async def _get(call, only_one: bool) -> dict:
             "Ambiguous request: More than 1 association would have been dumped.", None)],
             payload={"associations": []})
     if only_one and not records:
-        raise Refusal(ESLURM_REST_EMPTY_RESULT, [error_entry(
-            ESLURM_REST_EMPTY_RESULT, "Nothing found", source)], payload={"associations": []})
+        raise outcomes.nothing_found(source, {"associations": []})
     return {"associations": [association_document(r, tres_by_id, qos_by_id) for r in records]}
 
 
 ANSWER = {"type": "object", "properties": {
     "associations": {"type": "array", "items": ASSOCIATION}}}
-READ_ERRORS = {ESLURM_REST_INVALID_QUERY: 400, ESLURM_REST_EMPTY_RESULT: 404}
+READ_ERRORS = {**outcomes.STATUSES, ESLURM_REST_INVALID_QUERY: 400}
 
 
 @operation("GET", "/associations", family="slurmdb", operation_id="get_associations",
@@ -222,19 +207,21 @@ async def get_association(call):
 
 # -- DELETE -------------------------------------------------------------------------------
 
-WRITE_ERRORS = {ESLURM_REST_INVALID_QUERY: 400, ESLURM_REST_FAIL_PARSING: 400,
-                ESLURM_REST_EMPTY_RESULT: 404, ESLURM_JOBS_RUNNING_ON_ASSOC: 409,
-                ESLURM_NO_REMOVE_DEFAULT_ACCOUNT: 409, SLURM_ERROR: 400}
+#: The statuses of the writes: outcomes' (404 nothing, 409 jobs running or a default
+#: account), and 400 for a body or an entry slurmdbd refuses (its -1 included: a user's
+#: association before its account's).
+WRITE_ERRORS = {**outcomes.STATUSES, ESLURM_REST_INVALID_QUERY: 400,
+                ESLURM_REST_FAIL_PARSING: 400, SLURM_ERROR: 400}
 
 
 def write_refusal(e: SlurmError, source: str, who: str | None = None) -> Exception:
-    """A write slurmdbd refused, worded: Slurm's text, and what was being written and the
-    items in the way (running jobs, users' default accounts) as the description. A
-    slurmdbd out of reach or not understood stays the runner's to answer."""
-    if isinstance(e, (CommunicationError, ProtocolError)):
-        return e
-    detail = ": ".join(t for t in (who, e.message) if t) or e.text
-    return Refusal(e.errno, [error_entry(e.errno, detail, source, error=e.text)])
+    """``outcomes.refused``, with the entry of a many-entry write saying which entry
+    (``who``) slurmdbd refused."""
+    failure = outcomes.refused(e, source)
+    if who and isinstance(failure, Refusal):
+        detail = ": ".join(t for t in (who, e.message) if t)
+        failure.entries = [error_entry(e.errno, detail, source, error=e.text or None)]
+    return failure
 
 
 async def _delete(call, only_one: bool) -> dict:
@@ -251,9 +238,7 @@ async def _delete(call, only_one: bool) -> dict:
     try:
         removed = await txn.call(D.DBD_REMOVE_ASSOCS, cond)
         if not removed:
-            raise Refusal(ESLURM_REST_EMPTY_RESULT, [error_entry(
-                ESLURM_REST_EMPTY_RESULT, "no association matches", source)],
-                payload={"removed_associations": []})
+            raise outcomes.nothing_found(source, {"removed_associations": []})
         if only_one and len(removed) > 1:
             raise Refusal(ESLURM_REST_INVALID_QUERY, [error_entry(
                 ESLURM_REST_INVALID_QUERY,
@@ -347,18 +332,10 @@ def association_shape(tres_by_id: dict, qos_by_id: dict) -> dict:
     }
 
 
-#: slurmdb_init_assoc_rec(): what a write leaves unchanged (the table's defaults are NO_VAL
-#: for the limits; these four default to 0 there).
-NO_CHANGE = {"is_def": P.NO_VAL16, "priority": P.NO_VAL, "lft": P.NO_VAL, "rgt": P.NO_VAL,
-             "acct": None, "cluster": None, "partition": None, "user": None,
-             "parent_acct": None, "qos_list": None, "def_qos_id": P.NO_VAL,
-             **{name: None for name, _ in TRES_FIELDS},
-             **{name: P.NO_VAL for name, _ in LIMIT_FIELDS}}
-
-
-def association_record(found: dict) -> dict:
-    """The slurmdb_assoc_rec of an entry: "no change" (NO_VAL, NULL) where it gives nothing."""
-    rec = dict(NO_CHANGE)
+def association_record(found: dict, no_change: dict) -> dict:
+    """The slurmdb_assoc_rec of an entry: ``no_change`` (slurmdb_init_assoc_rec: NO_VAL,
+    NULL) where it gives nothing."""
+    rec = dict(no_change)
     rec.update(acct=found.get("account"), cluster=found.get("cluster"),
                partition=found.get("partition") or None, user=found.get("user") or None,
                parent_acct=found.get("parent_account"))
@@ -413,6 +390,36 @@ async def _apply(txn, rec: dict, source: str) -> None:
     await txn.call(D.DBD_MODIFY_ASSOCS, {"cond": cond, "rec": change})
 
 
+async def prepare_associations(call, body) -> list[dict]:
+    """POST /associations' body as association records (400 for anything not understood),
+    before any transaction is opened (what POST /config can share)."""
+    source = "slurmdb_associations_add"
+    entries = inputs.body_records(body, "associations", source)
+    tres_by_id, qos_by_id = await _tables(call)
+    shape = association_shape(tres_by_id, qos_by_id)
+    no_change = call.slurmdbd.no_change("assoc")
+    records = []
+    try:
+        for i, entry in enumerate(entries):
+            where = f"associations/{i}"
+            found = inputs.read(entry, shape, where)
+            inputs.require(found, "account", "cluster", where=where)
+            records.append(association_record(found, no_change))
+    except BodyError as e:
+        raise e.api_error(source) from None
+    return records
+
+
+async def apply_associations(txn, records: list[dict]) -> None:
+    """Prepared associations added or modified on ``txn`` (committed by its owner)."""
+    source = "slurmdb_associations_add"
+    for rec in records:
+        try:
+            await _apply(txn, rec, source)
+        except SlurmError as e:
+            raise write_refusal(e, source, _who(rec)) from None
+
+
 @operation("POST", "/associations", family="slurmdb", operation_id="update_associations",
            summary="Set associations info", tags=("slurmdb",),
            request_schema={"type": "object", "required": ["associations"], "properties": {
@@ -420,28 +427,12 @@ async def _apply(txn, rec: dict, source: str) -> None:
            response_schema={"type": "object", "properties": {}},
            errors=WRITE_ERRORS, refused=400)
 async def update_associations(call):
-    source = "slurmdb_associations_add"
-    entries = inputs.body_records(call.body, "associations", source)
-    tres_by_id, qos_by_id = await _tables(call)
-    shape = association_shape(tres_by_id, qos_by_id)
-    records = []
-    try:
-        for i, entry in enumerate(entries):
-            where = f"associations/{i}"
-            found = inputs.read(entry, shape, where)
-            inputs.require(found, "account", "cluster", where=where)
-            records.append(association_record(found))
-    except BodyError as e:
-        raise e.api_error(source) from None
+    records = await prepare_associations(call, call.body)
     if not records:
         return {}
     txn = await call.slurmdbd.begin()
     try:
-        for rec in records:
-            try:
-                await _apply(txn, rec, source)
-            except SlurmError as e:
-                raise write_refusal(e, source, _who(rec)) from None
+        await apply_associations(txn, records)
         await txn.commit()
     finally:
         txn.abort()  # no-op after a commit

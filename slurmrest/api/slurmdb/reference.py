@@ -57,7 +57,9 @@ class ReferenceTable:
 
 
 async def _tres_by_id(call) -> dict[int, dict]:
-    return {t["id"]: t for t in await call.slurmdbd.tres()}
+    # Deleted TRES too (slurmrestd's tres_cond has with_deleted=1): old records still name
+    # them, and GET /tres lists them (TRES_OFFSET's placeholder 1000 "dynamic_offset").
+    return {t["id"]: t for t in await call.slurmdbd.tres({"with_deleted": 1})}
 
 
 async def _qos_by_id(call) -> dict[int, dict]:
@@ -114,24 +116,60 @@ def tres_list(text: str | None, by_id: dict[int, dict]) -> list[dict]:
     return [tres_entry(by_id.get(i), i, count) for i, count in parse_tres(text)]
 
 
+_TRES_KEYS = frozenset({"type", "name", "id", "count"})
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return (a or "").lower() == (b or "").lower()
+
+
+def find_tres(entry: dict, by_id: dict[int, dict]) -> int:
+    """The id of the TRES a document names, by Slurm's rules (``_find_tres_id``): its id
+    (with a type and name that agree, if given), else its type (case-insensitive) and name; a
+    type without a name is the first TRES of that type. ValueError with Slurm's words."""
+    tres_id, kind, name = entry.get("id"), entry.get("type"), entry.get("name")
+    if tres_id is not None and (not isinstance(tres_id, int) or isinstance(tres_id, bool)):
+        raise ValueError(f"TRES id must be an integer, not {tres_id!r}")
+    for value, what in ((kind, "type"), (name, "name")):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"TRES {what} must be a string, not {value!r}")
+    if not kind:
+        if tres_id is None:
+            raise ValueError("Missing required field 'type'")
+        if tres_id not in by_id:
+            raise ValueError(f"unknown TRES id {tres_id!r}")
+        return tres_id
+    for found_id, tres in by_id.items():
+        if (tres_id and tres_id == found_id and _same(kind, tres.get("type"))
+                and (not name or _same(name, tres.get("name")))) \
+                or (not name and _same(kind, tres.get("type"))) \
+                or (_same(name, tres.get("name")) and _same(kind, tres.get("type"))):
+            if tres_id and tres_id != found_id:
+                raise ValueError(
+                    f"Requested TRES id({tres_id}) doesn't match TRES type/name"
+                    f"({tres.get('type')}/{tres.get('name')}) which id is {found_id}")
+            return found_id
+    raise ValueError(f"Couldn't find TRES matching name:{name} type:{kind}")
+
+
 def tres_string(entries: list[dict], by_id: dict[int, dict]) -> str:
-    """The other way: a list of TRES documents (by ``id``, or ``type`` and ``name``) as
-    slurmdbd's ``"id=count,..."``; ValueError for a TRES slurmdbd does not know."""
-    by_name = {(t.get("type") or "", t.get("name") or ""): i for i, t in by_id.items()}
+    """The other way: a list of TRES documents (by ``id``, or ``type`` and ``name``, as
+    ``find_tres``) as slurmdbd's ``"id=count,..."``; ValueError for a TRES slurmdbd does not
+    know, a count that is not a non-negative integer, or a field a TRES does not have."""
+    if not isinstance(entries, list):
+        raise ValueError(f"a TRES list must be a list, not {entries!r}")
     items = []
     for entry in entries:
         if not isinstance(entry, dict):
             raise ValueError(f"a TRES must be an object, not {entry!r}")
-        tres_id = entry.get("id")
-        if tres_id is None:
-            key = (entry.get("type") or "", entry.get("name") or "")
-            tres_id = by_name.get(key)
-            if tres_id is None:
-                raise ValueError(f"unknown TRES {'/'.join(k for k in key if k)!r}")
-        elif tres_id not in by_id:
-            raise ValueError(f"unknown TRES id {tres_id!r}")
+        unknown = sorted(set(entry) - _TRES_KEYS)
+        if unknown:
+            raise ValueError(f"unknown TRES field {unknown[0]!r}")
+        tres_id = find_tres(entry, by_id)
         count = entry.get("count")
         if not isinstance(count, int) or isinstance(count, bool):
             raise ValueError(f"TRES {tres_id}: count must be an integer")
+        if count < 0:
+            raise ValueError(f"TRES {tres_id}: TRES count below 0")
         items.append(f"{tres_id}={count}")
     return ",".join(items)

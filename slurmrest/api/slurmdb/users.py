@@ -10,14 +10,12 @@ from __future__ import annotations
 from slurmrest.api.errors import Refusal, error_entry
 from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
-from slurmrest.api.slurmdb import associations, inputs
+from slurmrest.api.slurmdb import accounts, associations, inputs, outcomes
 from slurmrest.api.slurmdb.inputs import BodyError
 from slurmrest.wire import enums
-from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
     ESLURM_INVALID_ACCOUNT,
-    ESLURM_REST_EMPTY_RESULT,
     SlurmError,
 )
 
@@ -33,10 +31,8 @@ def user_document(rec: dict) -> dict:
     """One user as slurmrestd's dbv0.0.38 ``user`` (its key order)."""
     return {
         "administrator_level": admin_level_name(rec.get("admin_level", 0)),
-        "associations": [associations.short_document(a) for a in rec.get("assoc_list") or ()],
-        "coordinators": [{"name": c.get("name"),
-                          "direct": associations.number(c.get("direct"),
-                                                        (P.NO_VAL16, P.INFINITE16))}
+        "associations": [accounts.association_short(a) for a in rec.get("assoc_list") or ()],
+        "coordinators": [{"name": c.get("name"), "direct": c.get("direct")}
                          for c in rec.get("coord_accts") or ()],
         "default": {"account": rec.get("default_acct"), "wckey": rec.get("default_wckey")},
         "flags": ["DELETED"] if rec.get("flags", 0) & enums.SLURMDB_USER_FLAG_DELETED else [],
@@ -44,11 +40,10 @@ def user_document(rec: dict) -> dict:
     }
 
 
-COORDINATOR = schema_ref("dbv0.0.38_coordinator_info", fields("name:s direct:i?"))
 USER = schema_ref("dbv0.0.38_user", fields(
     "administrator_level:s flags:[s] name:s",
-    associations={"type": "array", "items": associations.ASSOCIATION_SHORT},
-    coordinators={"type": "array", "items": COORDINATOR},
+    associations={"type": "array", "items": accounts.ASSOCIATION_SHORT},
+    coordinators={"type": "array", "items": accounts.COORDINATOR},
     default=fields("account:s? wckey:s?")))
 ANSWER = {"type": "object", "properties": {"users": {"type": "array", "items": USER}}}
 
@@ -75,15 +70,13 @@ NAME = Param("user_name", location="path", description="user name")
 
 @operation("GET", "/user/{user_name}", family="slurmdb", operation_id="get_user",
            summary="Get user info", tags=("slurmdb",), params=(NAME, WITH_DELETED),
-           response_schema=ANSWER, errors={ESLURM_REST_EMPTY_RESULT: 404})
+           response_schema=ANSWER, errors=outcomes.STATUSES)
 async def get_user(call):
     name = call.params["user_name"]
     records = await call.slurmdbd.users(
         user_condition([name], call.params.get("with_deleted")))
     if not records:
-        raise Refusal(ESLURM_REST_EMPTY_RESULT, [error_entry(
-            ESLURM_REST_EMPTY_RESULT, f"no user named {name!r}", "slurmdb_users_get")],
-            payload={"users": []})
+        raise outcomes.nothing_found("slurmdb_users_get", {"users": []})
     return {"users": [user_document(u) for u in records]}
 
 
@@ -99,9 +92,7 @@ async def delete_user(call):
     try:
         removed = await txn.call(D.DBD_REMOVE_USERS, user_condition([name], False))
         if not removed:
-            raise Refusal(ESLURM_REST_EMPTY_RESULT, [error_entry(
-                ESLURM_REST_EMPTY_RESULT, f"no user named {name!r}", source)],
-                payload={"removed_users": []})
+            raise outcomes.nothing_found(source, {"removed_users": []})
         await txn.commit()
     except SlurmError as e:
         raise associations.write_refusal(e, source) from None
@@ -135,8 +126,9 @@ USER_SHAPE = {
 }
 
 
-def user_record(entry, where: str) -> tuple[dict, list[str]]:
-    """The slurmdb_user_rec of an entry of POST /users, and the accounts it coordinates."""
+def user_record(entry, where: str, no_change: dict) -> tuple[dict, list[str]]:
+    """The slurmdb_user_rec of an entry of POST /users, and the accounts it coordinates;
+    ``no_change``: the release's "no change" association record."""
     found = inputs.read(entry, USER_SHAPE, where)
     inputs.require(found, "name", where=where)
     name = found["name"]
@@ -147,7 +139,7 @@ def user_record(entry, where: str) -> tuple[dict, list[str]]:
         inputs.require(short, "account", "cluster", where=at)
         if short.get("user") not in (None, name):
             raise BodyError(f"{at}/user", f"must be {name!r}, the user it belongs to")
-        rec = dict(associations.NO_CHANGE, acct=short["account"], cluster=short["cluster"],
+        rec = dict(no_change, acct=short["account"], cluster=short["cluster"],
                    partition=short.get("partition") or None, user=name)
         if short["account"] == found.get("default/account"):
             rec["is_def"] = 1
@@ -173,7 +165,7 @@ def user_record(entry, where: str) -> tuple[dict, list[str]]:
 async def _check_accounts(call, records, source) -> None:
     """Coordinated accounts must exist (slurmdbd would make a user coordinator of an
     account that does not)."""
-    wanted = {a.lower() for _, accounts in records for a in accounts}
+    wanted = {a.lower() for _, coordinated in records for a in coordinated}
     if not wanted:
         return
     known = {a["name"].lower() for a in await call.slurmdbd.accounts(
@@ -184,7 +176,7 @@ async def _check_accounts(call, records, source) -> None:
             ESLURM_INVALID_ACCOUNT, f"no account named {', '.join(missing)}", source)])
 
 
-async def _update_existing(txn, rec: dict, current: dict, source: str) -> None:
+async def _update_existing(txn, rec: dict, current: dict) -> None:
     """slurmdbd's add skips a user that exists (and resets its administrator level when the
     entry gives none): add its new associations, then change what the entry changes."""
     name = rec["name"]
@@ -203,6 +195,48 @@ async def _update_existing(txn, rec: dict, current: dict, source: str) -> None:
             "cond": {"assoc_cond": {"user_list": [name]}}, "rec": change})
 
 
+async def prepare_users(call, body) -> list[tuple[dict, list[str]]]:
+    """POST /users' body as ``[(user record, coordinated accounts), ...]`` (400 for anything
+    not understood), before any transaction is opened (what POST /config can share)."""
+    source = "slurmdb_users_add"
+    entries = inputs.body_records(body, "users", source)
+    no_change = call.slurmdbd.no_change("assoc")
+    records = []
+    try:
+        for i, entry in enumerate(entries):
+            records.append(user_record(entry, f"users/{i}", no_change))
+    except BodyError as e:
+        raise e.api_error(source) from None
+    await _check_accounts(call, records, source)
+    return records
+
+
+async def apply_users(txn, records: list[tuple[dict, list[str]]]) -> None:
+    """Prepared users added (or updated) and their coordinators added on ``txn``
+    (committed by its owner)."""
+    step, who = "slurmdb_users_add", None
+    try:
+        names = [rec["name"] for rec, _ in records]
+        current = {u["name"]: u for u in await txn.call(
+            D.DBD_GET_USERS, {"assoc_cond": {"user_list": names}})}
+        new = [rec for rec, _ in records if rec["name"] not in current]
+        if new:
+            await txn.call(D.DBD_ADD_USERS, {"my_list": new, "return_code": 0})
+        for rec, _ in records:
+            if rec["name"] in current:
+                who = f"user {rec['name']}"
+                await _update_existing(txn, rec, current[rec["name"]])
+        step = "slurmdb_coord_add"
+        for rec, coordinated in records:
+            if coordinated:
+                who = f"user {rec['name']}"
+                await txn.call(D.DBD_ADD_ACCOUNT_COORDS, {
+                    "acct_count": len(coordinated), "acct_list": coordinated,
+                    "cond": {"assoc_cond": {"user_list": [rec["name"]]}}})
+    except SlurmError as e:
+        raise associations.write_refusal(e, step, who) from None
+
+
 @operation("POST", "/users", family="slurmdb", operation_id="update_users",
            summary="Update user", tags=("slurmdb",),
            request_schema={"type": "object", "required": ["users"], "properties": {
@@ -210,40 +244,12 @@ async def _update_existing(txn, rec: dict, current: dict, source: str) -> None:
            response_schema={"type": "object", "properties": {}},
            errors=associations.WRITE_ERRORS, refused=400)
 async def update_users(call):
-    source = "slurmdb_users_add"
-    entries = inputs.body_records(call.body, "users", source)
-    records = []
-    try:
-        for i, entry in enumerate(entries):
-            records.append(user_record(entry, f"users/{i}"))
-    except BodyError as e:
-        raise e.api_error(source) from None
+    records = await prepare_users(call, call.body)
     if not records:
         return {}
-    await _check_accounts(call, records, source)
     txn = await call.slurmdbd.begin()
     try:
-        step, who = source, None
-        try:
-            names = [rec["name"] for rec, _ in records]
-            current = {u["name"]: u for u in await txn.call(
-                D.DBD_GET_USERS, {"assoc_cond": {"user_list": names}})}
-            new = [rec for rec, _ in records if rec["name"] not in current]
-            if new:
-                await txn.call(D.DBD_ADD_USERS, {"my_list": new, "return_code": 0})
-            for rec, _ in records:
-                if rec["name"] in current:
-                    who = f"user {rec['name']}"
-                    await _update_existing(txn, rec, current[rec["name"]], source)
-            step = "slurmdb_coord_add"
-            for rec, accounts in records:
-                if accounts:
-                    who = f"user {rec['name']}"
-                    await txn.call(D.DBD_ADD_ACCOUNT_COORDS, {
-                        "acct_count": len(accounts), "acct_list": accounts,
-                        "cond": {"assoc_cond": {"user_list": [rec["name"]]}}})
-        except SlurmError as e:
-            raise associations.write_refusal(e, step, who) from None
+        await apply_users(txn, records)
         await txn.commit()
     finally:
         txn.abort()  # no-op after a commit

@@ -16,6 +16,7 @@ from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.schema import (
     BITSTR, DOUBLE, I32, STR, TIME, U8, U16, U32, Counted, List, Struct, struct,
 )
+from slurmrest.wire.versions import DbdTables
 
 PROTOCOL_VERSION = P.SLURM_22_05_PROTOCOL_VERSION
 
@@ -632,3 +633,8 @@ WRITES = frozenset({
     D.DBD_REMOVE_ASSOCS, D.DBD_REMOVE_CLUSTERS, D.DBD_REMOVE_USERS, D.DBD_REMOVE_QOS,
     D.DBD_REMOVE_WCKEYS,
 })
+
+#: What a client of this release's slurmdbd uses (``SlurmVersion.dbd`` of ``v22_05``).
+TABLES = DbdTables("22.05", PROTOCOL_VERSION, persist_init=PERSIST_INIT_REQ,
+                   requests=REQUESTS, replies=REPLIES, reply_to=REPLY_TO, writes=WRITES,
+                   no_change={"qos": QOS_REC_NO_CHANGE, "assoc": ASSOC_REC_NO_CHANGE})

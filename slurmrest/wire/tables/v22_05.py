@@ -1,5 +1,6 @@
 """Slurm 22.05 (protocol 0x2600): message bodies as ``Struct`` tables, the header, the named
-RPCs, and the ``SlurmVersion`` that bundles them (``VERSION``).
+RPCs, and the ``SlurmVersion`` that bundles them (``VERSION``, with slurmdbd's tables from
+``dbd_v22_05``).
 
 Transcribed from ``docs/slurm-22.05-ctld-protocol.md`` (§3.5, §5, Appendix C), which names the
 Slurm pack/unpack function behind each table. Field names are Slurm's C member names; rows
@@ -13,6 +14,7 @@ bitmaps (``primitives.Bitmap.inx``), array_task_str's hex mask -> range text.
 """
 
 from slurmrest.wire import enums, primitives as P
+from slurmrest.wire.tables import dbd_v22_05
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.schema import (
     STR, U8, U16, U32, AbsentIf, Counted, List, Optional, Struct, Tagged, Unsupported,
@@ -1163,4 +1165,5 @@ RPCS = (
         {"lifespan": Arg("lifespan"), "username": Arg("user")}, shareable=False),
 )
 
-VERSION = SlurmVersion("22.05", PROTOCOL_VERSION, HEADER, BODIES, RPCS, enums)
+VERSION = SlurmVersion("22.05", PROTOCOL_VERSION, HEADER, BODIES, RPCS, enums,
+                       dbd=dbd_v22_05.TABLES)
