@@ -399,6 +399,9 @@ class Writes(LiveAccounting):
             "DELETE", f"{V38}/association?account=physics&user=bob", user="alice")
         self.assertRefused(status, doc, 403, "Access/permission denied")
         self.assertEqual(self.sacctmgr("show", "assoc", "format=account,user,maxjobs"), before)
+        # the same entries as slurmrestd's (its status: 500)
+        await self.compare_refusal("POST", "/associations", {"associations": [self.entry()]})
+        self.assertEqual(self.sacctmgr("show", "assoc", "format=account,user,maxjobs"), before)
         # she may read them, as with slurmrestd
         status, doc = await self.api("GET", f"{V38}/associations", user="alice")
         self.assertEqual(status, 200, doc)

@@ -172,6 +172,11 @@ class Writes(LiveAccounting):
         status, doc = await self.api("DELETE", f"{V38}/user/bob", user="alice")
         self.assertRefused(status, doc, 403, "Access/permission denied")
         self.assertEqual(len(self.user_rows("bob")), 1)
+        # the same entries as slurmrestd's (its status: 500)
+        await self.compare_refusal("POST", "/users", {"users": [{"name": name}]})
+        await self.compare_refusal("DELETE", "/user/bob", None)
+        self.assertEqual(self.user_rows(name), [])
+        self.assertEqual(len(self.user_rows("bob")), 1)
 
     async def test_writes_as_slurmrestd(self):
         self.add_account(self.tag)

@@ -1,18 +1,20 @@
-"""What the accounting operations take in: Slurm's comma-separated name lists (query
-parameters) and request bodies read against a shape.
+"""What the association and user operations take in: Slurm's comma-separated name lists
+(query parameters) and request bodies read *and converted* against a shape of readers
+(``bodies`` only checks a shape; an association's fields need conversions: limits with null
+for "none", TRES and QOS by name).
 
-A body is refused whole (``BodyError``, a 400) for any unknown key, wrong type or missing
-required field before anything is written; slurmrestd 22.05 instead ignores unknown keys,
-answers 200 with "Missing required field" beside it, or writes half of a list.
+A body is refused whole (``BodyError``, ``bodies.refuse``'s 400) for any unknown key, wrong
+type or missing required field before anything is written; slurmrestd 22.05 instead ignores
+unknown keys, answers 200 with "Missing required field" beside it, or writes half of a list.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from slurmrest.api.errors import ApiError, error_entry
+from slurmrest.api.errors import ApiError
+from slurmrest.api.slurmdb import bodies
 from slurmrest.wire import primitives as P
-from slurmrest.wire.errors import ESLURM_REST_FAIL_PARSING, ESLURM_REST_INVALID_QUERY
 
 Reader = Callable[[Any, str], Any]
 
@@ -42,24 +44,21 @@ class BodyError(Exception):
         self.where, self.why = where, why
 
     def api_error(self, source: str) -> ApiError:
-        return ApiError(400, [error_entry(ESLURM_REST_FAIL_PARSING, str(self), source)])
+        return bodies.refuse(str(self), source)
 
 
 def body_records(body: Any, key: str, source: str) -> list[Any]:
     """The list under ``key`` of a POST body (``{"users": [...]}``), or a 400."""
     if not isinstance(body, dict):
-        raise ApiError(400, [error_entry(ESLURM_REST_INVALID_QUERY,
-                                         "the request body must be a JSON object", source)])
+        raise bodies.refuse(f"the body must be an object with a {key!r} list", source)
     unknown = sorted(set(body) - {key} - ANSWER_KEYS)
     if unknown:
         raise BodyError("", f"unknown field(s) {', '.join(map(repr, unknown))}; "
                             f"expected {key!r}").api_error(source)
     records = body.get(key)
     if not isinstance(records, list):
-        raise ApiError(400, [error_entry(
-            ESLURM_REST_INVALID_QUERY,
-            f"{key!r} must be a list" if key in body else f"missing required field {key!r}",
-            source)])
+        raise bodies.refuse(f"{key!r} must be a list" if key in body
+                            else f"missing required field {key!r}", source)
     return records
 
 
