@@ -5,7 +5,12 @@ POST /associations adds each association that does not exist yet and modifies th
 does (matched by account, cluster, partition and user), all in one slurmdbd transaction that
 is committed only when every entry succeeded. A modification changes only what the entry
 gives: a limit absent is left as it is, null clears it, and a TRES list given replaces the
-whole list (slurmrestd 22.05 also clears every TRES limit the entry leaves out).
+whole list (slurmrestd 22.05 also clears every TRES limit the entry leaves out). An entry
+needs an account and a cluster; one without a user is the account's own association
+(slurmrestd declares user required, then writes the entry anyway).
+
+A DELETE without any filter is refused (slurmrestd removes every association of every
+cluster); one that matches nothing is 404, and /association refuses to remove more than one.
 """
 
 from __future__ import annotations
