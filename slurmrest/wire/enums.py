@@ -890,10 +890,13 @@ ADMIN_LEVEL_NAMES = {SLURMDB_ADMIN_NOTSET: "Not Set", SLURMDB_ADMIN_NONE: "None"
 
 
 # --------------------------------------------------------------------------------------------
-# slurmdbd: accounts, clusters and wckeys (slurm/slurmdb.h), and the select plugins' ids
-# as slurmdbd stores a cluster's (select_plugin_id_to_string, src/common/select.c).
+# slurmdbd: accounts, associations, users, clusters and wckeys (slurm/slurmdb.h), and the
+# select plugins' ids as slurmdbd stores a cluster's (select_plugin_id_to_string,
+# src/common/select.c).
 
 SLURMDB_ACCT_FLAG_DELETED = 0x1
+ASSOC_FLAG_DELETED = 0x1
+SLURMDB_USER_FLAG_DELETED = 0x1
 SLURMDB_WCKEY_FLAG_DELETED = 0x1
 
 CLUSTER_FLAG_MULTSD = _bit(7)
