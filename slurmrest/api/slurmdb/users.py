@@ -162,10 +162,11 @@ def user_record(entry, where: str, no_change: dict) -> tuple[dict, list[str]]:
     return rec, coordinated
 
 
-async def _check_accounts(call, records, source) -> None:
-    """Coordinated accounts must exist (slurmdbd would make a user coordinator of an
-    account that does not)."""
+async def _check_accounts(call, records, source, adding=frozenset()) -> None:
+    """Coordinated accounts must exist, or be added by the same request (``adding``):
+    slurmdbd would make a user coordinator of an account that does not."""
     wanted = {a.lower() for _, coordinated in records for a in coordinated}
+    wanted -= {a.lower() for a in adding}
     if not wanted:
         return
     known = {a["name"].lower() for a in await call.slurmdbd.accounts(
@@ -195,9 +196,11 @@ async def _update_existing(txn, rec: dict, current: dict) -> None:
             "cond": {"assoc_cond": {"user_list": [name]}}, "rec": change})
 
 
-async def prepare_users(call, body) -> list[tuple[dict, list[str]]]:
+async def prepare_users(call, body, *, adding_accounts=frozenset()
+                        ) -> list[tuple[dict, list[str]]]:
     """POST /users' body as ``[(user record, coordinated accounts), ...]`` (400 for anything
-    not understood), before any transaction is opened (what POST /config can share)."""
+    not understood), before any transaction is opened (what POST /config can share: it
+    names the accounts it adds before the users, ``adding_accounts``)."""
     source = "slurmdb_users_add"
     entries = inputs.body_records(body, "users", source)
     no_change = call.slurmdbd.no_change("assoc")
@@ -207,7 +210,7 @@ async def prepare_users(call, body) -> list[tuple[dict, list[str]]]:
             records.append(user_record(entry, f"users/{i}", no_change))
     except BodyError as e:
         raise e.api_error(source) from None
-    await _check_accounts(call, records, source)
+    await _check_accounts(call, records, source, adding_accounts)
     return records
 
 
