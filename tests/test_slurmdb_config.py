@@ -130,3 +130,23 @@ class ConfigTests(AccountingLiveTestCase):
         self.assertEqual((status, status1), (200, 200))
         self.assertEqual({k: v for k, v in v38.items() if k != "meta"},
                          {k: v for k, v in v1.items() if k != "meta"})
+
+    async def test_user_needs_its_accounts_association(self):
+        """slurmdbd answers only "Unspecified error" for a user under an account that has no
+        association on the cluster: refused first, with sacctmgr's reason, nothing written."""
+        tag = self.tag
+        self.addCleanup(self.cleanup)
+        status, _ = await self.ours("POST", "/accounts", {"accounts": [
+            {"name": f"{tag}a", "description": "x", "organization": "y"}]})
+        self.assertEqual(status, 200)
+        before = self.everything()
+        user = {"name": f"{tag}u", "default": {"account": f"{tag}a"},
+                "associations": [{"account": f"{tag}a", "cluster": "testcluster",
+                                  "user": f"{tag}u"}]}
+        for path, body in (("/users", {"users": [user]}), ("/config", {"users": [user]})):
+            status, doc = await self.ours("POST", path, body)
+            self.assertEqual(status, 400, doc)
+            (entry,) = doc["errors"]
+            self.assertEqual(entry["error_number"], 2045)
+            self.assertIn("has no association on cluster 'testcluster'", entry["description"])
+        self.assertEqual(self.everything(), before)

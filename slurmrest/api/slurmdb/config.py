@@ -163,12 +163,15 @@ async def set_config(call):
         adding_accounts = _names(records)
         steps.append(lambda txn, r=records: accounts.add_accounts(txn, r))
     of_accounts, of_users = _associations(body)
+    adding_account_assocs = frozenset()
     if of_accounts:
         records = await associations.prepare_associations(call, {"associations": of_accounts})
+        adding_account_assocs = frozenset((r["acct"], r["cluster"]) for r in records)
         steps.append(lambda txn, r=records: associations.apply_associations(txn, r))
     if "users" in body:
         records = await users.prepare_users(call, {"users": body["users"]},
-                                            adding_accounts=adding_accounts)
+                                            adding_accounts=adding_accounts,
+                                            adding_account_assocs=adding_account_assocs)
         adding_users = frozenset(rec["name"] for rec, _ in records)
         steps.append(lambda txn, r=records: users.apply_users(txn, r))
     if "QOS" in body or "qos" in body:

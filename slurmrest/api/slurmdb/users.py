@@ -177,6 +177,27 @@ async def _check_accounts(call, records, source, adding=frozenset()) -> None:
             ESLURM_INVALID_ACCOUNT, f"no account named {', '.join(missing)}", source)])
 
 
+async def _check_parents(call, records, source, adding=frozenset()) -> None:
+    """A user's association needs its account's on that cluster (as sacctmgr checks), or
+    one the same request adds (``adding``: (account, cluster) pairs); slurmdbd's own
+    answer is only "Unspecified error"."""
+    wanted = {(a["acct"].lower(), a["cluster"].lower())
+              for rec, _ in records for a in rec["assoc_list"] or ()}
+    wanted -= {(a.lower(), c.lower()) for a, c in adding}
+    if not wanted:
+        return
+    found = await call.slurmdbd.associations({
+        "acct_list": sorted({a for a, _ in wanted}),
+        "cluster_list": sorted({c for _, c in wanted}), "user_list": [""]})
+    known = {(a["acct"].lower(), a["cluster"].lower()) for a in found if not a.get("user")}
+    missing = sorted(wanted - known)
+    if missing:
+        raise Refusal(ESLURM_INVALID_ACCOUNT, [error_entry(
+            ESLURM_INVALID_ACCOUNT, "; ".join(
+                f"the account {a!r} has no association on cluster {c!r}"
+                for a, c in missing), source)])
+
+
 async def _update_existing(txn, rec: dict, current: dict) -> None:
     """slurmdbd's add skips a user that exists (and resets its administrator level when the
     entry gives none): add its new associations, then change what the entry changes."""
@@ -196,11 +217,11 @@ async def _update_existing(txn, rec: dict, current: dict) -> None:
             "cond": {"assoc_cond": {"user_list": [name]}}, "rec": change})
 
 
-async def prepare_users(call, body, *, adding_accounts=frozenset()
-                        ) -> list[tuple[dict, list[str]]]:
+async def prepare_users(call, body, *, adding_accounts=frozenset(),
+                        adding_account_assocs=frozenset()) -> list[tuple[dict, list[str]]]:
     """POST /users' body as ``[(user record, coordinated accounts), ...]`` (400 for anything
     not understood), before any transaction is opened (what POST /config can share: it
-    names the accounts it adds before the users, ``adding_accounts``)."""
+    names the accounts and account associations it adds before the users)."""
     source = "slurmdb_users_add"
     entries = inputs.body_records(body, "users", source)
     no_change = call.slurmdbd.no_change("assoc")
@@ -211,6 +232,7 @@ async def prepare_users(call, body, *, adding_accounts=frozenset()
     except BodyError as e:
         raise e.api_error(source) from None
     await _check_accounts(call, records, source, adding_accounts)
+    await _check_parents(call, records, source, adding_account_assocs)
     return records
 
 
