@@ -524,12 +524,17 @@ class Optional(FieldType):
     other than ``absent``/``present`` is a ProtocolError. Decodes to the struct's dict or
     None. With ``flatten=True`` the struct's fields go into the enclosing record instead
     (None when absent) and the flag is kept under the field's own name (stats'
-    ``parts_packed``).
+    ``parts_packed``). ``otherwise`` (flattened only): the fields on the wire instead when
+    the flag says absent (24.11's job details: a few counts when there are no details).
     """
 
-    def __init__(self, struct_, flag=U8, present=0xFF, absent=0, flatten=False):
+    def __init__(self, struct_, flag=U8, present=0xFF, absent=0, flatten=False,
+                 otherwise=None):
         self.struct, self.flag, self.present, self.absent = struct_, flag, present, absent
         self.flatten = flatten
+        if otherwise is not None and not flatten:
+            raise TypeError("Optional: otherwise needs flatten=True")
+        self.otherwise = otherwise
         self.min_size = flag.size
         self.default = absent if flatten else None
 
@@ -696,7 +701,9 @@ class Struct(FieldType):
             out.append(f.name)
             if isinstance(f.type, Optional) and f.type.flatten:
                 out.extend(f.type.struct.output_names())
-        return out
+                if f.type.otherwise is not None:
+                    out.extend(f.type.otherwise.output_names())
+        return list(dict.fromkeys(out))
 
     def defaults(self):
         """The record ``pack`` uses for an empty input (before ``prepare``)."""
@@ -704,6 +711,8 @@ class Struct(FieldType):
         for f in self.fields:
             out[f.name] = f.default
             if isinstance(f.type, Optional) and f.type.flatten:
+                if f.type.otherwise is not None:
+                    out.update(f.type.otherwise.defaults())
                 out.update(f.type.struct.defaults())
         return out
 
@@ -884,6 +893,15 @@ def _compile_unpack_fields(g, fields, scope):
             _compile_unpack_fields(g, opt.struct.fields, scope)
             g.emit("pass")
             g.dedent()
+            if opt.otherwise is not None:
+                g.emit(f"elif {fl} == {opt.absent}:")
+                g.indent()
+                _compile_unpack_fields(g, opt.otherwise.fields, scope)
+                g.emit("pass")
+                g.dedent()
+                g.emit("else:")
+                g.emit(f"    _fail('bad presence flag %d' % {fl})", _label(f.name))
+                continue
             g.emit(f"elif {fl} != {opt.absent}:")  # absent: the fields stay None
             g.emit(f"    _fail('bad presence flag %d' % {fl})", _label(f.name))
             continue
@@ -941,6 +959,12 @@ def _compile_pack_fields(g, fields, scope):
             _compile_pack_fields(g, opt.struct.fields, scope)
             g.emit("pass")
             g.dedent()
+            if opt.otherwise is not None:
+                g.emit(f"elif {v} == {opt.absent}:")
+                g.indent()
+                _compile_pack_fields(g, opt.otherwise.fields, scope)
+                g.emit("pass")
+                g.dedent()
             g.emit(f"elif {v} != {opt.absent}: raise ValueError('bad presence flag %r' % "
                    f"({v},))", _label(f.name))
             continue

@@ -97,11 +97,13 @@ class DbdTables:
 
 
 class SlurmVersion:
-    """One Slurm release as the wire sees it (``dbd``: its slurmdbd tables, or None)."""
+    """One Slurm release as the wire sees it (``dbd``: its slurmdbd tables, or None;
+    ``forward``: the header's forward block when ``forward.cnt`` is not 0)."""
 
     def __init__(self, name: str, protocol: int, header: Struct,
                  bodies: Mapping[int, Struct | None], rpcs: tuple[Rpc, ...],
-                 enums: ModuleType, dbd: DbdTables | None = None):
+                 enums: ModuleType, dbd: DbdTables | None = None,
+                 forward: Struct | None = None):
         self.name = name
         self.protocol = protocol
         #: The header's fixed fields up to ``body_length`` (forward, ret_list and orig_addr
@@ -113,6 +115,7 @@ class SlurmVersion:
             raise TypeError(f"{name}: two named RPCs share a name")
         self.enums = enums
         self.dbd = dbd
+        self.forward = forward
         #: Request types that change nothing: identical concurrent ones may share one RPC.
         self.read_types = frozenset(r.request for r in rpcs if r.shareable is True)
 
@@ -121,8 +124,8 @@ class SlurmVersion:
 
     def derive(self, name: str, protocol: int, *, header: Struct | None = None,
                bodies: Mapping | None = None, rpcs: Mapping[str, Rpc | None] | None = None,
-               enums: ModuleType | None = None, dbd: DbdTables | None = None
-               ) -> "SlurmVersion":
+               enums: ModuleType | None = None, dbd: DbdTables | None = None,
+               forward: Struct | None = None) -> "SlurmVersion":
         """The next release: what it changes, the rest as in this one. ``bodies`` and
         ``rpcs`` are updates (a value of None drops an RPC; a body of None is bodiless);
         ``dbd``: its slurmdbd tables (``self.dbd.derive(...)``)."""
@@ -135,4 +138,5 @@ class SlurmVersion:
         return SlurmVersion(name, protocol, header if header is not None else self.header,
                             {**self.bodies, **(bodies or {})}, tuple(table.values()),
                             enums if enums is not None else self.enums,
-                            dbd if dbd is not None else self.dbd)
+                            dbd if dbd is not None else self.dbd,
+                            forward if forward is not None else self.forward)

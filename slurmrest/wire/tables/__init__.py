@@ -8,11 +8,12 @@ layouts are shared. Adding a release is its module plus one entry in ``VERSIONS`
 from slurmrest.wire import primitives as P
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.schema import struct
-from slurmrest.wire.tables import v22_05
+from slurmrest.wire.tables import v22_05, v24_11
 
 #: Every version we speak, oldest first.
 VERSIONS = (
     v22_05.VERSION,
+    v24_11.VERSION,
 )
 NEWEST = VERSIONS[-1]
 
