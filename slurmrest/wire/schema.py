@@ -29,7 +29,7 @@ __all__ = [
     "Tagged", "AbsentIf", "Unsupported", "Bitmap",
     "U8", "BOOL", "U16", "U32", "I32", "U64", "TIME", "DOUBLE", "STR", "STR_ARRAY",
     "U16_ARRAY", "U32_ARRAY", "U64_ARRAY", "MEM", "BITSTR",
-    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct",
+    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct", "Constant",
 ]
 
 # What a compiled unpacker converts into ProtocolError; anything else is a bug and escapes.
@@ -643,6 +643,26 @@ class AbsentIf(FieldType):
                f"'{first} may not be the absence marker')", label)
         _element_pack(g, self.struct, src, label, scope)
         g.dedent()
+
+
+class Constant(FieldType):
+    """A field a release no longer sends: nothing on the wire, decodes as ``value`` (what
+    the older release sent in the case the product uses), packs nothing."""
+
+    min_size = 0
+
+    def __init__(self, value):
+        self.value = value
+        self.default = value
+
+    def __repr__(self):
+        return f"Constant({self.value!r})"
+
+    def unpack_code(self, g, target, label, scope):
+        g.emit(f"{target} = {_literal(g, self.value)}")
+
+    def pack_code(self, g, src, label, scope):
+        g.emit("pass")
 
 
 class Unsupported(FieldType):

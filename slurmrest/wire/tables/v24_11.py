@@ -17,8 +17,8 @@ member names. What the records mean is the API room's business.
 from slurmrest.wire import primitives as P
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.schema import (
-    BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Counted, List, Optional, Struct,
-    struct,
+    BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Constant, Counted, List, Optional,
+    Struct, struct,
 )
 from slurmrest.wire.tables import v22_05 as OLD
 
@@ -199,19 +199,29 @@ JOB_RECORD = struct("job_record", """
     std_in                  str
     std_out                 str
     multi_core              multi_core
+    show_flags              echoed  # not on the wire any more (see below)
 """, job_resources=JOB_RESOURCES, multi_core=OLD.MULTI_CORE,
+    echoed=Constant(OLD.JOB_SHOW_FLAGS),
     fed_details=Optional(FED_DETAILS, flag=U8, present=1, absent=0, flatten=True),
     details=Optional(JOB_DETAILS, flag=U8, present=1, absent=0, flatten=True,
                      otherwise=JOB_NO_DETAILS))
+
+# 22.05 echoed the request's show_flags in every job record; 24.11 does not. The records
+# keep the key, with the flags our jobs RPCs send (``OLD.JOB_SHOW_FLAGS``).
 
 JOB_INFO = OLD.JOB_INFO.replace(change=(
     ("records", ("records", Counted(JOB_RECORD, "record_count"))),))
 
 
 # _pack_job_desc_msg: container_id, oom_kill_step, job_size_str, resv_port_cnt and
-# segment_size added; power_flags and select_jobinfo gone.
+# segment_size added; power_flags and select_jobinfo gone. slurm_init_job_desc_msg now
+# leaves user_id/group_id at SLURM_AUTH_NOBODY (99), which REQUEST_UPDATE_JOB takes for
+# "no -u override" (NO_VAL there is an override, refused for non-administrators).
+SLURM_AUTH_NOBODY = 99
 JOB_DESC = OLD.JOB_DESC.replace(
     drop=("power_flags", "select_jobinfo"),
+    change=(("user_id", ("user_id", U32, SLURM_AUTH_NOBODY)),
+            ("group_id", ("group_id", U32, SLURM_AUTH_NOBODY))),
     insert=(("container", ("container_id", STR)),
             ("pn_min_memory", ("oom_kill_step", U16, P.NO_VAL16)),
             ("max_nodes", ("job_size_str", STR)),
