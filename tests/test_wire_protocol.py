@@ -245,3 +245,19 @@ class RobustnessTests(unittest.TestCase):
                 P2205.decode(reply(msg_type, body))
             except ProtocolError:
                 pass
+
+
+class Reply2411Tests(unittest.TestCase):
+    """24.11 replies: header of protocol 0x2A00, SLURM_NO_AUTH_CRED set, no credential."""
+
+    def test_rc_reply_without_credential(self):
+        # A live 24.11 slurmctld's answer to REQUEST_PING, after the length prefix.
+        payload = bytes.fromhex("2a00 0044 1f41 00000004 0000 0000 0000 00000000")
+        message = P2205.decode(payload)  # any codec reads the version the frame announces
+        self.assertEqual((message.version, message.msg_type, message.body),
+                         (0x2A00, M.RESPONSE_SLURM_RC, {"return_code": 0}))
+
+    def test_refusal_of_an_older_request(self):
+        """What 24.11 answers a 22.05 request: its own header, an error code."""
+        payload = bytes.fromhex("2a00 0040 1f41 00000004 0000 0000 0000 000003ef")
+        self.assertEqual(P2205.decode(payload).body, {"return_code": 1007})

@@ -140,6 +140,24 @@ class ChrootCluster:
             self.run(["scancel", *map(str, job_ids)], check=False)
 
 
+def main(argv=None):
+    """``python -m slurmrest.testing.second suite``: the Debian suite of the release to run
+    in a chroot on this host (exit 1, with the reason on stderr, when there is none)."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    text = read_debian_version()
+    release = other_release(text)
+    if release is None:
+        print(f"no second release for /etc/debian_version {text.strip()!r}", file=sys.stderr)
+        return 1
+    if argv[:1] == ["suite"]:
+        print(release.suite)
+    else:
+        print(release.slurm)
+    return 0
+
+
 def _exports(path):
     values = {}
     try:
@@ -151,3 +169,7 @@ def _exports(path):
     except OSError:
         pass
     return values
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
