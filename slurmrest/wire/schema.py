@@ -29,7 +29,7 @@ __all__ = [
     "Tagged", "AbsentIf", "Unsupported", "Bitmap",
     "U8", "BOOL", "U16", "U32", "I32", "U64", "TIME", "DOUBLE", "STR", "STR_ARRAY",
     "U16_ARRAY", "U32_ARRAY", "U64_ARRAY", "MEM", "BITSTR",
-    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct", "Constant",
+    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct", "Constant", "Translated",
 ]
 
 # What a compiled unpacker converts into ProtocolError; anything else is a bug and escapes.
@@ -663,6 +663,33 @@ class Constant(FieldType):
 
     def pack_code(self, g, src, label, scope):
         g.emit("pass")
+
+
+class Translated(FieldType):
+    """A scalar whose numbers a release moved: decoded through ``mapping`` (its number ->
+    the product's one; numbers not in it stay), packed through the inverse."""
+
+    def __init__(self, scalar, mapping):
+        self.scalar, self.mapping = scalar, dict(mapping)
+        self.inverse = {v: k for k, v in self.mapping.items()}
+        self.min_size = scalar.size
+        self.default = scalar.default
+
+    def __repr__(self):
+        return f"Translated({self.scalar.name})"
+
+    def unpack_code(self, g, target, label, scope):
+        s = g.const(_struct.Struct(">" + self.scalar.fmt).unpack_from, "_s")
+        m = g.const(self.mapping, "_m")
+        v = g.var("v")
+        g.emit(f"{v}, = {s}(buf, off)", label)
+        g.emit(f"off += {self.scalar.size}")
+        g.emit(f"{target} = {m}.get({v}, {v})")
+
+    def pack_code(self, g, src, label, scope):
+        s = g.const(_struct.Struct(">" + self.scalar.fmt).pack, "_S")
+        m = g.const(self.inverse, "_m")
+        g.emit(f"out += {s}({m}.get({src}, {src}))", label)
 
 
 class Unsupported(FieldType):

@@ -17,7 +17,7 @@ member names. What the records mean is the API room's business.
 from slurmrest.wire import primitives as P
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.schema import (
-    BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Constant, Counted, List, Optional,
+    BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Constant, Counted, Translated, List, Optional,
     Struct, struct,
 )
 from slurmrest.wire.tables import v22_05 as OLD
@@ -96,6 +96,37 @@ JOB_NO_DETAILS = struct("job_no_details", """
     nice                    u32
 """)
 
+# enum job_state_reason: 24.11 numbers that mean another reason (or none) in 22.05, mapped
+# to ``enums.LATER_JOB_REASONS``' numbers (slurm.h at both tags).
+STATE_REASONS = {
+    33: 1033,  # FAIL_SIGNAL
+    34: 1034,  # DEFUNCT_WAIT_34
+    76: 1076,  # DEFUNCT_WAIT_76
+    77: 1077,  # DEFUNCT_WAIT_77
+    199: 1199,  # WAIT_RESV_INVALID
+    200: 1200,  # FAIL_CONSTRAINTS
+    201: 1201,  # WAIT_QOS_MAX_BB_RUN_MINS_PER_ACCT
+    202: 1202,  # WAIT_QOS_MAX_BILLING_RUN_MINS_PER_ACCT
+    203: 1203,  # WAIT_QOS_MAX_CPU_RUN_MINS_PER_ACCT
+    204: 1204,  # WAIT_QOS_MAX_ENERGY_RUN_MINS_PER_ACCT
+    205: 1205,  # WAIT_QOS_MAX_GRES_RUN_MINS_PER_ACCT
+    206: 1206,  # WAIT_QOS_MAX_NODE_RUN_MINS_PER_ACCT
+    207: 1207,  # WAIT_QOS_MAX_LIC_RUN_MINS_PER_ACCT
+    208: 1208,  # WAIT_QOS_MAX_MEM_RUN_MINS_PER_ACCT
+    209: 1209,  # WAIT_QOS_MAX_UNK_RUN_MINS_PER_ACCT
+    210: 1210,  # WAIT_QOS_MAX_BB_RUN_MINS_PER_USER
+    211: 1211,  # WAIT_QOS_MAX_BILLING_RUN_MINS_PER_USER
+    212: 1212,  # WAIT_QOS_MAX_CPU_RUN_MINS_PER_USER
+    213: 1213,  # WAIT_QOS_MAX_ENERGY_RUN_MINS_PER_USER
+    214: 1214,  # WAIT_QOS_MAX_GRES_RUN_MINS_PER_USER
+    215: 1215,  # WAIT_QOS_MAX_NODE_RUN_MINS_PER_USER
+    216: 1216,  # WAIT_QOS_MAX_LIC_RUN_MINS_PER_USER
+    217: 1217,  # WAIT_QOS_MAX_MEM_RUN_MINS_PER_USER
+    218: 1218,  # WAIT_QOS_MAX_UNK_RUN_MINS_PER_USER
+    219: 1219,  # WAIT_MAX_POWERED_NODES
+    220: 1220,  # WAIT_MPI_PORTS_BUSY
+}
+
 JOB_RECORD = struct("job_record", """
     account                 str
     admin_comment           str
@@ -151,7 +182,7 @@ JOB_RECORD = struct("job_record", """
     site_factor             u32     # biased by NICE_OFFSET
     start_protocol_ver      u16
     state_desc              str
-    state_reason            u32     # u16 in 22.05
+    state_reason            reason  # u32 (u16 in 22.05), see STATE_REASONS
     suspend_time            time
     system_comment          str
     time_min                u32
@@ -201,7 +232,7 @@ JOB_RECORD = struct("job_record", """
     multi_core              multi_core
     show_flags              echoed  # not on the wire any more (see below)
 """, job_resources=JOB_RESOURCES, multi_core=OLD.MULTI_CORE,
-    echoed=Constant(OLD.JOB_SHOW_FLAGS),
+    echoed=Constant(OLD.JOB_SHOW_FLAGS), reason=Translated(U32, STATE_REASONS),
     fed_details=Optional(FED_DETAILS, flag=U8, present=1, absent=0, flatten=True),
     details=Optional(JOB_DETAILS, flag=U8, present=1, absent=0, flatten=True,
                      otherwise=JOB_NO_DETAILS))
