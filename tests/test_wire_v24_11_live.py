@@ -160,6 +160,38 @@ class LiveTables2411Tests(unittest.TestCase):
             await self.alice.submit_batch(desc)
         self.assertEqual(caught.exception.errno, 2010)
 
+    async def test_small_reads(self):
+        alice = int(await self.tool("id", "-u", "alice"))
+        held = await self.held_job()
+        mine = (await self.root.job_user(alice))["records"]
+        self.assertIn(held, [r["job_id"] for r in mine])
+        self.assertEqual({r["user_id"] for r in mine}, {alice})
+        self.assertEqual((await self.root.control_status())["backup_inx"], 0)
+        self.assertEqual(await self.root.fed_info(), {"federation": None})
+        token = (await self.root.auth_token("alice", 60))["token"]
+        self.assertEqual(TokenMinter(self.cluster.jwt_key()).verify(token)["sun"], "alice")
+
+    async def test_stats_reset(self):
+        """A reset is an RC in 24.11; the counters start again (sdiag agrees)."""
+        self.assertEqual(await self.root.stats(True), {"return_code": 0})
+        sdiag = await self.tool_json("sdiag", "--json")
+        stats = await self.root.stats()
+        self.assertEqual(stats["req_time_start"],
+                         sdiag["statistics"]["req_time_start"]["number"])
+
+    async def test_submit_het(self):
+        uid = int(await self.tool("id", "-u", "alice"))
+        common = {"environment": ["A=1"], "work_dir": "/tmp", "name": self.tag,
+                  "user_id": uid, "group_id": uid, "priority": 0}
+        reply = await self.alice.submit_het([
+            {**common, "script": "#!/bin/sh\ntrue\n", "partition": "debug"},
+            {**common, "partition": "long"}])
+        job_id = reply["job_id"]
+        self.jobs.append(job_id)
+        out = await self.tool("squeue", "-h", "-j", str(job_id), "-o", "%i|%P|%j")
+        self.assertEqual(sorted(out.split()),
+                         [f"{job_id}+0|debug|{self.tag}", f"{job_id}+1|long|{self.tag}"])
+
     async def test_update_node(self):
         reason = f"{self.tag} drained"
         self.addCleanup(self.cluster.run, ["scontrol", "update", "nodename=n3",

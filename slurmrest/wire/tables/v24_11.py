@@ -611,4 +611,12 @@ BODIES = {
     M.RESPONSE_LICENSE_INFO: LICENSE_INFO,
 }
 
-VERSION = OLD.VERSION.derive("24.11", PROTOCOL_VERSION, bodies=BODIES, forward=FORWARD)
+# A statistics reset is answered with a plain RC now (22.05: RESPONSE_STATS_INFO without
+# its parts); the method returns that RC's body then.
+RPCS = {
+    "stats": OLD.VERSION.rpcs["stats"]._replace(
+        replies=(M.RESPONSE_STATS_INFO, M.RESPONSE_SLURM_RC)),
+}
+
+VERSION = OLD.VERSION.derive("24.11", PROTOCOL_VERSION, bodies=BODIES, rpcs=RPCS,
+                             forward=FORWARD)
