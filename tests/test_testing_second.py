@@ -42,3 +42,16 @@ class OtherReleaseTests(unittest.TestCase):
             with self.assertRaises(unittest.SkipTest) as caught:
                 second.ChrootCluster.from_environment()
         self.assertEqual(str(caught.exception), "cannot build a trixie chroot here")
+
+
+class ChrootEnvironmentTests(unittest.TestCase):
+
+    def test_ports_from_the_base_and_a_chroot_per_suite(self):
+        env = second.chroot_environment(second.RELEASES[1], 15917)
+        self.assertEqual(env, {"CHROOT": "/var/tmp/slurmrest-trixie", "SUITE": "trixie",
+                               "CTLD_PORT": "15917", "DBD_PORT": "15919",
+                               "RESTD_PORT": "15920", "SLURMD_PORT0": "15931",
+                               "MYSQL_PORT": "10417"})
+
+    def test_the_script_is_in_the_checkout(self):
+        self.assertTrue(os.access(second.CHROOT_SCRIPT, os.X_OK), second.CHROOT_SCRIPT)

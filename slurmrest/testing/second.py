@@ -140,22 +140,48 @@ class ChrootCluster:
             self.run(["scancel", *map(str, job_ids)], check=False)
 
 
+CHROOT_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts", "testcluster-chroot.sh")
+DEFAULT_PORT_BASE = 15917
+
+
+def chroot_environment(release: Release, port_base: int = DEFAULT_PORT_BASE) -> dict:
+    """The knobs of ``scripts/testcluster-chroot.sh`` for ``release`` on ports from
+    ``port_base`` (slurmctld base, slurmdbd +2, slurmrestd +3, slurmd +14.., MariaDB
+    base - 5500), its chroot in ``/var/tmp/slurmrest-SUITE``."""
+    return {"CHROOT": f"/var/tmp/slurmrest-{release.suite}", "SUITE": release.suite,
+            "CTLD_PORT": str(port_base), "DBD_PORT": str(port_base + 2),
+            "RESTD_PORT": str(port_base + 3), "SLURMD_PORT0": str(port_base + 14),
+            "MYSQL_PORT": str(port_base - 5500)}
+
+
 def main(argv=None):
-    """``python -m slurmrest.testing.second suite``: the Debian suite of the release to run
-    in a chroot on this host (exit 1, with the reason on stderr, when there is none)."""
+    """``python -m slurmrest.testing.second suite|release``: the Debian suite (Slurm
+    release) to run in a chroot on this host; ``up|down|status DIR [PORT_BASE]``: bring
+    that cluster up (building the chroot if missing), stop it, show it. Exit 1, with the
+    reason on stderr, when this host has no second release."""
     import sys
 
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
     text = read_debian_version()
     release = other_release(text)
     if release is None:
         print(f"no second release for /etc/debian_version {text.strip()!r}", file=sys.stderr)
         return 1
-    if argv[:1] == ["suite"]:
+    command = argv[0] if argv else "release"
+    if command == "suite":
         print(release.suite)
-    else:
+        return 0
+    if command == "release":
         print(release.slurm)
-    return 0
+        return 0
+    if command in ("up", "down", "status") and len(argv) in (2, 3):
+        port_base = int(argv[2]) if len(argv) == 3 else DEFAULT_PORT_BASE
+        env = {**os.environ, **chroot_environment(release, port_base)}
+        return subprocess.run([CHROOT_SCRIPT, command, argv[1]], env=env).returncode
+    print("usage: python -m slurmrest.testing.second suite|release|up|down|status "
+          "[DIR [PORT_BASE]]", file=sys.stderr)
+    return 2
 
 
 def _exports(path):
