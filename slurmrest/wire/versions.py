@@ -19,6 +19,8 @@ __all__ = ["SlurmVersion", "DbdTables", "Rpc", "Arg", "REQUIRED"]
 
 #: A parameter without a default (the caller must pass it).
 REQUIRED = object()
+#: ``SlurmVersion.derive(dbd=...)``'s default: the slurmdbd tables of the release derived from.
+INHERIT = object()
 
 
 class Arg(NamedTuple):
@@ -124,11 +126,11 @@ class SlurmVersion:
 
     def derive(self, name: str, protocol: int, *, header: Struct | None = None,
                bodies: Mapping | None = None, rpcs: Mapping[str, Rpc | None] | None = None,
-               enums: ModuleType | None = None, dbd: DbdTables | None = None,
+               enums: ModuleType | None = None, dbd: DbdTables | None = INHERIT,
                forward: Struct | None = None) -> "SlurmVersion":
         """The next release: what it changes, the rest as in this one. ``bodies`` and
         ``rpcs`` are updates (a value of None drops an RPC; a body of None is bodiless);
-        ``dbd``: its slurmdbd tables (``self.dbd.derive(...)``)."""
+        ``dbd``: its slurmdbd tables (``self.dbd.derive(...)``; None: none yet)."""
         table = dict(self.rpcs)
         for rpc_name, rpc in (rpcs or {}).items():
             if rpc is None:
@@ -138,5 +140,5 @@ class SlurmVersion:
         return SlurmVersion(name, protocol, header if header is not None else self.header,
                             {**self.bodies, **(bodies or {})}, tuple(table.values()),
                             enums if enums is not None else self.enums,
-                            dbd if dbd is not None else self.dbd,
+                            self.dbd if dbd is INHERIT else dbd,
                             forward if forward is not None else self.forward)

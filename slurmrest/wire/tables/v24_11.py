@@ -618,5 +618,6 @@ RPCS = {
         replies=(M.RESPONSE_STATS_INFO, M.RESPONSE_SLURM_RC)),
 }
 
+# slurmdbd 24.11's tables are tables/dbd_v24_11.py's (not connected here yet: dbd=None).
 VERSION = OLD.VERSION.derive("24.11", PROTOCOL_VERSION, bodies=BODIES, rpcs=RPCS,
-                             forward=FORWARD)
+                             forward=FORWARD, dbd=None)
