@@ -136,6 +136,39 @@ class Differential2411Tests(unittest.TestCase):
             self.assertEqual(got["total_nodes"], part["nodes"]["total"])
             self.assertEqual(got["max_time_limit"], number(part["maximums"]["time"]))
 
+    async def test_submit_update_cancel_through_v1(self):
+        """The 22.05-shaped write documents work on 24.11 (its job_desc, its identity rule:
+        the caller's credential, SLURM_AUTH_NOBODY on the wire)."""
+        token = await threads.deferToThread(self.cluster.token, "alice")
+        headers = {"X-SLURM-USER-NAME": "alice", "X-SLURM-USER-TOKEN": token,
+                   "Content-Type": "application/json"}
+        doc = {"job": {"name": self.tag, "partition": "debug", "time_limit": 3, "hold": True,
+                       "current_working_directory": "/tmp",
+                       "environment": {"PATH": "/bin:/usr/bin"}},
+               "script": "#!/bin/sh\nsleep 30\n"}
+        response = await treq.post(self.ours + "/slurm/v1/job/submit", json.dumps(doc).encode(),
+                                   headers=headers, persistent=False)
+        answer = json.loads(await response.content())
+        self.assertEqual(response.code, 200, answer)
+        job_id = answer["job_id"]
+        self.jobs.append(job_id)
+        line = await threads.deferToThread(lambda: self.cluster.run(
+            ["squeue", "-h", "-j", str(job_id), "-o", "%j|%u|%l|%r"]).stdout.strip())
+        self.assertEqual(line, f"{self.tag}|alice|3:00|JobHeldUser")
+        response = await treq.post(self.ours + f"/slurm/v1/job/{job_id}",
+                                   json.dumps({"time_limit": 4}).encode(), headers=headers,
+                                   persistent=False)
+        self.assertEqual(response.code, 200, await response.content())
+        line = await threads.deferToThread(lambda: self.cluster.run(
+            ["squeue", "-h", "-j", str(job_id), "-o", "%l"]).stdout.strip())
+        self.assertEqual(line, "4:00")
+        response = await treq.delete(self.ours + f"/slurm/v1/job/{job_id}", headers=headers,
+                                     persistent=False)
+        self.assertEqual(response.code, 200, await response.content())
+        state = await threads.deferToThread(lambda: self.cluster.run(
+            ["scontrol", "-o", "show", "job", str(job_id)]).stdout)
+        self.assertIn("JobState=CANCELLED", state)
+
     async def test_v0_0_38_is_the_22_05_shape(self):
         """On 24.11, /slurm/v0.0.38 answers what slurmrestd 22.05.8's OpenAPI document
         says (failing it only where slurmrestd 22.05's own answers do: ``EXEMPT``), and

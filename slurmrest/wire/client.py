@@ -518,7 +518,7 @@ class SlurmctldClient:
     """Talks to the slurmctld of one cluster, described by a ``SlurmConfig``.
 
     ``version``: the ``SlurmVersion`` (or its protocol number) this client speaks, by
-    default the newest known (``tables.NEWEST``); ``protocol`` overrides its codec (a
+    default: learnt from the controller (see the module docstring); ``protocol`` overrides its codec (a
     ``Protocol`` of ``slurmrest.wire.protocol``). ``resolver``: an ``IHostnameResolver``
     (default: the reactor's). Timeouts default to the configuration's ``MessageTimeout``.
 
