@@ -517,9 +517,9 @@ class _NamedRpc:
 class SlurmctldClient:
     """Talks to the slurmctld of one cluster, described by a ``SlurmConfig``.
 
-    ``version``: the ``SlurmVersion`` (or its protocol number) this client speaks, by
-    default: learnt from the controller (see the module docstring); ``protocol`` overrides its codec (a
-    ``Protocol`` of ``slurmrest.wire.protocol``). ``resolver``: an ``IHostnameResolver``
+    ``version``: the ``SlurmVersion`` (or its protocol number) this client speaks; by
+    default it learns the controller's (``learning``; see the module docstring).
+    ``protocol`` overrides its codec (a ``Protocol`` of ``slurmrest.wire.protocol``). ``resolver``: an ``IHostnameResolver``
     (default: the reactor's). Timeouts default to the configuration's ``MessageTimeout``.
 
     The named RPCs (``NAMED_RPCS``: ``ping``, ``jobs``, ``submit_batch`` ...) are methods
