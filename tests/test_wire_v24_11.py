@@ -1,11 +1,14 @@
 """Slurm 24.11's tables without a cluster: the shapes that differ from 22.05 (the live
 checks are ``tests/test_wire_v24_11_live.py``)."""
 
+import struct
+
 from twisted.trial import unittest
 
 from slurmrest.wire import enums, primitives as P
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.msgtypes import MsgType as M
+from slurmrest.wire.primitives import Bitmap
 from slurmrest.wire.protocol import protocol_for
 from slurmrest.wire.tables import v22_05, v24_11 as T
 
@@ -66,3 +69,27 @@ class RequestTests(unittest.TestCase):
     def test_frames_announce_0x2a00(self):
         frame = protocol_for(T.VERSION).encode(M.REQUEST_PING, None, None)
         self.assertEqual(frame[4:6], b"\x2a\x00")
+
+
+class HiddenNodeTests(unittest.TestCase):
+
+    def test_hidden_nodes_are_blank_records_in_their_places(self):
+        """24.11 leaves the records of hidden nodes out (their bits set in hidden_nodes);
+        22.05 sent blank ones there, and so the decoder gives blank ones."""
+        body = (struct.pack(">Iq", 3, 0) + _bitstr(Bitmap.from_indexes(3, [1]))
+                + T.NODE_RECORD.pack({"name": "n1", "cpus": 2})
+                + T.NODE_RECORD.pack({"name": "n3", "cpus": 4}))
+        info = T.NODE_INFO.unpack_exact(body)
+        self.assertEqual([(r["name"], r["cpus"]) for r in info["records"]],
+                         [("n1", 2), (None, 0), ("n3", 4)])
+
+    def test_no_hidden_nodes(self):
+        packed = T.NODE_INFO.pack({"records": [{"name": "n1"}, {"name": "n2"}]})
+        info = T.NODE_INFO.unpack_exact(packed)
+        self.assertEqual([r["name"] for r in info["records"]], ["n1", "n2"])
+
+
+def _bitstr(bitmap):
+    """``pack_bit_str_hex``: u32 bit count, then the hex mask as a string."""
+    text = bitmap.hexmask.encode() + b"\0"
+    return struct.pack(">II", bitmap.nbits, len(text)) + text

@@ -109,6 +109,18 @@ class LiveTables2411Tests(unittest.TestCase):
         self.assertEqual(sorted(f"{p['name']} {p['total_nodes']}" for p in parts),
                          sorted(sinfo.split("\n")[:-1]))
 
+    async def test_hidden_nodes(self):
+        """A FUTURE node is hidden from our SHOW_ALL read: 24.11 leaves its record out and
+        sets its bit; it decodes as a blank record in its place, as 22.05 sent it."""
+        self.addCleanup(self.cluster.run, ["scontrol", "update", "nodename=n4",
+                                           "state=resume"], check=False)
+        await self.tool("scontrol", "update", "nodename=n4", "state=future")
+        info = await self.root.nodes()
+        self.assertEqual(info["hidden_nodes"].indexes(), [3])
+        self.assertEqual([n["name"] for n in info["records"]], ["n1", "n2", "n3", None])
+        sinfo = await self.tool("sinfo", "-h", "-N", "-o", "%N")
+        self.assertEqual(sorted(set(sinfo.split())), ["n1", "n2", "n3"])
+
     async def test_reservations_and_licenses(self):
         name = self.tag
         await self.tool("scontrol", "create", "reservation", f"reservationname={name}",

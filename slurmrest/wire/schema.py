@@ -29,7 +29,7 @@ __all__ = [
     "Tagged", "AbsentIf", "Unsupported", "Bitmap",
     "U8", "BOOL", "U16", "U32", "I32", "U64", "TIME", "DOUBLE", "STR", "STR_ARRAY",
     "U16_ARRAY", "U32_ARRAY", "U64_ARRAY", "MEM", "BITSTR",
-    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct", "Constant", "Translated",
+    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct", "Constant", "Translated", "Sparse",
 ]
 
 # What a compiled unpacker converts into ProtocolError; anything else is a bug and escapes.
@@ -515,6 +515,40 @@ class Counted(FieldType):
         g.indent()
         _element_pack(g, self.element, e, _label(label[1], i), scope)
         g.dedent()
+
+
+class Sparse(Counted):
+    """``Counted`` records of which those at the positions set in an earlier bitmap field
+    (``hidden_field``) are not on the wire (24.11's node_info: nodes hidden from the
+    caller). Each left-out position decodes to a blank record (the element packed from
+    its defaults, its name None), as 22.05 sent them; packing sends every record."""
+
+    def __init__(self, element, count_field, hidden_field):
+        super().__init__(element, count_field)
+        self.hidden_field = hidden_field
+        self._blank = None
+
+    def __repr__(self):
+        return f"Sparse({self.element!r}, {self.count_field!r}, {self.hidden_field!r})"
+
+    def _read(self, buf, off, end, count, hidden):
+        unpack = self.element._unpacker()
+        left_out = frozenset(hidden.indexes()) if hidden is not None else frozenset()
+        if self._blank is None:
+            self._blank = self.element.unpack(self.element.pack({}))[0]
+        records = []
+        for i in range(count):
+            if i in left_out:
+                records.append(dict(self._blank))
+                continue
+            record, off = unpack(buf, off, end)
+            records.append(record)
+        return records, off
+
+    def unpack_code(self, g, target, label, scope):
+        read = g.const(self._read, "_sparse")
+        g.emit(f"{target}, off = {read}(buf, off, end, {scope[self.count_field]}, "
+               f"{scope[self.hidden_field]})", label)
 
 
 class Optional(FieldType):

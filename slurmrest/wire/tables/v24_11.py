@@ -17,7 +17,7 @@ member names. What the records mean is the API room's business.
 from slurmrest.wire import primitives as P
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.schema import (
-    BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Constant, Counted, Translated, List, Optional,
+    BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Constant, Counted, Sparse, Translated, List, Optional,
     Struct, struct,
 )
 from slurmrest.wire.tables import v22_05 as OLD
@@ -288,13 +288,13 @@ NODE_RECORD = OLD.NODE_RECORD.replace(
     change=(("energy", ("energy", ACCT_GATHER_ENERGY)),))
 
 # The records of nodes hidden from the caller are left out, their positions set in
-# hidden_nodes; a non-empty bitmap is refused (HiddenNodes below) rather than misread.
+# hidden_nodes (22.05 sent blank records there: so do the decoded ones).
 NODE_INFO = struct("node_info", """
     record_count    u32
     last_update     time
     hidden_nodes    bitstr
     records         records
-""", records=Counted(NODE_RECORD, "record_count"))
+""", records=Sparse(NODE_RECORD, "record_count", "hidden_nodes"))
 
 # _pack_update_node_msg: cert_token first, instance_id/instance_type, resume_after; no
 # reason_uid.
