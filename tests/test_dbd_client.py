@@ -315,6 +315,38 @@ class PoolTests(ClientTestCase):
         self.finish_read(server, d1)
         self.assertEqual(self.successResultOf(d2), TRES)
 
+    def test_same_reply_bytes_same_records(self):
+        """A read answered with the very bytes of its last answer gets the records decoded
+        then (the operations reuse what they made of them); other bytes are decoded anew."""
+        server = None
+        results = []
+        other_tres = [dict(TRES[0], count=9)]
+        for tres in (TRES, TRES, other_tres, other_tres):
+            d = self.read_tres(None)
+            server = server or self.connect()
+            results.append(self.finish_read(server, d, tres)[1])
+        self.assertIs(results[0], results[1])
+        self.assertEqual(results[2], other_tres)
+        self.assertIsNot(results[2], results[1])
+        self.assertIs(results[2], results[3])
+        # another credential never gets them
+        d = self.read_tres(None, BOB)
+        other = self.connect()
+        self.assertIsNot(self.finish_read(other, d)[1], results[0])
+
+    def test_last_replies_bounded(self):
+        from slurmrest.wire.dbd_client import _LastReplies
+        kept = _LastReplies(max_entries=2, max_bytes=400)
+        for i in range(3):
+            kept.put(i, bytes(10) + bytes([i]), f"m{i}")
+        self.assertIsNone(kept.get(0, bytes(10) + bytes([0])))  # the oldest went
+        self.assertEqual(kept.get(2, bytes(10) + bytes([2])), "m2")
+        kept.put(3, bytes(101), "too big")  # over a quarter of the byte bound
+        self.assertIsNone(kept.get(3, bytes(101)))
+        kept.put(4, bytes(99), "a")
+        kept.put(5, bytes(99), "b")  # 198 + ... within 400, count bound 2
+        self.assertEqual((kept.get(4, bytes(99)), kept.get(5, bytes(99))), ("a", "b"))
+
     def test_credentials_never_share(self):
         d1, d2 = self.read_tres(None, ALICE), self.read_tres(None, BOB)
         self.assertEqual(len(self.reactor.tcpClients), 2)

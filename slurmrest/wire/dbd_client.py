@@ -235,6 +235,41 @@ def _token_expiry(token):
         return float("inf")
 
 
+class _LastReplies:
+    """The last reply of recent reads, by (credential, frame): bytes and decoded message.
+
+    Bounded in count and in bytes (the oldest go first); a reply larger than a quarter of
+    the bound is not kept."""
+
+    def __init__(self, max_entries=64, max_bytes=64 << 20):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._kept: collections.OrderedDict = collections.OrderedDict()
+        self._bytes = 0
+        #: How often a reply was the same as the last one (tests, benchmarks).
+        self.same = 0
+
+    def get(self, key, payload):
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != payload:
+            return None
+        self._kept.move_to_end(key)
+        self.same += 1
+        return kept[1]
+
+    def put(self, key, payload, message):
+        old = self._kept.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[0])
+        if len(payload) > self.max_bytes // 4:
+            return
+        self._kept[key] = (payload, message)
+        self._bytes += len(payload)
+        while self._kept and (len(self._kept) > self.max_entries
+                              or self._bytes > self.max_bytes):
+            _, (gone, _) = self._kept.popitem(last=False)
+            self._bytes -= len(gone)
+
+
 class _Slot:
     __slots__ = ("idle", "open", "resetting", "waiters")
 
@@ -279,6 +314,7 @@ class SlurmdbdClient:
         self._slots: dict[tuple, _Slot] = {}
         self._open = 0
         self._shared = SharedCalls(cancel_abandoned=True)
+        self._replies = _LastReplies()
         self._conns: set[_Connection] = set()
         #: Connections opened so far (diagnostics, tests, benchmarks).
         self.connections_opened = 0
@@ -303,13 +339,13 @@ class SlurmdbdClient:
             raise ValueError(f"{D(msg_type).name} changes the database: use a transaction")
         frame = F.encode(msg_type, body, self.tables)
         key = (_credential_key(credential), frame)
-        return await self._shared.join(key, lambda: self._read(msg_type, frame, credential))
+        return await self._shared.join(key, lambda: self._read(msg_type, frame, credential, key))
 
-    async def _read(self, msg_type, frame, credential):
+    async def _read(self, msg_type, frame, credential, key):
         conn = await self._acquire(credential)
         reused = conn._reused
         try:
-            message = await self._exchange(conn, msg_type, frame)
+            message = await self._exchange(conn, msg_type, frame, key)
         except CommunicationError:
             self._release(conn)
             if not reused:
@@ -317,7 +353,7 @@ class SlurmdbdClient:
             # A pooled connection slurmdbd closed while idle: once more on a fresh one.
             conn = await self._acquire(credential, fresh=True)
             try:
-                message = await self._exchange(conn, msg_type, frame)
+                message = await self._exchange(conn, msg_type, frame, key)
             finally:
                 self._release(conn)
             return message
@@ -327,24 +363,32 @@ class SlurmdbdClient:
         self._release(conn)
         return message
 
-    async def _exchange(self, conn, msg_type, frame) -> F.DbdMessage:
+    async def _exchange(self, conn, msg_type, frame, read_key=None) -> F.DbdMessage:
         """Send one frame, decode its reply; its outcome told to the observers."""
         if not self.observers:
-            return await self._exchange_frame(conn, msg_type, frame)
+            return await self._exchange_frame(conn, msg_type, frame, read_key)
         started = self.observers.start()
         try:
-            message = await self._exchange_frame(conn, msg_type, frame)
+            message = await self._exchange_frame(conn, msg_type, frame, read_key)
         except BaseException as e:
             self.observers.done(_type_name(msg_type), started, e)
             raise
         self.observers.done(_type_name(msg_type), started, None)
         return message
 
-    async def _exchange_frame(self, conn, msg_type, frame) -> F.DbdMessage:
-        """Send one frame, decode its reply; a failure marks the connection broken."""
+    async def _exchange_frame(self, conn, msg_type, frame, read_key=None) -> F.DbdMessage:
+        """Send one frame, decode its reply; a failure marks the connection broken.
+
+        A read (``read_key``: its credential and frame) whose reply has the very bytes of
+        that read's last reply gets the message decoded then: the same object, undecoded,
+        which lets the operations reuse what they made of it."""
         try:
             payload = await conn.request(frame, self.read_timeout)
-            message = F.decode(payload, self.tables)
+            message = self._replies.get(read_key, payload) if read_key is not None else None
+            if message is None:
+                message = F.decode(payload, self.tables)
+                if read_key is not None:
+                    self._replies.put(read_key, payload, message)
         except ProtocolError:
             conn.broken = True
             raise
