@@ -291,7 +291,7 @@ class SlurmdbdClient:
             from twisted.internet import reactor
         self.reactor = reactor
         self.slurm_version = (version if isinstance(version, SlurmVersion)
-                              else versions.NEWEST if version is None
+                              else versions.NEWEST_DBD if version is None
                               else versions.version_for(version))
         if self.slurm_version.dbd is None:
             raise ProtocolError(f"no slurmdbd tables for Slurm {self.slurm_version.name}")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType
 from slurmrest.wire.errors import ProtocolError
-from slurmrest.wire.tables import NEWEST
+from slurmrest.wire.tables import NEWEST_DBD as NEWEST  # the newest release with slurmdbd tables
 
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")

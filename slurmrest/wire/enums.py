@@ -509,6 +509,36 @@ _JOB_REASON_STRINGS = (
 )
 
 
+#: Reasons later releases added (or whose numbers they moved), under numbers of their own:
+#: 1000 + the number in the release that added them. That release's tables translate its
+#: numbers into these (``Translated``), so one number means one reason in every record.
+LATER_JOB_REASONS = {
+    1033: 'RaisedSignal',  # FAIL_SIGNAL
+    1199: 'ReservationInvalid',  # WAIT_RESV_INVALID
+    1200: 'Constraints',  # FAIL_CONSTRAINTS
+    1201: 'MaxBBRunMinsPerAccount',  # WAIT_QOS_MAX_BB_RUN_MINS_PER_ACCT
+    1202: 'MaxBillingRunMinsPerAccount',  # WAIT_QOS_MAX_BILLING_RUN_MINS_PER_ACCT
+    1203: 'MaxCpuRunMinsPerAccount',  # WAIT_QOS_MAX_CPU_RUN_MINS_PER_ACCT
+    1204: 'MaxEnergyRunMinsPerAccount',  # WAIT_QOS_MAX_ENERGY_RUN_MINS_PER_ACCT
+    1205: 'MaxGRESRunMinsPerAccount',  # WAIT_QOS_MAX_GRES_RUN_MINS_PER_ACCT
+    1206: 'MaxNodeRunMinsPerAccount',  # WAIT_QOS_MAX_NODE_RUN_MINS_PER_ACCT
+    1207: 'MaxLicenseRunMinsPerAccount',  # WAIT_QOS_MAX_LIC_RUN_MINS_PER_ACCT
+    1208: 'MaxMemoryRunMinsPerAccount',  # WAIT_QOS_MAX_MEM_RUN_MINS_PER_ACCT
+    1209: 'MaxUnknownRunMinsPerAccount',  # WAIT_QOS_MAX_UNK_RUN_MINS_PER_ACCT
+    1210: 'MaxBBRunMinsPerUser',  # WAIT_QOS_MAX_BB_RUN_MINS_PER_USER
+    1211: 'MaxBillingRunMinsPerUser',  # WAIT_QOS_MAX_BILLING_RUN_MINS_PER_USER
+    1212: 'MaxCpuRunMinsPerUser',  # WAIT_QOS_MAX_CPU_RUN_MINS_PER_USER
+    1213: 'MaxEnergyRunMinsPerUser',  # WAIT_QOS_MAX_ENERGY_RUN_MINS_PER_USER
+    1214: 'MaxGRESRunMinsPerUser',  # WAIT_QOS_MAX_GRES_RUN_MINS_PER_USER
+    1215: 'MaxNodeRunMinsPerUser',  # WAIT_QOS_MAX_NODE_RUN_MINS_PER_USER
+    1216: 'MaxLicenseRunMinsPerUser',  # WAIT_QOS_MAX_LIC_RUN_MINS_PER_USER
+    1217: 'MaxMemoryRunMinsPerUser',  # WAIT_QOS_MAX_MEM_RUN_MINS_PER_USER
+    1218: 'MaxUnknownRunMinsPerUser',  # WAIT_QOS_MAX_UNK_RUN_MINS_PER_USER
+    1219: 'MaxPoweredUpNodes',  # WAIT_MAX_POWERED_NODES
+    1220: 'MpiPortsBusy',  # WAIT_MPI_PORTS_BUSY
+}
+
+
 def job_reason_string(reason: int) -> str:
     """Slurm's ``job_reason_string``: ``"Priority"``, ``"JobHeldUser"`` …; the number in
     decimal for one Slurm does not know.
@@ -517,7 +547,7 @@ def job_reason_string(reason: int) -> str:
     """
     if 0 <= reason < len(_JOB_REASON_STRINGS):
         return _JOB_REASON_STRINGS[reason]
-    return str(reason)
+    return LATER_JOB_REASONS.get(reason, str(reason))
 
 
 # --------------------------------------------------------------------------------------------

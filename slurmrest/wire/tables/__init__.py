@@ -8,13 +8,16 @@ layouts are shared. Adding a release is its module plus one entry in ``VERSIONS`
 from slurmrest.wire import primitives as P
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.schema import struct
-from slurmrest.wire.tables import v22_05
+from slurmrest.wire.tables import v22_05, v24_11
 
 #: Every version we speak, oldest first.
 VERSIONS = (
     v22_05.VERSION,
+    v24_11.VERSION,
 )
 NEWEST = VERSIONS[-1]
+#: The newest release whose slurmdbd tables we have (a slurmdbd client's default).
+NEWEST_DBD = [version for version in VERSIONS if version.dbd is not None][-1]
 
 #: Releases we can name but not speak: their header (20.11 and 21.08 carry msg_index after
 #: the flags), enough to say which protocol a peer talks instead of misreading its frame.
