@@ -294,6 +294,49 @@ class ReadTests(Live2411TestCase):
         out = self.cluster.run(["sacct", "-nP", *argv]).stdout
         return [line.split("|") for line in out.splitlines() if line.strip()]
 
+    async def test_array_task_selection_matches_sacct(self):
+        # a selected step naming one array task (array_task_id, then the 24.11 array_bitmap)
+        out = self.cluster.run(
+            ["sbatch", "--parsable", "--wait", "--array=1-3", "-J", self.tag, "-o",
+             "/dev/null", "--wrap", "exit $SLURM_ARRAY_TASK_ID"], user="alice", check=False)
+        array_id = int(out.stdout.strip().split(";")[0])
+
+        def ours(jobs):
+            return {(str(j["jobid"]), f"{j['array_job_id']}_{j['array_task_id']}",
+                     JOB_STATES[j["state"] & 0xFF], exit_code(j["exitcode"])) for j in jobs}
+
+        columns = "JobIDRaw,JobID,State,ExitCode"
+        whole = await self.root.jobs({"step_list": [{"job_id": array_id}]})
+        self.assertEqual(ours(whole), {tuple(r) for r in self.sacctmgr_sacct(
+            ["-X", "-j", str(array_id), "-o", columns])})
+        self.assertEqual(len(whole), 3)
+        one = await self.root.jobs({"step_list": [{"job_id": array_id, "array_task_id": 2}]})
+        self.assertEqual(ours(one), {tuple(r) for r in self.sacctmgr_sacct(
+            ["-X", "-j", f"{array_id}_2", "-o", columns])})
+        self.assertEqual(len(one), 1)
+
+    async def test_job_condition_fields_match_sacct(self):
+        # fields on both sides of the changed step_list: user, name, state, cpus, end fields
+        out = self.cluster.run(["sbatch", "--parsable", "--wait", "-J", self.tag, "-o",
+                                "/dev/null", "--wrap", "true"], user="bob", check=False)
+        job_id = int(out.stdout.strip().split(";")[0])
+        start = int(time.time()) - 3600
+        cond = {"userid_list": [self.cluster.run(["id", "-u", "bob"]).stdout.strip()],
+                "jobname_list": [self.tag], "state_list": ["3"],  # JOB_COMPLETE
+                # a state filter needs the window's end, as sacct -s sets it (now)
+                "cpus_min": 1, "usage_start": start, "usage_end": int(time.time()) + 1,
+                "flags": 0x5,
+                "cluster_list": [self.cluster_name], "wckey_list": None}
+        self.assertEqual([j["jobid"] for j in await self.root.jobs(cond)], [job_id])
+        rows = self.sacctmgr_sacct(["-X", "-u", "bob", "--name", self.tag, "-s", "CD",
+                                    "-S", time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                        time.localtime(start)),
+                                    "-E", "now", "-o", "JobIDRaw"])
+        self.assertEqual(rows, [[str(job_id)]])
+        # a state the job never had, and a name it does not carry: nothing
+        self.assertEqual(await self.root.jobs(dict(cond, state_list=["5"])), [])
+        self.assertEqual(await self.root.jobs(dict(cond, jobname_list=[self.tag + "x"])), [])
+
     async def test_jobs_window_matches_sacct(self):
         start = int(time.time()) - 3 * 3600
         ours = await self.root.jobs({"usage_start": start, "flags": 0x5,
