@@ -268,9 +268,9 @@ class ReadTests(Live2411TestCase):
         jobs = await self.root.jobs({"step_list": [{"job_id": job_id}]})
         self.assertEqual([j["jobid"] for j in jobs], [job_id])
         job = jobs[0]
-        row = self.sacctmgr_sacct(["-X", "-j", str(job_id), "-o",
-                                   "JobIDRaw,State,ExitCode,ElapsedRaw,Account,User,Partition,"
-                                   "NNodes,AllocTRES"])[0]
+        columns = ("JobIDRaw,State,ExitCode,ElapsedRaw,Account,User,Partition,NNodes,"
+                   "AllocTRES")
+        row = self.sacct(["-X", "-j", str(job_id), "-o", columns])[0]
         tres = await self.tres_names()
         alloc = ",".join(sorted(f"{tres[int(k)]}={v}" for k, v in
                                 (i.split("=") for i in job["tres_alloc_str"].split(","))))
@@ -280,9 +280,9 @@ class ReadTests(Live2411TestCase):
         self.assertEqual(
             (str(job["jobid"]), JOB_STATES[job["state"] & 0xFF], exit_code(job["exitcode"]),
              str(job["elapsed"]), job["account"], job["user"], job["partition"],
-             str(job["alloc_nodes"]), alloc.replace("billing=", "billing=")),
+             str(job["alloc_nodes"]), alloc),
             (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], sacct_alloc))
-        steps = self.sacctmgr_sacct(["-j", str(job_id), "-o", "JobIDRaw,State,ExitCode"])
+        steps = self.sacct(["-j", str(job_id), "-o", "JobIDRaw,State,ExitCode"])
         names = {P.SLURM_BATCH_SCRIPT: "batch", P.SLURM_EXTERN_CONT: "extern"}
         ours = {(f"{s['job_id']}.{names.get(s['step_id'], s['step_id'])}",
                  JOB_STATES[s["state"] & 0xFF], exit_code(s["exitcode"]))
@@ -290,7 +290,7 @@ class ReadTests(Live2411TestCase):
         self.assertEqual(ours, {tuple(r) for r in steps if "." in r[0]})
         self.assertEqual(len(job["steps"]), job["steps_count"])
 
-    def sacctmgr_sacct(self, argv):
+    def sacct(self, argv):
         out = self.cluster.run(["sacct", "-nP", *argv]).stdout
         return [line.split("|") for line in out.splitlines() if line.strip()]
 
@@ -307,11 +307,11 @@ class ReadTests(Live2411TestCase):
 
         columns = "JobIDRaw,JobID,State,ExitCode"
         whole = await self.root.jobs({"step_list": [{"job_id": array_id}]})
-        self.assertEqual(ours(whole), {tuple(r) for r in self.sacctmgr_sacct(
+        self.assertEqual(ours(whole), {tuple(r) for r in self.sacct(
             ["-X", "-j", str(array_id), "-o", columns])})
         self.assertEqual(len(whole), 3)
         one = await self.root.jobs({"step_list": [{"job_id": array_id, "array_task_id": 2}]})
-        self.assertEqual(ours(one), {tuple(r) for r in self.sacctmgr_sacct(
+        self.assertEqual(ours(one), {tuple(r) for r in self.sacct(
             ["-X", "-j", f"{array_id}_2", "-o", columns])})
         self.assertEqual(len(one), 1)
 
@@ -328,7 +328,7 @@ class ReadTests(Live2411TestCase):
                 "flags": 0x5,
                 "cluster_list": [self.cluster_name], "wckey_list": None}
         self.assertEqual([j["jobid"] for j in await self.root.jobs(cond)], [job_id])
-        rows = self.sacctmgr_sacct(["-X", "-u", "bob", "--name", self.tag, "-s", "CD",
+        rows = self.sacct(["-X", "-u", "bob", "--name", self.tag, "-s", "CD",
                                     "-S", time.strftime("%Y-%m-%dT%H:%M:%S",
                                                         time.localtime(start)),
                                     "-E", "now", "-o", "JobIDRaw"])
@@ -341,7 +341,7 @@ class ReadTests(Live2411TestCase):
         start = int(time.time()) - 3 * 3600
         ours = await self.root.jobs({"usage_start": start, "flags": 0x5,
                                      "cluster_list": [self.cluster_name]})
-        rows = self.sacctmgr_sacct(["-X", "-a", "-D", "-S", time.strftime(
+        rows = self.sacct(["-X", "-a", "-D", "-S", time.strftime(
             "%Y-%m-%dT%H:%M:%S", time.localtime(start)), "-o", "JobIDRaw,State,ExitCode"])
         self.assertEqual(
             {(str(j["jobid"]), JOB_STATES[j["state"] & 0xFF], exit_code(j["exitcode"]))

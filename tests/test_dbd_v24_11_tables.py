@@ -87,7 +87,9 @@ class EveryReleaseTests:
     def test_init_frame_speaks_the_release(self):
         data = F.encode_init(Credential("t" * 20, "alice"), "cluster", self.tables)
         prefix, version, flags, msg_type = struct.unpack_from(">HHHH", data, 4)
-        self.assertEqual((prefix, version, msg_type), (6500, self.tables.protocol, 6500))
+        # SLURM_GLOBAL_AUTH_KEY | SLURMDBD_CONNECTION
+        self.assertEqual((prefix, version, flags, msg_type),
+                         (6500, self.tables.protocol, 3, 6500))
         # the body: the same version, the cluster name, PERSIST_TYPE_DBD, port 0
         self.assertEqual(data[-18:], struct.pack(">HI", self.tables.protocol, 8)
                          + b"cluster\0" + struct.pack(">HH", 1, 0))
