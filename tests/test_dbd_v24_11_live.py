@@ -20,7 +20,10 @@ from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.credentials import TokenMinter
 from slurmrest.wire.dbd_client import SlurmdbdClient
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
-from slurmrest.wire.errors import ESLURM_ACCESS_DENIED, SlurmError
+from slurmrest.wire.dbd_release import choose_dbd_version
+from slurmrest.wire.errors import (
+    ESLURM_ACCESS_DENIED, SLURM_PROTOCOL_VERSION_ERROR, ProtocolError, SlurmError,
+)
 from slurmrest.wire.tables import dbd_v24_11 as T
 from slurmrest.wire.tables import v22_05
 
@@ -520,6 +523,16 @@ class WriteTests(Live2411TestCase):
         self.assertEqual(self.sacctmgr("show", "cluster", name, "format=cluster"), [[name]])
         ours = await self.root.clusters({"cluster_list": [name]})
         self.assertEqual([c["name"] for c in ours], [name])
+        # DBD_MODIFY_CLUSTERS: classification 1 (capability); fed_state NO_VAL: unchanged
+        changed = await self.client.write(D.DBD_MODIFY_CLUSTERS, {
+            "cond": {"cluster_list": [name]},
+            "rec": {"classification": 1, "fed_state": P.NO_VAL, "dimensions": 0}},
+            self.root_cred)
+        self.assertEqual(changed, [name])
+        self.assertEqual(self.sacctmgr("show", "cluster", name,
+                                       "format=cluster,classification"), [[name, "Capability"]])
+        [record] = await self.root.clusters({"cluster_list": [name]})
+        self.assertEqual((record["classification"], record["present"]), (1, 1))
         removed = await self.client.write(D.DBD_REMOVE_CLUSTERS, {"cluster_list": [name]},
                                           self.root_cred)
         self.assertEqual(removed, [name])
@@ -534,3 +547,40 @@ class WriteTests(Live2411TestCase):
         self.assertEqual(caught.exception.errno, ESLURM_ACCESS_DENIED)
         self.assertEqual(self.sacctmgr("show", "account", acct, "format=account"), [])
         self.assertTrue(await self.alice.tres())
+
+
+class ReleaseChoiceTests(unittest.TestCase):
+    """choose_dbd_version against the real slurmdbd of each release."""
+
+    timeout = 60
+    candidates = (v22_05.VERSION, VERSION)
+
+    async def test_24_11_slurmdbd(self):
+        cluster = Cluster2411.from_environment()
+        config = SlurmConfig.load(cluster.slurm_conf)
+        minter = TokenMinter(cluster.jwt_key(), lifespan=600)
+        chosen = await choose_dbd_version(config, minter.credential_for("alice"),
+                                          self.candidates, reactor)
+        self.assertIs(chosen, VERSION)
+        # the order given does not matter: 22.05 is tried first (and refused with 1005)
+        self.assertIs(await choose_dbd_version(config, minter.credential_for("alice"),
+                                               self.candidates[::-1], reactor), VERSION)
+        # a refused token is an error, not a reason to guess another release
+        forged = TokenMinter(b"not the cluster's key" * 2, lifespan=600)
+        with self.assertRaises(SlurmError) as caught:
+            await choose_dbd_version(config, forged.credential_for("alice"),
+                                     self.candidates, reactor)
+        self.assertNotEqual(caught.exception.errno, SLURM_PROTOCOL_VERSION_ERROR)
+        # only 22.05 offered: none fits
+        with self.assertRaises(ProtocolError) as caught:
+            await choose_dbd_version(config, minter.credential_for("alice"),
+                                     (v22_05.VERSION,), reactor)
+        self.assertEqual(caught.exception.errno, SLURM_PROTOCOL_VERSION_ERROR)
+
+    async def test_22_05_slurmdbd(self):
+        from slurmrest.testing.cluster import Cluster
+        cluster = Cluster.from_environment()
+        config = SlurmConfig.load(cluster.slurm_conf)
+        minter = TokenMinter(cluster.jwt_key(), lifespan=600)
+        self.assertIs(await choose_dbd_version(config, minter.credential_for("alice"),
+                                               self.candidates, reactor), v22_05.VERSION)
