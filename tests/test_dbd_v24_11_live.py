@@ -111,9 +111,15 @@ class Live2411TestCase(unittest.TestCase):
 
 class ReadTests(Live2411TestCase):
     async def test_persist_init_is_24_11(self):
-        # the client speaks 0x2A00 and slurmdbd keeps it (PERSIST_RC ret_info)
+        # our init names 0x2A00 and is accepted; the same init in 22.05's protocol is not
         self.assertEqual(self.client.tables.protocol, 0x2A00)
         self.assertTrue(await self.root.tres())
+        old = SlurmdbdClient(self.config, reactor, read_timeout=20, version=v22_05.VERSION)
+        self.addCleanup(old.close)
+        with self.assertRaises(ProtocolError) as caught:
+            await old.bind(self.root_cred).tres()
+        self.assertEqual(caught.exception.errno, SLURM_PROTOCOL_VERSION_ERROR)
+        self.assertIn("Failed to unpack SLURM_PERSIST_INIT", caught.exception.message)
 
     async def test_tres_match_sacctmgr(self):
         ours = {(t["type"], t["name"] or "", str(t["id"])) for t in await self.root.tres()}
