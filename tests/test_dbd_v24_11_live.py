@@ -256,6 +256,19 @@ class ReadTests(Live2411TestCase):
                                 {r["id"]: r["cnt"] for r in before["rpc_list"]}
                                 [D.DBD_GET_STATS] + 1)
 
+    async def test_clear_stats_and_reconfig(self):
+        # bodiless requests answered with PERSIST_RC 0; clearing restarts the counters
+        await self.client.call(D.DBD_CLEAR_STATS, {}, self.root_cred)
+        after = await self.root.stats()
+        counts = {r["id"]: r["cnt"] for r in after["rpc_list"]}
+        self.assertLessEqual(counts.get(D.DBD_GET_STATS, 0), 2)
+        text = self.cluster.run(["sacctmgr", "show", "stats"]).stdout
+        self.assertIn(f"({after['time_start']})", text.split("Data since", 1)[1]
+                      .splitlines()[0])
+        message = await self.client.call(D.DBD_RECONFIG, {}, self.root_cred)
+        self.assertEqual((message.msg_type, message.body["rc"]), (D.PERSIST_RC, 0))
+        self.assertTrue(await self.root.tres())  # still served afterwards
+
     async def test_config(self):
         ours = {p["name"]: p["value"] for p in await self.root.config_pairs()}
         self.assertEqual(ours["DbdPort"], str(self.config.accounting_storage_port))
