@@ -187,9 +187,10 @@ class DifferentialTests(Api2411TestCase):
         self.assertIn(f"/wckeys[{self.tag}]/user", common)
 
     async def test_diag(self):
-        common = await self.compare("/diag", ["/statistics/rpcs["])
+        # (which RPC types are counted moves with every request, a clear stats empties the
+        # rollups: only the start time is sure to be there on both sides)
+        common = await self.compare("/diag", [])
         self.assertIn("/statistics/time_start", common)
-        self.assertIn("/statistics/rollups[0]/type", common)
 
 
 class V0038Tests(Api2411TestCase):

@@ -18,7 +18,8 @@ other table is 22.05's (``dbd_v22_05``), which 24.11 packs the same way:
   are folded into ``flags`` before packing, so the api room builds one condition for both
   releases.
 - ``cluster_cond`` lost ``plugin_id_select_list``; ``cluster_rec`` has a presence byte,
-  lost ``plugin_id_select`` and gained ``id`` (u16).
+  lost ``plugin_id_select`` and gained ``id`` (u16). Presence bytes of a message body or a
+  record are the field ``present`` (1; a decoded cluster record carries it too).
 - ``assoc_rec``: ``comment``, ``flags`` u32 (was u16), ``lineage`` instead of ``lft`` and
   ``rgt``. ``accounting_rec`` gained ``id_alt``.
 - ``job_rec``: ``extra``, ``failed_node``, ``licenses``, ``lineage`` (for ``lft``),
@@ -30,7 +31,7 @@ other table is 22.05's (``dbd_v22_05``), which 24.11 packs the same way:
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.schema import (
-    BITSTR, STR, U8, U16, U32, U64, Counted, List, Optional, Struct, struct,
+    BITSTR, STR, U8, U16, U32, U64, Counted, List, Optional, Struct,
 )
 from slurmrest.wire.tables import dbd_v22_05 as V22
 from slurmrest.wire.tables.dbd_v22_05 import STRLIST, _struct, list_msg, modify_msg
@@ -75,7 +76,7 @@ def _folding(flag_bits):
     return fold
 
 
-ASSOC_COND_FIELDS = struct("assoc_cond", """
+ASSOC_COND_FIELDS = _struct("assoc_cond", """
     acct_list           strlist
     cluster_list        strlist
     def_qos_id_list     strlist
@@ -88,7 +89,7 @@ ASSOC_COND_FIELDS = struct("assoc_cond", """
     usage_end           time
     usage_start         time
     user_list           strlist
-""", prepare=_folding(ASSOC_COND_FLAGS), strlist=STRLIST)
+""", prepare=_folding(ASSOC_COND_FLAGS))
 
 
 def _present(name, fields, flag_bits):
@@ -157,10 +158,12 @@ CLUSTER_REC = Struct("cluster_rec", [
 
 # -- jobs and steps ----------------------------------------------------------------------
 
-SELECTED_STEP = V22.SELECTED_STEP.replace(
-    insert=[("het_job_offset", ("array_bitmap", BITSTR))])
-SELECTED_STEP = Struct("selected_step", [("sluid", U64), *[
-    (f.name, f.type, f.default) for f in SELECTED_STEP.fields]])
+# pack_step_id() starts with the u64 sluid; pack_bit_str_hex(array_bitmap) ends it.
+SELECTED_STEP = Struct("selected_step", [
+    ("sluid", U64),
+    *[(f.name, f.type, f.default) for f in V22.SELECTED_STEP.fields],
+    ("array_bitmap", BITSTR),
+])
 
 JOB_COND = V22.JOB_COND.replace(change=[("step_list", ("step_list", List(SELECTED_STEP), None))])
 
