@@ -370,6 +370,42 @@ class ReadTests(Live2411TestCase):
              for j in ours},
             {(r[0], r[1].split(" by ")[0], r[2]) for r in rows})
 
+    async def test_usage_matches_sreport(self):
+        # accounting records (24.11's accounting_rec has id_alt) of the hours rolled up so
+        # far, against sreport; a cluster younger than one whole hour has none yet
+        end = int(time.time()) // 3600 * 3600
+        start = end - 6 * 3600
+        window = {"usage_start": start, "usage_end": end}
+        [cluster] = await self.root.clusters(dict(window, cluster_list=[self.cluster_name],
+                                                  with_usage=1))
+        cpu = [r for r in cluster["accounting_list"] if r["tres_rec"]["id"] == 1]
+        if not any(r["alloc_secs"] for r in cpu):
+            raise unittest.SkipTest("no CPU time rolled up yet on this cluster (it needs "
+                                    "jobs in an hour that has ended)")
+        stamp = "%Y-%m-%dT%H:%M:%S"
+        span = [f"start={time.strftime(stamp, time.localtime(start))}",
+                f"end={time.strftime(stamp, time.localtime(end))}"]
+        [[allocated]] = [r for r in (line.split("|") for line in self.cluster.run(
+            ["sreport", "-nP", "-t", "seconds", "cluster", "utilization", *span,
+             "format=Allocated"]).stdout.splitlines()) if r[0]]
+        self.assertEqual(sum(r["alloc_secs"] for r in cpu), int(allocated))
+        assocs = await self.root.associations(dict(window, with_usage=1))
+        ours = {}
+        for a in assocs:
+            if a["user"]:
+                secs = sum(r["alloc_secs"] for r in a["accounting_list"] or ()
+                           if r["tres_rec"]["id"] == 1)
+                if secs:
+                    ours[(a["acct"], a["user"])] = secs
+        theirs = {}
+        for row in self.cluster.run(["sreport", "-nP", "-t", "seconds", "cluster",
+                                     "AccountUtilizationByUser", *span,
+                                     "format=Account,Login,Used"]).stdout.splitlines():
+            account, login, used = row.split("|")
+            if login and int(used):
+                theirs[(account, login)] = int(used)
+        self.assertEqual(ours, theirs)
+
     async def test_alice_reads(self):
         self.assertTrue(await self.alice.tres())
         with self.assertRaises(SlurmError) as caught:
@@ -481,6 +517,37 @@ class WriteTests(Live2411TestCase):
         self.assertEqual(self.sacctmgr("show", "account", f"names={good},{bad}",
                                        "format=account"), [])
         self.assertTrue(await self.root.tres())
+
+    async def test_with_deleted_finds_deleted_records(self):
+        # records a job refers to are only marked deleted: with_deleted (folded into each
+        # condition's flags: ASSOC_COND_FLAG_WITH_DELETED, SLURMDB_ACCT_FLAG_DELETED,
+        # QOS_COND_FLAG_WITH_DELETED) finds them, its absence does not
+        tag, cluster = self.tag, self.cluster_name
+        for kind in ("qos", "account"):
+            self.cleanup_sacctmgr("delete", kind, tag)
+        self.cleanup_sacctmgr("delete", "user", "bob", f"account={tag}")
+        for argv in (["qos", tag], ["account", tag, f"cluster={cluster}"],
+                     ["user", "bob", f"account={tag}", f"qos=normal,{tag}"]):
+            self.cluster.run(["sacctmgr", "-i", "add", *argv])
+        self.cluster.run(["sbatch", "--wait", "-A", tag, "-q", tag, "-o", "/dev/null",
+                          "--wrap", "true"], user="bob")
+        for argv in (["user", "bob", f"account={tag}"], ["account", tag], ["qos", tag]):
+            self.cluster.run(["sacctmgr", "-i", "delete", *argv])
+        self.assertEqual(self.sacctmgr("show", "assoc", f"account={tag}", "withdeleted",
+                                       "format=account,user"), [[tag, ""], [tag, "bob"]])
+
+        accounts = {"assoc_cond": {"acct_list": [tag]}}
+        self.assertEqual(await self.root.accounts(accounts), [])
+        deleted = await self.root.accounts(dict(accounts, with_deleted=1))
+        self.assertEqual([(a["name"], a["flags"] & 1) for a in deleted], [(tag, 1)])
+        self.assertEqual(await self.root.associations({"acct_list": [tag]}), [])
+        self.assertEqual(sorted((a["acct"], a["user"] or "") for a in
+                                await self.root.associations({"acct_list": [tag],
+                                                              "with_deleted": 1})),
+                         [(tag, ""), (tag, "bob")])
+        self.assertEqual(await self.root.qos({"name_list": [tag]}), [])
+        self.assertEqual([q["name"] for q in await self.root.qos(
+            {"name_list": [tag], "with_deleted": 1})], [tag])
 
     async def test_unknown_parent_answers_success(self):
         # 24.11's slurmdbd logs "no association for parent" yet answers rc 0 (22.05 answered
