@@ -389,7 +389,8 @@ class ReadTests(Live2411TestCase):
             ["sreport", "-nP", "-t", "seconds", "cluster", "utilization", *span,
              "format=Allocated"]).stdout.splitlines()) if r[0]]
         self.assertEqual(sum(r["alloc_secs"] for r in cpu), int(allocated))
-        assocs = await self.root.associations(dict(window, with_usage=1))
+        # sreport counts deleted associations' usage too
+        assocs = await self.root.associations(dict(window, with_usage=1, with_deleted=1))
         ours = {}
         for a in assocs:
             if a["user"]:
