@@ -55,6 +55,15 @@ class EveryReleaseTests:
             record = table.unpack_exact(data)
             self.assertEqual(table.pack(record), data, msg_type)
 
+    def test_no_change_records_fit_the_release(self):
+        # each "no change" template packs with this release's own MODIFY record (a template
+        # inherited from an older release with members since dropped would not)
+        modify = {"qos": D.DBD_MODIFY_QOS, "assoc": D.DBD_MODIFY_ASSOCS}
+        for kind, record in self.tables.no_change.items():
+            table = self.tables.requests[modify[kind]]
+            body = table.unpack_exact(table.pack({"rec": record}))
+            self.assertEqual(body["rec"], record, kind)
+
     def test_samples_round_trip(self):
         for payload in self.samples():
             message = F.decode(payload, self.tables)
@@ -246,6 +255,9 @@ class Layout2411Tests(unittest.TestCase):
                           dbd_v22_05.TABLES.replies[msg_type], msg_type)
         self.assertEqual(T.TABLES.writes, dbd_v22_05.TABLES.writes)
         self.assertEqual(T.TABLES.no_change["qos"], dbd_v22_05.QOS_REC_NO_CHANGE)
+        # the association template is 24.11's own (no lft/rgt)
+        self.assertEqual(T.TABLES.no_change["assoc"], T.ASSOC_REC_NO_CHANGE)
+        self.assertNotIn("lft", T.ASSOC_REC_NO_CHANGE)
 
     def test_every_message_has_its_own_release_table(self):
         # no 24.11 table nests a 22.05 record whose layout changed

@@ -223,4 +223,4 @@ REPLIES = {
 #: What a client of a 24.11 slurmdbd uses (``SlurmVersion.dbd`` of the 24.11 release).
 TABLES = V22.TABLES.derive(
     "24.11", PROTOCOL_VERSION, persist_init=PERSIST_INIT_REQ, requests=REQUESTS,
-    replies=REPLIES)
+    replies=REPLIES, no_change={"assoc": ASSOC_REC_NO_CHANGE})
