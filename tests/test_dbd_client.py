@@ -50,8 +50,8 @@ class Transport(StringTransport):
         self.loseConnection()
 
 
-def reply(msg_type, body):
-    payload = struct.pack(">H", msg_type) + T.REPLIES[msg_type].pack(body)
+def reply(msg_type, body, tables=T.TABLES):
+    payload = struct.pack(">H", msg_type) + tables.replies[msg_type].pack(body)
     return struct.pack(">I", len(payload)) + payload
 
 
@@ -501,7 +501,10 @@ class VersionTests(unittest.TestCase):
     def test_default_and_explicit_versions(self):
         from slurmrest.wire import tables
         reactor = MemoryReactorClock()
-        self.assertIs(SlurmdbdClient(CONF, reactor).tables, tables.NEWEST_DBD.dbd)
+        unlearnt = SlurmdbdClient(CONF, reactor)
+        self.assertIs(unlearnt.tables, tables.FIRST_DBD.dbd)  # offered first, then learnt
+        self.assertFalse(unlearnt.learnt)
+        self.assertTrue(SlurmdbdClient(CONF, reactor, version=0x2600).learnt)
         self.assertIs(SlurmdbdClient(CONF, reactor, version=0x2600).tables, T.TABLES)
         self.assertIs(SlurmdbdClient(CONF, reactor, version=T.PROTOCOL_VERSION).slurm_version,
                       tables.version_for(T.PROTOCOL_VERSION))
@@ -546,3 +549,48 @@ class VersionTests(unittest.TestCase):
         # the newest tables would refuse that reply (bytes left over)
         self.assertRaises(ProtocolError, F.decode, payload)
         client.close()
+
+
+class LearningTests(ClientTestCase):
+    """Told no version, the client offers the oldest release's init; a slurmdbd that cannot
+    unpack it (1005) gets the next release's, and the client speaks that from then on."""
+
+    def test_newer_slurmdbd_is_learnt(self):
+        from slurmrest.wire import tables
+        newer = tables.DBD_VERSIONS[-1]
+        self.assertIsNot(newer, tables.FIRST_DBD)
+        d = self.read_tres(None)
+        first = Server(self, 0)
+        (init,) = first.received()
+        self.assertEqual(struct.unpack_from(">HH", init), (6500, 0x2600))  # REQUEST_PERSIST_INIT
+        first.send(rc(1005, "Failed to unpack SLURM_PERSIST_INIT message", 0x2A00))
+        self.assertTrue(first.closed)
+        self.assertNoResult(d)
+        second = Server(self, 1)
+        (init,) = second.received()
+        self.assertEqual(struct.unpack_from(">HH", init)[1], newer.dbd.protocol)
+        second.send(reply(D.PERSIST_RC, {"comment": None, "rc": 0, "ret_info": 0},
+                          newer.dbd))
+        (request,) = second.received()
+        self.assertEqual(request, F.encode(D.DBD_GET_TRES, {}, newer.dbd)[4:])
+        second.send(reply(D.DBD_GOT_TRES, {"my_list": TRES}, newer.dbd))
+        self.assertEqual(self.successResultOf(d), TRES)
+        self.assertTrue(self.client.learnt)
+        self.assertIs(self.client.tables, newer.dbd)
+
+    def test_other_refusals_are_not_a_reason_to_switch(self):
+        from slurmrest.wire import tables
+        d = self.read_tres(None)
+        server = Server(self, 0)
+        server.received()
+        server.send(rc(-1, "Failed to unpack SLURM_PERSIST_INIT message"))  # a bad token
+        self.failureResultOf(d, SlurmError)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+        self.assertIs(self.client.tables, tables.FIRST_DBD.dbd)
+        self.assertFalse(self.client.learnt)
+
+    def test_an_accepted_init_fixes_the_release(self):
+        d = self.read_tres(None)
+        server = self.connect()
+        self.finish_read(server, d)
+        self.assertTrue(self.client.learnt)

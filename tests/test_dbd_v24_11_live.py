@@ -20,16 +20,14 @@ from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.credentials import TokenMinter
 from slurmrest.wire.dbd_client import SlurmdbdClient
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
-from slurmrest.wire.dbd_release import choose_dbd_version
 from slurmrest.wire.errors import (
     ESLURM_ACCESS_DENIED, SLURM_PROTOCOL_VERSION_ERROR, ProtocolError, SlurmError,
 )
 from slurmrest.wire.tables import dbd_v24_11 as T
-from slurmrest.wire.tables import v22_05
+from slurmrest.wire.tables import v22_05, v24_11
 
 ENV = "SLURMREST_TEST_CLUSTER_2411"
-#: Until the 24.11 slurmctld tables join them, the release is 22.05's with 24.11's dbd.
-VERSION = v22_05.VERSION.derive("24.11", T.PROTOCOL_VERSION, dbd=T.TABLES)
+VERSION = v24_11.VERSION
 
 JOB_STATES = ("PENDING", "RUNNING", "SUSPENDED", "COMPLETED", "CANCELLED", "FAILED",
               "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY")
@@ -43,6 +41,15 @@ def limit(value):
 
 def exit_code(status):
     return f"{(status >> 8) & 0xFF}:{status & 0x7F}"
+
+
+def _second_release_2411():
+    """scripts/test's second-release cluster, when that release is 24.11."""
+    from slurmrest.testing import second
+    other = second.other_release(second.read_debian_version())
+    if other is not None and other.slurm == "24.11":
+        return os.environ.get(second.ENVIRONMENT_VARIABLE)
+    return None
 
 
 class Cluster2411:
@@ -60,7 +67,7 @@ class Cluster2411:
 
     @classmethod
     def from_environment(cls):
-        directory = os.environ.get(ENV)
+        directory = os.environ.get(ENV) or _second_release_2411()
         if not directory:
             raise unittest.SkipTest(
                 f"no Slurm 24.11 cluster configured: set {ENV}=DIR of a cluster made by "
@@ -636,38 +643,45 @@ class WriteTests(Live2411TestCase):
         self.assertTrue(await self.alice.tres())
 
 
-class ReleaseChoiceTests(unittest.TestCase):
-    """choose_dbd_version against the real slurmdbd of each release."""
+class LearningTests(unittest.TestCase):
+    """A client told no release learns each slurmdbd's from its first connection."""
 
     timeout = 60
-    candidates = (v22_05.VERSION, VERSION)
+
+    async def learnt(self, cluster, user="alice", key=None):
+        config = SlurmConfig.load(cluster.slurm_conf)
+        minter = TokenMinter(key or cluster.jwt_key(), lifespan=600)
+        client = SlurmdbdClient(config, reactor, read_timeout=20)
+        self.addCleanup(client.close)
+        self.assertFalse(client.learnt)
+        tres = await client.bind(minter.credential_for(user)).tres({"with_deleted": 1})
+        self.assertTrue(tres)
+        return client
 
     async def test_24_11_slurmdbd(self):
         cluster = Cluster2411.from_environment()
-        config = SlurmConfig.load(cluster.slurm_conf)
-        minter = TokenMinter(cluster.jwt_key(), lifespan=600)
-        chosen = await choose_dbd_version(config, minter.credential_for("alice"),
-                                          self.candidates, reactor)
-        self.assertIs(chosen, VERSION)
-        # the order given does not matter: 22.05 is tried first (and refused with 1005)
-        self.assertIs(await choose_dbd_version(config, minter.credential_for("alice"),
-                                               self.candidates[::-1], reactor), VERSION)
+        client = await self.learnt(cluster)
+        self.assertIs(client.slurm_version, VERSION)
+        self.assertEqual(client.connections_opened, 2)  # 22.05 refused (1005), then 24.11
         # a refused token is an error, not a reason to guess another release
+        config = SlurmConfig.load(cluster.slurm_conf)
+        other = SlurmdbdClient(config, reactor, read_timeout=20)
+        self.addCleanup(other.close)
         forged = TokenMinter(b"not the cluster's key" * 2, lifespan=600)
         with self.assertRaises(SlurmError) as caught:
-            await choose_dbd_version(config, forged.credential_for("alice"),
-                                     self.candidates, reactor)
+            await other.bind(forged.credential_for("alice")).tres()
         self.assertNotEqual(caught.exception.errno, SLURM_PROTOCOL_VERSION_ERROR)
-        # only 22.05 offered: none fits
-        with self.assertRaises(ProtocolError) as caught:
-            await choose_dbd_version(config, minter.credential_for("alice"),
-                                     (v22_05.VERSION,), reactor)
+        self.assertFalse(other.learnt)
+        # told 22.05 only: refused, and said so
+        fixed = SlurmdbdClient(config, reactor, read_timeout=20, version=v22_05.VERSION)
+        self.addCleanup(fixed.close)
+        minter = TokenMinter(cluster.jwt_key(), lifespan=600)
+        with self.assertRaises(SlurmError) as caught:
+            await fixed.bind(minter.credential_for("alice")).tres()
         self.assertEqual(caught.exception.errno, SLURM_PROTOCOL_VERSION_ERROR)
 
     async def test_22_05_slurmdbd(self):
         from slurmrest.testing.cluster import Cluster
-        cluster = Cluster.from_environment()
-        config = SlurmConfig.load(cluster.slurm_conf)
-        minter = TokenMinter(cluster.jwt_key(), lifespan=600)
-        self.assertIs(await choose_dbd_version(config, minter.credential_for("alice"),
-                                               self.candidates, reactor), v22_05.VERSION)
+        client = await self.learnt(Cluster.from_environment())
+        self.assertIs(client.slurm_version, v22_05.VERSION)
+        self.assertEqual(client.connections_opened, 1)

@@ -21,7 +21,7 @@ from slurmrest.web.channel import GatewaySite
 from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.credentials import TokenMinter
 from slurmrest.wire.dbd_client import SlurmdbdClient
-from tests.test_dbd_v24_11_live import VERSION, Cluster2411
+from tests.test_dbd_v24_11_live import Cluster2411
 
 #: How records in lists are matched between the two documents.
 RECORD_KEYS = (("account", "user", "partition", "cluster"), ("type", "name"), ("name",),
@@ -80,13 +80,10 @@ class Api2411TestCase(unittest.TestCase):
         self.config = SlurmConfig.load(self.cluster.slurm_conf)
         self.cluster_name = self.config.cluster_name
         self.restd_url = self._restd_url()
-        dbd = SlurmdbdClient(self.config, reactor, read_timeout=20, version=VERSION)
+        dbd = SlurmdbdClient(self.config, reactor, read_timeout=20)  # learns 24.11
         self.addCleanup(dbd.close)
         gateway = tap.make_gateway(self.config, jwt_key=os.path.join(
             self.cluster.dir, "jwt_hs256.key"), reactor=reactor, dbd=dbd)
-        # /slurmdb only: no slurmctld client until the 24.11 slurmctld tables are connected
-        # (a 22.05 one would be refused by this controller; meta then names no release).
-        gateway.ctld = None
         port = reactor.listenTCP(0, GatewaySite(gateway), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
         self.base = f"http://127.0.0.1:{port.getHost().port}"

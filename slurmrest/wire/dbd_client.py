@@ -290,13 +290,14 @@ class SlurmdbdClient:
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
-        self.slurm_version = (version if isinstance(version, SlurmVersion)
-                              else versions.NEWEST_DBD if version is None
-                              else versions.version_for(version))
-        if self.slurm_version.dbd is None:
-            raise ProtocolError(f"no slurmdbd tables for Slurm {self.slurm_version.name}")
-        self.tables = self.slurm_version.dbd
-        self._rollback = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, self.tables)
+        # Told no version, the client learns slurmdbd's at the first connection: it offers
+        # the oldest release it knows, and a newer slurmdbd's refusal to unpack that init
+        # (1005, unambiguous) makes it offer the next. Oldest first, because an older
+        # slurmdbd refuses a newer init with -1, as it refuses a bad token.
+        self._candidates = [] if version is not None else list(versions.DBD_VERSIONS)
+        self._use(version if isinstance(version, SlurmVersion)
+                  else self._candidates[0] if version is None
+                  else versions.version_for(version))
         self.config = config
         self.host = host or config.accounting_storage_host or "localhost"
         self.port = port or config.accounting_storage_port
@@ -321,6 +322,18 @@ class SlurmdbdClient:
         #: Told of every request frame sent (metrics, the access log's RPC count).
         self.observers = RpcObservers("slurmdbd")
 
+    def _use(self, version: SlurmVersion) -> None:
+        if version.dbd is None:
+            raise ProtocolError(f"no slurmdbd tables for Slurm {version.name}")
+        self.slurm_version = version
+        self.tables = version.dbd
+        self._rollback = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, self.tables)
+
+    @property
+    def learnt(self) -> bool:
+        """Whether the release is known (given, or learnt from slurmdbd)."""
+        return not self._candidates
+
     @property
     def address(self):
         return f"{self.host}:{self.port}"
@@ -339,10 +352,14 @@ class SlurmdbdClient:
             raise ValueError(f"{D(msg_type).name} changes the database: use a transaction")
         frame = F.encode(msg_type, body, self.tables)
         key = (_credential_key(credential), frame)
-        return await self._shared.join(key, lambda: self._read(msg_type, frame, credential, key))
+        return await self._shared.join(
+            key, lambda: self._read(msg_type, body, frame, credential, key))
 
-    async def _read(self, msg_type, frame, credential, key):
+    async def _read(self, msg_type, body, frame, credential, key):
+        tables = self.tables
         conn = await self._acquire(credential)
+        if conn.tables is not tables:  # the release was learnt meanwhile
+            frame = F.encode(msg_type, body, conn.tables)
         reused = conn._reused
         try:
             message = await self._exchange(conn, msg_type, frame, key)
@@ -386,7 +403,7 @@ class SlurmdbdClient:
             payload = await conn.request(frame, self.read_timeout)
             message = self._replies.get(read_key, payload) if read_key is not None else None
             if message is None:
-                message = F.decode(payload, self.tables)
+                message = F.decode(payload, conn.tables)
                 if read_key is not None:
                     self._replies.put(read_key, payload, message)
         except ProtocolError:
@@ -402,7 +419,7 @@ class SlurmdbdClient:
             if rc != 0:
                 raise error_for(rc, comment)
             return message
-        expected = self.tables.reply_to.get(msg_type)
+        expected = conn.tables.reply_to.get(msg_type)
         if message.msg_type != expected:
             conn.broken = True
             raise ProtocolError(f"slurmdbd answered {_type_name(msg_type)} with "
@@ -491,8 +508,10 @@ class SlurmdbdClient:
             self._pool(conn)
             return
         self._slots[conn.key].resetting += 1
-        d = conn.request(self._rollback, self.read_timeout)
-        d.addCallback(F.decode, self.tables)
+        d = conn.request(F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, conn.tables)
+                         if conn.tables is not self.tables else self._rollback,
+                         self.read_timeout)
+        d.addCallback(F.decode, conn.tables)
         d.addCallbacks(self._reset, self._reset_failed, callbackArgs=(conn,),
                        errbackArgs=(conn,))
 
@@ -583,9 +602,9 @@ class SlurmdbdClient:
         conn.when_lost().addCallback(lambda _: self._conns.discard(conn))
         try:
             payload = await conn.request(
-                F.encode_init(credential, self.cluster_name, self.tables),
+                F.encode_init(credential, self.cluster_name, conn.tables),
                 self.connect_timeout)
-            reply = F.decode(payload, self.tables)
+            reply = F.decode(payload, conn.tables)
         except BaseException:
             conn.close(fini=False)
             raise
@@ -595,9 +614,25 @@ class SlurmdbdClient:
         rc = reply.body["rc"]
         if rc != 0:
             conn.close(fini=False)
+            if rc == SLURM_PROTOCOL_VERSION_ERROR and self._candidates:
+                return await self._offer_next(conn.tables, credential)
             raise error_for(rc, reply.body["comment"])
+        if self._candidates and conn.tables is self.tables:
+            self._candidates = []  # learnt: this release from now on
         conn.expires = _token_expiry(credential.token)
         return conn
+
+    async def _offer_next(self, refused, credential) -> _Connection:
+        """slurmdbd could not unpack the init of release ``refused``: the next newer one."""
+        newer = [v for v in self._candidates if v.dbd.protocol > refused.protocol]
+        if not newer:
+            self._candidates = []
+            known = ", ".join(v.name for v in versions.DBD_VERSIONS)
+            raise ProtocolError(f"slurmdbd at {self.address} accepts none of the releases "
+                                f"{known}", SLURM_PROTOCOL_VERSION_ERROR)
+        if self.tables is refused:  # not switched already by a connection beside this one
+            self._use(newer[0])
+        return await self._connect(credential)
 
     def _endpoint(self):
         if isIPAddress(self.host):
@@ -673,7 +708,7 @@ class Transaction:
     async def call(self, msg_type, body):
         if self.done:
             raise RuntimeError("transaction already finished")
-        frame = F.encode(msg_type, body, self.client.tables)
+        frame = F.encode(msg_type, body, self.conn.tables)
         self.conn.writes = True
         try:
             message = await self.client._exchange(self.conn, msg_type, frame)

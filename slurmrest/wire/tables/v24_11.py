@@ -20,6 +20,7 @@ from slurmrest.wire.schema import (
     BITSTR, STR, TIME, U8, U16, U32, U32_ARRAY, AbsentIf, Constant, Counted, Sparse, Translated, List, Optional,
     Struct, struct,
 )
+from slurmrest.wire.tables import dbd_v24_11
 from slurmrest.wire.tables import v22_05 as OLD
 
 PROTOCOL_VERSION = 42 << 8  # 0x2A00 = 10752: SLURM_24_11_PROTOCOL_VERSION
@@ -618,6 +619,6 @@ RPCS = {
         replies=(M.RESPONSE_STATS_INFO, M.RESPONSE_SLURM_RC)),
 }
 
-# slurmdbd 24.11's tables are tables/dbd_v24_11.py's (not connected here yet: dbd=None).
+# slurmdbd 24.11's tables: tables/dbd_v24_11.py.
 VERSION = OLD.VERSION.derive("24.11", PROTOCOL_VERSION, bodies=BODIES, rpcs=RPCS,
-                             forward=FORWARD, dbd=None)
+                             forward=FORWARD, dbd=dbd_v24_11.TABLES)
