@@ -17,6 +17,7 @@ from slurmrest.api.errors import ApiError, error_entry
 from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import bodies, outcomes
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.wire.dbd_msgtypes import DbdMsgType
 from slurmrest.wire.enums import SLURMDB_ACCT_FLAG_DELETED
 from slurmrest.wire.errors import ESLURM_NO_REMOVE_DEFAULT_ACCOUNT, SlurmError
@@ -157,12 +158,7 @@ async def add_accounts(txn, records: list[dict]) -> None:
            errors=outcomes.STATUSES)
 async def update_account(call):
     records = await prepare_accounts(call, call.body)
-    txn = await call.slurmdbd.begin()
-    try:
-        await add_accounts(txn, records)
-        await txn.commit()
-    finally:
-        txn.abort()  # a no-op once committed
+    await write_all(call, lambda txn: add_accounts(txn, records))
     return {}
 
 

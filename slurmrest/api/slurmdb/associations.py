@@ -20,6 +20,7 @@ from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import inputs, outcomes, reference, tres
 from slurmrest.api.slurmdb.inputs import BodyError
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.wire import enums
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
@@ -435,12 +436,7 @@ async def update_associations(call):
     records = await prepare_associations(call, call.body)
     if not records:
         return {}
-    txn = await call.slurmdbd.begin()
-    try:
-        await apply_associations(txn, records)
-        await txn.commit()
-    finally:
-        txn.abort()  # no-op after a commit
+    await write_all(call, lambda txn: apply_associations(txn, records))
     return {}
 
 

@@ -17,6 +17,7 @@ from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import bodies, outcomes, reference
 from slurmrest.api.slurmdb.accounts import ASSOCIATION_SHORT
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.wire.dbd_msgtypes import DbdMsgType
 from slurmrest.wire.enums import (
@@ -154,12 +155,7 @@ async def add_clusters(txn, records: list[dict]) -> None:
            errors=outcomes.STATUSES)
 async def post_clusters(call):
     records = await prepare_clusters(call, call.body)
-    txn = await call.slurmdbd.begin()
-    try:
-        await add_clusters(txn, records)
-        await txn.commit()
-    finally:
-        txn.abort()  # a no-op once committed
+    await write_all(call, lambda txn: add_clusters(txn, records))
     return {}
 
 

@@ -29,6 +29,7 @@ from twisted.internet import defer
 from slurmrest.api.registry import Result, operation
 from slurmrest.api.slurmdb import (
     accounts, associations, bodies, clusters, outcomes, qos, reference, tres, users, wckeys)
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.wire.errors import SlurmError
 
 #: The parts of the document, in slurmrestd's order, with their GET handlers.
@@ -187,12 +188,8 @@ async def set_config(call):
         records = await associations.prepare_associations(call, {"associations": of_users})
         steps.append(lambda txn, r=records: associations.apply_associations(txn, r))
 
-    txn = await call.slurmdbd.begin()
     try:
-        for step in steps:
-            await step(txn)
-        await txn.commit()
+        await write_all(call, *steps)
     finally:
-        txn.abort()  # a no-op once committed
         reference.forget(call, reference.QOS)
     return {}

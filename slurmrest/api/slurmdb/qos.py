@@ -19,6 +19,7 @@ from slurmrest.api.errors import Refusal, error_entry, refusal
 from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import reference
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.api.slurmdb.tres import TRES
 from slurmrest.wire import enums as E
 from slurmrest.wire import primitives as P
@@ -495,12 +496,9 @@ async def update_qos(call):
     plans = await prepare_qos(call, qos_entries(call.body))
     if not plans:
         return {}
-    txn = await call.slurmdbd.begin()
     try:
-        await apply_qos(call, txn, plans)
-        await txn.commit()
+        await write_all(call, lambda txn: apply_qos(call, txn, plans))
     finally:
-        txn.abort()  # a no-op once committed
         # even a refused transaction may follow another writer's change: look again
         reference.forget(call, reference.QOS)
     return {}

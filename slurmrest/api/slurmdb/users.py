@@ -12,6 +12,7 @@ from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import accounts, associations, inputs, outcomes
 from slurmrest.api.slurmdb.inputs import BodyError
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.wire import enums
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import (
@@ -272,10 +273,5 @@ async def update_users(call):
     records = await prepare_users(call, call.body)
     if not records:
         return {}
-    txn = await call.slurmdbd.begin()
-    try:
-        await apply_users(txn, records)
-        await txn.commit()
-    finally:
-        txn.abort()  # no-op after a commit
+    await write_all(call, lambda txn: apply_users(txn, records))
     return {}

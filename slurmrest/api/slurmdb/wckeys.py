@@ -17,6 +17,7 @@ from __future__ import annotations
 from slurmrest.api.registry import Param, operation, schema_ref
 from slurmrest.api.schemas import fields
 from slurmrest.api.slurmdb import bodies, outcomes
+from slurmrest.api.slurmdb.transaction import write_all
 from slurmrest.wire.dbd_msgtypes import DbdMsgType
 from slurmrest.wire.enums import SLURMDB_WCKEY_FLAG_DELETED
 from slurmrest.wire.errors import SlurmError
@@ -131,12 +132,7 @@ async def add_wckeys(txn, records: list[dict]) -> None:
            errors=outcomes.STATUSES)
 async def post_wckeys(call):
     records = await prepare_wckeys(call, call.body)
-    txn = await call.slurmdbd.begin()
-    try:
-        await add_wckeys(txn, records)
-        await txn.commit()
-    finally:
-        txn.abort()  # a no-op once committed
+    await write_all(call, lambda txn: add_wckeys(txn, records))
     return {}
 
 
