@@ -91,6 +91,11 @@ class Result:
     #: dict; the web room then stores each serialised body in it, keyed by (media type, API
     #: version, meta), and reuses it instead of serialising again.
     cache: dict | None = None
+    #: Opt-in per-item serialisation: ``(key, caches)`` where ``payload[key]`` is the last
+    #: key of the payload, a list, and ``caches[i]`` a dict kept with its item ``i``. The web
+    #: room serialises each item once (per media type) into its dict and splices the list
+    #: from them: items unchanged since an earlier answer are not serialised again.
+    items: tuple[str, list] | None = None
 
 
 Handler = Callable[[Call], Awaitable["dict | Result"]]

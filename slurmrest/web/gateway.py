@@ -261,8 +261,11 @@ class Gateway:
             key = (adm.media, adm.family, adm.version, self.build_info.release)
             body = cache.get(key) if cache is not None else None
             if body is None:
-                body = content.encode(
-                    self.envelope(adm, result.payload, result.errors, result.warnings), adm.media)
+                document = self.envelope(adm, result.payload, result.errors, result.warnings)
+                if result.items is not None:
+                    body = content.encode_with_items(document, *result.items, adm.media)
+                else:
+                    body = content.encode(document, adm.media)
                 if cache is not None:
                     cache[key] = body
             return self._send(request, status, body, adm.media)
