@@ -147,7 +147,7 @@ def encode_with_items(document: dict, key: str, caches: list, media: str) -> byt
     if not pieces:
         return shell
     if media == YAML_TYPE:  # ends "key: []\n": the items follow "key:\n" instead
-        return b"".join((shell[:-3], b"\n", *pieces))
+        return b"".join((shell[:-4], b"\n", *pieces))
     return b"".join((shell[:-2], b",".join(pieces), b"]}"))  # ends "key":[]}
 
 
