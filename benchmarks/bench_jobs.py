@@ -3,7 +3,7 @@ same queue, same load.
 
     python benchmarks/bench_jobs.py [--cluster /tmp/refcluster] [--seconds 10]
         [--connections 1,16] [--jobs 1000] [--ours-url URL] [--servers slurmrestd,slurmrest]
-        [--churn CHANGES_PER_SECOND]
+        [--churn CHANGES_PER_SECOND] [--also NAME=URL ...]
 
 Makes sure slurmctld holds at least ``--jobs`` job records (else one held array named
 ``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end),
@@ -273,6 +273,9 @@ def main(argv=None) -> int:
     parser.add_argument("--tool", choices=("auto", "wrk", "threads"), default="auto")
     parser.add_argument("--servers", default="slurmrestd,slurmrest",
                         help="which to measure (comma-separated)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=URL",
+                        help="also measure another running server the same way (e.g. the "
+                             "previous commit's slurmrest, for a before/after in one run)")
     parser.add_argument("--churn", type=float, default=0.0,
                         help="also change one bench job this many times per second during "
                              "each cell (a busy queue: every answer may need a rebuild)")
@@ -289,8 +292,9 @@ def main(argv=None) -> int:
     logdir = tempfile.mkdtemp(prefix="bench-jobs-")
     try:
         queued = job_records(args.cluster)
-        if queued < args.jobs:
-            submitted = submit_array(args.cluster, args.jobs - queued)
+        if queued < args.jobs or args.churn:
+            # With --churn the queue needs a job of our own to change (one more record).
+            submitted = submit_array(args.cluster, max(1, args.jobs - queued))
             time.sleep(2)
         headers = {"X-SLURM-USER-NAME": args.user,
                    "X-SLURM-USER-TOKEN": token(args.cluster, args.user)}
@@ -302,6 +306,7 @@ def main(argv=None) -> int:
         wanted = set(args.servers.split(","))
         servers = {name: url for name, url in
                    (("slurmrestd", args.restd_url), ("slurmrest", ours_url)) if name in wanted}
+        servers.update(item.split("=", 1) for item in args.also)
         for name, url in servers.items():
             wait_until_answering(url, headers)
         counts = {name: check_document(url, headers) for name, url in servers.items()}
@@ -336,11 +341,13 @@ def main(argv=None) -> int:
                   + (f"  socket errors: {r['socket_errors']}" if r.get("socket_errors") else ""))
         print()
         for c in connections:
-            if ("slurmrestd", c) not in results or ("slurmrest", c) not in results:
-                continue
-            ref, ours = results[("slurmrestd", c)], results[("slurmrest", c)]
-            ratio = ours["rps"] / ref["rps"] if ref["rps"] else float("inf")
-            print(f"{c:>3} connection(s): slurmrest / slurmrestd = {ratio:.1f}x req/s")
+            ref = results.get(("slurmrestd", c))
+            for name in servers:
+                if name == "slurmrestd" or ref is None or (name, c) not in results:
+                    continue
+                ours = results[(name, c)]
+                ratio = ours["rps"] / ref["rps"] if ref["rps"] else float("inf")
+                print(f"{c:>3} connection(s): {name} / slurmrestd = {ratio:.1f}x req/s")
         return 0
     finally:
         if ours_proc is not None:
