@@ -2,7 +2,8 @@
 
 GET /jobs without ``update_time`` is answered from ``job_cache`` (refreshed with Slurm's own
 ``last_update`` test). With ``update_time`` the caller's time goes to Slurm unchanged and
-"no change" is HTTP 304, as slurmrestd does.
+"no change" is HTTP 304, as slurmrestd does. ``GET /slurm/v1/jobs?watch=true`` keeps the
+answer open as server-sent events (``job_watch``).
 
 GET /job/{job_id} accepts what ``slurm_xlate_job_id`` accepts — ``123``, ``123_4`` (array
 task), ``123+1`` (het job component) — and answers all three; slurmrestd 22.05 answers 400 for
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 import re
 
-from slurmrest.api import job_cache, meta, revalidated, schemas
+from slurmrest.api import job_cache, job_watch, meta, revalidated, schemas
 from slurmrest.api.convert import NO_VAL, bit_indexes
 from slurmrest.api.job_records import JOB_SCHEMA, job_document
 from slurmrest.api.errors import ApiError, Refusal, error_entry
-from slurmrest.api.registry import Call, Param, Result, operation
+from slurmrest.api.registry import Call, Param, Result, Stream, operation
 from slurmrest.wire.errors import ESLURM_INVALID_JOB_ID, ESLURM_REST_INVALID_JOBS_DESC, SlurmError
 
 _JOB_ID = re.compile(r"^(\d+)(?:_(\d+)|\+(\d+))?$")
@@ -43,13 +44,23 @@ def _documents(reply: dict, select_type_param: int | None) -> list[dict]:
 
 @operation("GET", "/jobs", operation_id="get_jobs", summary="get list of jobs",
            params=(Param("update_time", type=int,
-                         description="only answer if jobs changed since this time (epoch s)"),),
+                         description="only answer if jobs changed since this time (epoch s)"),
+                   Param("watch", type=bool,
+                         description="v1: keep the answer open as server-sent events "
+                                     "(text/event-stream): the jobs, then each change"),
+                   Param("Last-Event-ID", location="header",
+                         description="with watch: the id of the last event seen (resume)")),
            tags=("slurm",), response_schema=_JOBS_RESPONSE)
-async def get_jobs(call: Call) -> dict | Result:
+async def get_jobs(call: Call) -> dict | Result | Stream:
     select_type_param = await _select_type_param(call)
 
     def convert(rec: dict) -> dict:
         return job_document(rec, select_type_param)
+
+    if call.params.get("watch") and call.version != "v0.0.38":
+        return await call.state[job_watch.WATCH].watcher(
+            (call.user, select_type_param), call.slurmctld.jobs,
+            revalidated.credential_of(call), convert, call.params.get("Last-Event-ID"))
 
     return await revalidated.current(call, job_cache.JOBS, (call.slurmctld.jobs,),
                                      convert=convert, variant=select_type_param)

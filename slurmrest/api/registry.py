@@ -30,7 +30,7 @@ class Param:
     """A path or query parameter, converted to ``type`` before the handler sees it."""
 
     name: str
-    location: str = "query"  # "path" or "query"
+    location: str = "query"  # "path", "query" or "header"
     type: type = str
     required: bool = False
     description: str = ""
@@ -98,7 +98,24 @@ class Result:
     items: tuple[str, list] | None = None
 
 
-Handler = Callable[[Call], Awaitable["dict | Result"]]
+class Stream:
+    """A handler's answer that stays open (server-sent events, ``text/event-stream``).
+
+    The web room sends the head, then calls ``attach(sink)``; the stream writes with
+    ``sink.write(data: bytes) -> bool`` (False: the client stopped reading and was dropped,
+    the stream is over) and ends with ``sink.close()``. ``detach()`` is called when the
+    client goes away."""
+
+    media = "text/event-stream"
+
+    def attach(self, sink) -> None:
+        raise NotImplementedError
+
+    def detach(self) -> None:
+        raise NotImplementedError
+
+
+Handler = Callable[[Call], Awaitable["dict | Result | Stream"]]
 
 
 @dataclass
