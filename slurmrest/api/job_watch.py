@@ -228,11 +228,15 @@ class Feed:
             for watcher in list(self.watchers):
                 watcher.end()
 
-    def stop(self) -> None:
+    def stop(self) -> defer.Deferred | None:
+        """End every watcher and the loop (its RPC in flight cancelled)."""
         for watcher in list(self.watchers):
             watcher.end()
-        if self._loop is not None:
-            self._loop.cancel()
+        loop = self._loop
+        if loop is not None:
+            loop.addErrback(lambda f: f.trap(defer.CancelledError))
+            loop.cancel()
+        return loop
 
 
 class JobWatch:
@@ -270,6 +274,11 @@ class JobWatch:
 
     def __len__(self) -> int:
         return sum(len(feed.watchers) for feed in self.feeds.values())
+
+    def stop(self) -> defer.Deferred:
+        """End every stream and loop (the server is going away)."""
+        loops = [d for d in (feed.stop() for feed in list(self.feeds.values())) if d]
+        return defer.DeferredList(loops)
 
 
 #: The feeds of a server.
