@@ -187,7 +187,10 @@ class LiveTests(unittest.TestCase):
             self.assertEqual(reply, PLAIN.unpack_exact(body))
             ours = {rec["job_id"] for rec in reply["records"] if rec["name"] == self.tag}
             self.assertTrue(set(jobs) <= ours)
-            for media in (content.JSON, content.YAML_TYPE):
+            # YAML is slow to make (pure Python): compared while the queue is small.
+            medias = (content.JSON, content.YAML_TYPE) if len(reply["records"]) <= 200 else (
+                content.JSON,)
+            for media in medias:
                 self.assertEqual(incremental(cache, reply, media), full_rebuild(body, media),
                                  f"step {step} ({op}), {media}")
         self.assertGreater(cache.reused, 0)

@@ -47,6 +47,9 @@ class _Entry:
     result: Result
     #: Some pending job's start time is "now" at pack time (``pack_job``'s MAX(start, now)).
     clamped: bool = False
+    #: The records list it was made from (the wire returns the same list object again when
+    #: nothing in it changed: the ``Result`` then stays, its serialised bodies with it).
+    records: object = None
 
 
 def _clamped(records, packed_at: int) -> bool:
@@ -114,12 +117,19 @@ class JobListCache:
         """Convert a full jobs reply (also one obtained elsewhere, e.g. for a caller's own
         ``update_time``) and keep it as ``key``'s current entry."""
         (reply,) = replies
-        self.rebuilds += 1
         records = reply.get("records") or ()
         last_update = reply.get("last_update") or 0
-        docs, pieces = self._convert(records, convert, variant)
-        result = Result({"jobs": docs}, cache={}, items=("jobs", pieces))
-        self._entries[key] = _Entry(last_update, result, _clamped(records, last_update))
+        held = self._entries.get(key)
+        if (held is not None and records and held.records is records
+                and variant == self._variant):
+            self.hits += 1  # a full reply, but not one record in it changed
+            result = held.result
+        else:
+            self.rebuilds += 1
+            docs, pieces = self._convert(records, convert, variant)
+            result = Result({"jobs": docs}, cache={}, items=("jobs", pieces))
+        self._entries[key] = _Entry(last_update, result, _clamped(records, last_update),
+                                    records)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

@@ -7,7 +7,8 @@ new reply holds, at the offset of the next record, the very bytes of a record de
 that record decodes to what it decoded to then, and its end is known without reading it:
 ``buf.startswith(raw, off)`` (one memcmp) replaces the decode, and the caller gets the *same*
 record object as before (read-only, as every reply is), which lets the operations room reuse
-whatever it made from it by identity.
+whatever it made from it by identity; and when nothing in the list changed, the very list
+object returned last time.
 
 Which earlier record to try at each offset: the one that followed the previous record in the
 list decoded last (slurmctld keeps its job list in order). A record that does not match is
@@ -21,7 +22,7 @@ follows the size of the queue, not the number of replies or callers.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import Callable, Sequence
 
 __all__ = ["ReusedRecords"]
@@ -40,6 +41,9 @@ class ReusedRecords:
         self._known: dict = {}
         self._older: dict = {}
         self._first = None
+        #: The list returned last: returned again (the same object) when every record in
+        #: it is unchanged and in the same order, so that callers can tell by identity.
+        self._records: list = []
         #: Records matched by their bytes without decoding, and records decoded (diagnostics,
         #: benchmarks, tests).
         self.reused = 0
@@ -57,6 +61,7 @@ class ReusedRecords:
         for _ in range(n):
             entry = known.get(candidate) if candidate is not None else None
             if entry is not None and startswith(entry[0], off, end):
+                # Unchanged: its entry goes on as it is (only "what follows" may change).
                 key = candidate
                 raw, record, candidate = entry
                 off += len(raw)
@@ -74,7 +79,7 @@ class ReusedRecords:
                     old = older.get(key)
                 if old is not None and old[0] == raw:
                     raw, record = old[0], old[1]
-            entry = [raw, record, None]
+                entry = [raw, record, None]
             if last is not None:
                 last[2] = key
             else:
@@ -82,8 +87,14 @@ class ReusedRecords:
             current[key] = entry
             last = entry
             records.append(record)
+        if last is not None:
+            last[2] = None
+        previous = self._records
+        if len(previous) == len(records) and all(map(is_, previous, records)):
+            records = previous  # the very same list: nothing in it changed
         self._older, self._known, self._first = known, current, first
+        self._records = records
         return records, off
 
     def forget(self) -> None:
-        self._known, self._older, self._first = {}, {}, None
+        self._known, self._older, self._first, self._records = {}, {}, None, []
