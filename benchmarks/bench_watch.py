@@ -51,7 +51,7 @@ def rss_mib(pid: int) -> tuple[float, float]:
 
 class Watchers:
     """``count`` event-stream connections read in one thread; ``seen[marker]`` lists when
-    each watcher saw the event carrying ``marker``."""
+    each watcher first saw an event carrying ``marker``."""
 
     def __init__(self, url: str, headers: dict, count: int):
         parsed = urllib.parse.urlsplit(url)
@@ -68,7 +68,7 @@ class Watchers:
             s = socket.create_connection((parsed.hostname, parsed.port))
             s.sendall(request)
             s.setblocking(False)
-            self.selector.register(s, selectors.EVENT_READ, [b""])
+            self.selector.register(s, selectors.EVENT_READ, [b"", {}])
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -94,8 +94,10 @@ class Watchers:
                     at = block.find(b'"comment":"bench-watch-')
                     if at >= 0:
                         marker = block[at + 11:block.index(b'"', at + 11)].decode()
-                        with self.lock:
-                            self.seen.setdefault(marker, []).append(now)
+                        first = key.data[1].setdefault(marker, now) == now
+                        if first:  # a later change of another field shows it again
+                            with self.lock:
+                                self.seen.setdefault(marker, []).append(now)
 
     def stop(self):
         self._stop.set()
