@@ -129,6 +129,18 @@ class InMemoryTests(unittest.TestCase):
         self.assertEqual(second[40]["comment"], "changed")
         self.assertEqual(sum(1 for a in second if any(a is b for b in first)), 98)
 
+    def test_a_single_job_between_lists_keeps_the_long_one(self):
+        reusing = job_info(KEY)
+        decoder = reusing.fields[-1].type.reuse
+        records = [record(i) for i in range(1, 51)]
+        first = reusing.unpack_exact(frame(records, 1))["records"]
+        one = reusing.unpack_exact(frame([records[20]], 2))["records"]
+        self.assertIs(one[0], first[20])
+        decoded = decoder.decoded
+        again = reusing.unpack_exact(frame(records, 3))["records"]
+        self.assertIs(again, first)  # nothing changed: the very same list
+        self.assertLessEqual(decoder.decoded - decoded, 1)
+
     def test_empty_list_and_lone_surrogate(self):
         cache = JobListCache()
         for records in ([], [record(1, comment="bad \udcff byte"), record(2)]):

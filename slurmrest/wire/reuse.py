@@ -17,7 +17,8 @@ insertion, a removal or a change costs one decode each. A decoded record whose b
 those of the record kept under its key is replaced by that kept object too.
 
 What is kept: the records of the last two lists decoded (their bytes and records), so memory
-follows the size of the queue, not the number of replies or callers.
+follows the size of the queue, not the number of replies or callers. A list less than half as
+long as the last (GET /job/{id}: one job) is added to it rather than replacing it.
 """
 
 from __future__ import annotations
@@ -72,11 +73,9 @@ class ReusedRecords:
                 off = after
                 self.decoded += 1
                 key = key_of(record)
-                old = known.get(key)
+                old = known.get(key) or older.get(key)
                 if old is not None:
                     candidate = old[2]  # the old list goes on after this record
-                else:
-                    old = older.get(key)
                 if old is not None and old[0] == raw:
                     raw, record = old[0], old[1]
                 entry = [raw, record, None]
@@ -89,6 +88,10 @@ class ReusedRecords:
             records.append(record)
         if last is not None:
             last[2] = None
+        if len(current) * 2 < len(known):
+            # A short list (one job asked for): the long one stays what the next is read by.
+            known.update(current)
+            return records, off
         previous = self._records
         if len(previous) == len(records) and all(map(is_, previous, records)):
             records = previous  # the very same list: nothing in it changed
