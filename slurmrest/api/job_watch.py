@@ -2,7 +2,8 @@
 
 Instead of polling GET /jobs, a client keeps one response open (``text/event-stream``) and
 gets one ``jobs`` event with the current job documents, then one event per added, changed
-or removed job as slurmctld reports changes::
+or removed job as slurmctld reports changes (``GET /slurm/v1/job/{id}?watch=true``: the same,
+of that job's records only)::
 
     id: 12
     event: changed
@@ -89,8 +90,11 @@ class Watcher(Stream):
     """One open event stream. ``attach(sink)``: the web room's sink (``write(bytes) ->
     bool``, False once it dropped a client that stopped reading; ``close()``)."""
 
-    def __init__(self, feed: "Feed", load, credential, last_event_id: str | None):
+    def __init__(self, feed: "Feed", load, credential, last_event_id: str | None,
+                 wants: Callable[[dict], bool] | None = None):
         self.feed = feed
+        #: Which job records this watcher follows (None: all; GET /job/{id}: that job's).
+        self.wants = wants
         self.load = load
         self.credential = credential
         self.last_event_id = last_event_id
@@ -140,7 +144,7 @@ class Feed:
         self.last_update = 0
         self.epoch = int(watch.clock() * 1e6)
         self.seq = 0
-        self.events: deque[tuple[int, bytes]] = deque(maxlen=KEPT_EVENTS)
+        self.events: deque[tuple[int, bytes, dict]] = deque(maxlen=KEPT_EVENTS)
         self._loop: defer.Deferred | None = None
         #: Replies that changed something, and events published (diagnostics, benchmarks).
         self.changes = 0
@@ -161,41 +165,45 @@ class Feed:
                 after[ident] = known
                 continue
             after[ident] = (rec, _json(self.convert(rec)))
-            out.append(("changed" if known is not None else "added", after[ident][1]))
+            out.append(("changed" if known is not None else "added", after[ident][1], rec))
         for ident, (rec, _) in before.items():
             if ident not in after:
-                out.append(("removed", _removed(rec)))
+                out.append(("removed", _removed(rec), rec))
         self.jobs = after
         if not out or quiet:
             return
         self.changes += 1
-        for kind, data in out:
+        for kind, data, rec in out:
             self.seq += 1
             data = event(self.epoch, self.seq, kind, data)
-            self.events.append((self.seq, data))
+            self.events.append((self.seq, data, rec))
             for watcher in list(self.watchers):
-                watcher.send(data)
+                if watcher.wants is None or watcher.wants(rec):
+                    watcher.send(data)
 
-    def snapshot(self) -> bytes:
-        """The ``jobs`` event: every current document, with the id of the latest event."""
-        data = b'{"jobs":[' + b",".join(doc for _, doc in self.jobs.values()) + b"]}"
+    def snapshot(self, wants=None) -> bytes:
+        """The ``jobs`` event: every current document (that ``wants``), with the id of the
+        latest event."""
+        data = b'{"jobs":[' + b",".join(doc for rec, doc in self.jobs.values()
+                                       if wants is None or wants(rec)) + b"]}"
         return event(self.epoch, self.seq, "jobs", data)
 
-    def missed(self, last_event_id: str | None) -> bytes:
+    def missed(self, last_event_id: str | None, wants=None) -> bytes:
         """What a watcher that saw ``last_event_id`` needs: the events after it when they
         are all kept (and it is one of this feed's), else a snapshot."""
         seen = parse_event_id(last_event_id)
         if seen is not None and seen[0] == self.epoch and seen[1] <= self.seq:
             first = self.events[0][0] if self.events else self.seq + 1
             if seen[1] >= first - 1:
-                return b"".join(data for seq, data in self.events if seq > seen[1])
-        return self.snapshot()
+                return b"".join(data for seq, data, rec in self.events
+                                if seq > seen[1] and (wants is None or wants(rec)))
+        return self.snapshot(wants)
 
     # -- watchers and the loop ---------------------------------------------------------
 
     def join(self, watcher: Watcher) -> None:
         self.watchers.append(watcher)
-        watcher.send(b"retry: 1000\n\n" + self.missed(watcher.last_event_id))
+        watcher.send(b"retry: 1000\n\n" + self.missed(watcher.last_event_id, watcher.wants))
         if self._loop is None and self.watchers:
             self._loop = defer.ensureDeferred(self._run())
 
@@ -251,7 +259,7 @@ class JobWatch:
         self.feeds: dict[Hashable, Feed] = {}
 
     async def watcher(self, user: Hashable, load, credential, convert,
-                      last_event_id: str | None = None) -> Watcher:
+                      last_event_id: str | None = None, wants=None) -> Watcher:
         """A watcher of ``user``'s jobs, admitted by its own RPC (``load``): a full reply
         for a new feed, a no-change check (or the change, published) for a running one."""
         feed = self.feeds.get(user)
@@ -270,7 +278,7 @@ class JobWatch:
             feed = self.feeds.setdefault(user, feed)
         if reply is not None:
             feed.publish(reply)
-        return Watcher(feed, load, credential, last_event_id)
+        return Watcher(feed, load, credential, last_event_id, wants)
 
     def __len__(self) -> int:
         return sum(len(feed.watchers) for feed in self.feeds.values())

@@ -4,7 +4,8 @@
 The head goes out at once (``text/event-stream``, no length: the body ends when the
 connection closes, so the connection is not reused); then the stream writes events through a
 ``Sink``. A client that stops reading is dropped once more than ``max_backlog`` bytes wait
-for it in the transport: a slow watcher never holds memory without bound.
+for it in the transport (before its next event): a slow watcher never holds memory without
+bound.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class Sink:
         if self.closed or transport is None or self.request._disconnected:
             self.closed = True
             return False
-        if backlog(transport) + len(data) > self.max_backlog:
+        # What still waits from before, not this write: a first event (every job of a big
+        # queue) may be larger than the bound. Memory: at most the bound plus one event.
+        if backlog(transport) > self.max_backlog:
             self.closed = self.dropped = True
             transport.abortConnection()
             return False
