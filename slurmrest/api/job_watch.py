@@ -41,6 +41,9 @@ from slurmrest.wire.primitives import NO_VAL
 #: How many events a feed keeps for watchers that resume with Last-Event-ID.
 KEPT_EVENTS = 4096
 
+#: How long a client waits before it reconnects (ms), sent with the first event.
+RETRY = b"retry: 1000\n"
+
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -145,6 +148,7 @@ class Feed:
         self.epoch = int(watch.clock() * 1e6)
         self.seq = 0
         self.events: deque[tuple[int, bytes, dict]] = deque(maxlen=KEPT_EVENTS)
+        self._snapshot: tuple[int, bytes] | None = None
         self._loop: defer.Deferred | None = None
         #: Replies that changed something, and events published (diagnostics, benchmarks).
         self.changes = 0
@@ -183,10 +187,16 @@ class Feed:
 
     def snapshot(self, wants=None) -> bytes:
         """The ``jobs`` event: every current document (that ``wants``), with the id of the
-        latest event."""
+        latest event (and the client's reconnection delay). The whole list's is made once
+        per event id and shared by every watcher that joins meanwhile."""
+        if wants is None and self._snapshot is not None and self._snapshot[0] == self.seq:
+            return self._snapshot[1]
         data = b'{"jobs":[' + b",".join(doc for rec, doc in self.jobs.values()
                                        if wants is None or wants(rec)) + b"]}"
-        return event(self.epoch, self.seq, "jobs", data)
+        whole = RETRY + event(self.epoch, self.seq, "jobs", data)
+        if wants is None:
+            self._snapshot = (self.seq, whole)
+        return whole
 
     def missed(self, last_event_id: str | None, wants=None) -> bytes:
         """What a watcher that saw ``last_event_id`` needs: the events after it when they
@@ -195,15 +205,15 @@ class Feed:
         if seen is not None and seen[0] == self.epoch and seen[1] <= self.seq:
             first = self.events[0][0] if self.events else self.seq + 1
             if seen[1] >= first - 1:
-                return b"".join(data for seq, data, rec in self.events
-                                if seq > seen[1] and (wants is None or wants(rec)))
+                return RETRY + b"".join(data for seq, data, rec in self.events
+                                        if seq > seen[1] and (wants is None or wants(rec)))
         return self.snapshot(wants)
 
     # -- watchers and the loop ---------------------------------------------------------
 
     def join(self, watcher: Watcher) -> None:
         self.watchers.append(watcher)
-        watcher.send(b"retry: 1000\n\n" + self.missed(watcher.last_event_id, watcher.wants))
+        watcher.send(self.missed(watcher.last_event_id, watcher.wants))
         if self._loop is None and self.watchers:
             self._loop = defer.ensureDeferred(self._run())
 
