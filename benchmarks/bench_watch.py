@@ -3,7 +3,7 @@ while one job's comment changes ``--rate`` times a second; prints the delay from
 slurmctld to its event at the watchers (median, p99), and the server's CPU and memory.
 
     .venv/bin/python benchmarks/bench_watch.py [--cluster DIR] [--watchers 100]
-        [--seconds 20] [--rate 5] [--user alice] [--ours-url URL]
+        [--seconds 20] [--rate 5] [--user alice] [--ours-url URL] [--settle 2]
 
 Starts slurmrest (``twistd -n slurmrest``) on a free loopback port unless ``--ours-url`` is
 given (then CPU/memory are those of the process listening there), submits one held job as
@@ -68,7 +68,7 @@ class Watchers:
             s = socket.create_connection((parsed.hostname, parsed.port))
             s.sendall(request)
             s.setblocking(False)
-            self.selector.register(s, selectors.EVENT_READ, [b"", {}])
+            self.selector.register(s, selectors.EVENT_READ, [bytearray(), {}])
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -85,8 +85,14 @@ class Watchers:
                     self.closed += 1
                     continue
                 now = time.monotonic()
-                buffer = key.data[0] + data
-                *blocks, key.data[0] = buffer.split(b"\n\n")
+                buffer = key.data[0]
+                start = max(0, len(buffer) - 1)
+                buffer += data  # a bytearray: the first event of a big queue comes in pieces
+                end = buffer.rfind(b"\n\n", start)
+                if end < 0:
+                    continue
+                blocks = bytes(buffer[:end]).split(b"\n\n")
+                del buffer[:end + 2]
                 for block in blocks:
                     if b"event: " not in block:
                         continue
@@ -115,6 +121,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rate", type=float, default=5.0)
     parser.add_argument("--user", default="alice")
+    parser.add_argument("--settle", type=float, default=2.0,
+                        help="seconds for every watcher to read its first event (all jobs) "
+                             "before the changes start (max 60)")
     args = parser.parse_args(argv)
     args.cluster = os.path.abspath(args.cluster)
     count = max(1, min(args.watchers, 500))
@@ -139,7 +148,7 @@ def main(argv=None) -> int:
              "--job-name=bench-watch", "--output=/dev/null", "--chdir=/tmp", "--wrap", "true"],
             env=env, capture_output=True, text=True, check=True).stdout.strip().split(";")[0]
         watchers = Watchers(url, headers, count)
-        time.sleep(2)  # every watcher has its first event
+        time.sleep(max(0.0, min(args.settle, 60.0)))  # every watcher has its first event
         rss_before = rss_mib(pid)[0]
         cpu_before, started = cpu_seconds(pid), time.monotonic()
         changes: dict[str, float] = {}
