@@ -3,7 +3,7 @@ same queue, same load.
 
     python benchmarks/bench_jobs.py [--cluster /tmp/refcluster] [--seconds 10]
         [--connections 1,16] [--jobs 1000] [--ours-url URL] [--servers slurmrestd,slurmrest]
-        [--churn CHANGES_PER_SECOND]
+        [--churn CHANGES_PER_SECOND] [--also NAME=URL ...]
 
 Makes sure slurmctld holds at least ``--jobs`` job records (else one held array named
 ``bench-jobs``, submitted as alice, its tasks split into records, cancelled at the end),
@@ -60,6 +60,15 @@ def job_records(cluster_dir: str) -> int:
     out = subprocess.run(["scontrol", "-o", "show", "job"], env=slurm_env(cluster_dir),
                          capture_output=True, text=True, check=True)
     return sum(1 for line in out.stdout.splitlines() if line.startswith("JobId="))
+
+
+def submit_arrays(cluster_dir: str, count: int, size: int = 1000) -> list[str]:
+    """Held arrays of at most ``size`` tasks (MaxArraySize), ``count`` records in all."""
+    ids = []
+    while count > 0:
+        ids.append(submit_array(cluster_dir, min(count, size)))
+        count -= size
+    return ids
 
 
 def submit_array(cluster_dir: str, count: int) -> str:
@@ -172,6 +181,30 @@ class Churn:
         return self.changes
 
 
+class MemoryGuard:
+    """Samples a server's resident memory during a cell (its peak is VmHWM anyway) and
+    stops it (SIGTERM) if it passes ``max_gib``: a bound on what a benchmark may take."""
+
+    def __init__(self, pid: int | None, max_gib: float):
+        self.pid, self.limit = pid, max_gib * 1024 * 1024  # KiB
+        self.tripped = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while self.pid is not None and not self._stop.wait(0.25):
+            if memory_kib(self.pid).get("VmRSS", 0) > self.limit:
+                self.tripped = True
+                os.kill(self.pid, signal.SIGTERM)
+                return
+
+    def stop(self) -> bool:
+        self._stop.set()
+        self._thread.join()
+        return self.tripped
+
+
 def _parse_wrk_time(text: str) -> float:
     """wrk's "1.23ms" / "456.00us" / "1.2s" → milliseconds."""
     match = re.match(r"([\d.]+)(us|ms|s|m)", text)
@@ -273,10 +306,17 @@ def main(argv=None) -> int:
     parser.add_argument("--tool", choices=("auto", "wrk", "threads"), default="auto")
     parser.add_argument("--servers", default="slurmrestd,slurmrest",
                         help="which to measure (comma-separated)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=URL",
+                        help="also measure another running server the same way (e.g. the "
+                             "previous commit's slurmrest, for a before/after in one run)")
     parser.add_argument("--churn", type=float, default=0.0,
                         help="also change one bench job this many times per second during "
                              "each cell (a busy queue: every answer may need a rebuild)")
+    parser.add_argument("--max-rss-gib", type=float, default=7.5,
+                        help="stop a measured server whose resident memory passes this "
+                             "(slurmrestd needs gigabytes for 10k jobs)")
     args = parser.parse_args(argv)
+    args.cluster = os.path.abspath(args.cluster)
     seconds = max(1, min(args.seconds, 60))
     connections = [max(1, min(int(c), 64)) for c in args.connections.split(",")]
     tool = args.tool
@@ -285,12 +325,15 @@ def main(argv=None) -> int:
     load = run_wrk if tool == "wrk" else run_threads
 
     submitted = None
+    arrays: list[str] = []
     ours_proc = None
     logdir = tempfile.mkdtemp(prefix="bench-jobs-")
     try:
         queued = job_records(args.cluster)
-        if queued < args.jobs:
-            submitted = submit_array(args.cluster, args.jobs - queued)
+        if queued < args.jobs or args.churn:
+            # With --churn the queue needs a job of our own to change (one more record).
+            arrays = submit_arrays(args.cluster, max(1, args.jobs - queued))
+            submitted = arrays[0]
             time.sleep(2)
         headers = {"X-SLURM-USER-NAME": args.user,
                    "X-SLURM-USER-TOKEN": token(args.cluster, args.user)}
@@ -302,6 +345,7 @@ def main(argv=None) -> int:
         wanted = set(args.servers.split(","))
         servers = {name: url for name, url in
                    (("slurmrestd", args.restd_url), ("slurmrest", ours_url)) if name in wanted}
+        servers.update(item.split("=", 1) for item in args.also)
         for name, url in servers.items():
             wait_until_answering(url, headers)
         counts = {name: check_document(url, headers) for name, url in servers.items()}
@@ -313,7 +357,9 @@ def main(argv=None) -> int:
             pid = listening_pid(urllib.parse.urlsplit(url).port)
             for c in connections:
                 churn = Churn(args.cluster, submitted, args.churn) if args.churn else None
+                guard = MemoryGuard(pid, args.max_rss_gib)
                 r = load(url, headers, c, seconds)
+                r["stopped_for_memory"] = guard.stop()
                 if churn is not None:
                     r["changes"] = churn.stop()
                 r.update(memory_kib(pid))
@@ -321,7 +367,9 @@ def main(argv=None) -> int:
                 r["died"] = pid is not None and not os.path.exists(f"/proc/{pid}")
                 results[(name, c)] = r
                 if r["died"]:
-                    print(f"!! {name} (pid {pid}) died during the {c}-connection run")
+                    print(f"!! {name} (pid {pid}) died during the {c}-connection run"
+                          + (f" (stopped: resident memory passed {args.max_rss_gib} GiB)"
+                             if r["stopped_for_memory"] else ""))
                     break
         print()
         print(f"{'server':12} {'conns':>5} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
@@ -336,11 +384,13 @@ def main(argv=None) -> int:
                   + (f"  socket errors: {r['socket_errors']}" if r.get("socket_errors") else ""))
         print()
         for c in connections:
-            if ("slurmrestd", c) not in results or ("slurmrest", c) not in results:
-                continue
-            ref, ours = results[("slurmrestd", c)], results[("slurmrest", c)]
-            ratio = ours["rps"] / ref["rps"] if ref["rps"] else float("inf")
-            print(f"{c:>3} connection(s): slurmrest / slurmrestd = {ratio:.1f}x req/s")
+            ref = results.get(("slurmrestd", c))
+            for name in servers:
+                if name == "slurmrestd" or ref is None or (name, c) not in results:
+                    continue
+                ours = results[(name, c)]
+                ratio = ours["rps"] / ref["rps"] if ref["rps"] else float("inf")
+                print(f"{c:>3} connection(s): {name} / slurmrestd = {ratio:.1f}x req/s")
         return 0
     finally:
         if ours_proc is not None:
@@ -349,8 +399,8 @@ def main(argv=None) -> int:
                 ours_proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 ours_proc.kill()
-        if submitted:
-            cancel(args.cluster, submitted)
+        for job_id in arrays:
+            cancel(args.cluster, job_id)
         shutil.rmtree(logdir, ignore_errors=True)
 
 

@@ -63,7 +63,8 @@ class UnitFileTests(unittest.TestCase):
         names = sorted(str(p) for p in units.iterdir())
         self.assertEqual([Path(n).name for n in names],
                          ["slurmrest-inet.socket", "slurmrest-inet@.service",
-                          "slurmrest.service", "slurmrest.socket"])
+                          "slurmrest-worker@.service", "slurmrest.service",
+                          "slurmrest.socket"])
         done = subprocess.run(["systemd-analyze", "verify", "--man=no", *names],
                               capture_output=True, text=True, timeout=60)
         # Unknown keys and the like are only warnings (exit 0): none is allowed either.

@@ -13,9 +13,11 @@ time is therefore kept for the second it was made in only (then fetched afresh),
 times never lag behind what slurmrestd would print.
 
 When something did change (on a busy cluster, several times a second), most job records did
-not: a record equal to the one converted last time reuses that job document, so only changed
-jobs are converted again. (The conversion depends on nothing but the record, so documents are
-shared between identities.)
+not: the wire hands back the very record object of an unchanged record (``wire.reuse``: found
+by its bytes, not decoded again), and a record equal to the one converted last time reuses
+that job document and its serialised JSON/YAML pieces (``Result.items``), so only changed
+jobs are converted and serialised again. (The conversion depends on nothing but the record,
+so documents and pieces are shared between identities.)
 
 Entries are per user (what a user may see depends on who asks: PrivateData, hidden
 partitions), in a small LRU. Concurrent requests of the same user share one refresh. Entries
@@ -45,6 +47,9 @@ class _Entry:
     result: Result
     #: Some pending job's start time is "now" at pack time (``pack_job``'s MAX(start, now)).
     clamped: bool = False
+    #: The records list it was made from (the wire returns the same list object again when
+    #: nothing in it changed: the ``Result`` then stays, its serialised bodies with it).
+    records: object = None
 
 
 def _clamped(records, packed_at: int) -> bool:
@@ -62,8 +67,10 @@ class JobListCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         # A caller that goes away only stops waiting: the refresh runs on and fills the cache.
         self._refreshing = SharedCalls(cancel_abandoned=False)
-        #: (job_id, array_task_id) → (decoded record, its document), from the last build.
-        self._documents: dict[tuple, tuple[dict, dict]] = {}
+        #: (job_id, array_task_id) → (decoded record, its document, its serialised pieces),
+        #: from the last two builds (so that callers who see different lists share them).
+        self._documents: dict[tuple, tuple[dict, dict, dict]] = {}
+        self._older: dict[tuple, tuple[dict, dict, dict]] = {}
         self._variant: Hashable = None
         #: How often a request was answered from the cache, how often the list was rebuilt,
         #: and how many job documents were reused in rebuilds (benchmarks, diagnostics).
@@ -110,40 +117,51 @@ class JobListCache:
         """Convert a full jobs reply (also one obtained elsewhere, e.g. for a caller's own
         ``update_time``) and keep it as ``key``'s current entry."""
         (reply,) = replies
-        self.rebuilds += 1
         records = reply.get("records") or ()
         last_update = reply.get("last_update") or 0
-        result = Result({"jobs": self._convert(records, convert, variant)}, cache={})
-        self._entries[key] = _Entry(last_update, result, _clamped(records, last_update))
+        held = self._entries.get(key)
+        if (held is not None and records and held.records is records
+                and variant == self._variant):
+            self.hits += 1  # a full reply, but not one record in it changed
+            result = held.result
+        else:
+            self.rebuilds += 1
+            docs, pieces = self._convert(records, convert, variant)
+            result = Result({"jobs": docs}, cache={}, items=("jobs", pieces))
+        self._entries[key] = _Entry(last_update, result, _clamped(records, last_update),
+                                    records)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return result
 
-    def _convert(self, records, convert: Convert, variant) -> list[dict]:
+    def _convert(self, records, convert: Convert, variant) -> tuple[list, list]:
         if variant != self._variant:
-            self._documents = {}
+            self._documents = self._older = {}
             self._variant = variant
-        before = self._documents
-        kept: dict[tuple, tuple[dict, dict]] = {}
-        docs = []
+        before, older = self._documents, self._older
+        kept: dict[tuple, tuple[dict, dict, dict]] = {}
+        docs, pieces = [], []
         for rec in records:
             ident = (rec.get("job_id"), rec.get("array_task_id"))
-            known = before.get(ident)
-            if known is not None and known[0] == rec:
-                doc = known[1]
+            known = before.get(ident) or older.get(ident)
+            # The wire returns the same object for an unchanged record: no comparison needed.
+            if known is not None and (known[0] is rec or known[0] == rec):
                 self.reused += 1
             else:
-                doc = convert(rec)
-            kept[ident] = (rec, doc)
-            docs.append(doc)
-        # Only the jobs of the latest list are kept: memory follows the size of the queue.
+                known = (rec, convert(rec), {})
+            kept[ident] = known
+            docs.append(known[1])
+            pieces.append(known[2])
+        # Only the jobs of the latest lists are kept: memory follows the size of the queue.
+        if kept.keys() != before.keys():
+            self._older = before
         self._documents = kept
-        return docs
+        return docs, pieces
 
     def clear(self) -> None:
         self._entries.clear()
-        self._documents = {}
+        self._documents = self._older = {}
 
 
 #: The job list cache of a server (one per server, so per cluster).

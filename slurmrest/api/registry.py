@@ -30,7 +30,7 @@ class Param:
     """A path or query parameter, converted to ``type`` before the handler sees it."""
 
     name: str
-    location: str = "query"  # "path" or "query"
+    location: str = "query"  # "path", "query" or "header"
     type: type = str
     required: bool = False
     description: str = ""
@@ -91,9 +91,31 @@ class Result:
     #: dict; the web room then stores each serialised body in it, keyed by (media type, API
     #: version, meta), and reuses it instead of serialising again.
     cache: dict | None = None
+    #: Opt-in per-item serialisation: ``(key, caches)`` where ``payload[key]`` is the last
+    #: key of the payload, a list, and ``caches[i]`` a dict kept with its item ``i``. The web
+    #: room serialises each item once (per media type) into its dict and splices the list
+    #: from them: items unchanged since an earlier answer are not serialised again.
+    items: tuple[str, list] | None = None
 
 
-Handler = Callable[[Call], Awaitable["dict | Result"]]
+class Stream:
+    """A handler's answer that stays open (server-sent events, ``text/event-stream``).
+
+    The web room sends the head, then calls ``attach(sink)``; the stream writes with
+    ``sink.write(data: bytes) -> bool`` (False: the client stopped reading and was dropped,
+    the stream is over) and ends with ``sink.close()``. ``detach()`` is called when the
+    client goes away."""
+
+    media = "text/event-stream"
+
+    def attach(self, sink) -> None:
+        raise NotImplementedError
+
+    def detach(self) -> None:
+        raise NotImplementedError
+
+
+Handler = Callable[[Call], Awaitable["dict | Result | Stream"]]
 
 
 @dataclass

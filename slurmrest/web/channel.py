@@ -27,7 +27,7 @@ from twisted.web import http, resource, server
 # Taken once: every attribute read through ``http.`` goes through a deprecation proxy.
 from twisted.web.http import NO_BODY_CODES, RESPONSES, datetimeToString
 
-from slurmrest.web import errors
+from slurmrest.web import errors, event_stream
 from slurmrest.web.access_log import access_line, operation_label
 from slurmrest.web.content import encode
 from slurmrest.web.gateway import SERVER, Admission, Gateway
@@ -305,6 +305,32 @@ class GatewayRequest(server.Request):
         self.finished = 1
         if not self.queued:
             self._cleanup()
+
+    def start_stream(self, stream, max_backlog: int) -> "event_stream.Sink | None":
+        """Send the head of an event stream (``api.registry.Stream``) and hand the stream
+        its sink; the body ends when the connection closes, so it is not reused."""
+        if self.finished or self._disconnected:
+            stream.detach()
+            return None
+        channel = self.channel
+        channel.persistent = False
+        head = [b"%s 200 OK\r\nServer: %s\r\nDate: %s\r\n" % (self.clientproto, SERVER,
+                                                             http_date()),
+                b"Content-Type: %s\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+                b"Connection: close\r\n" % stream.media.encode()]
+        for name, value in self.cors_headers:
+            head.append(b"%s: %s\r\n" % (name, value))
+        head.append(b"\r\n")
+        self.code = 200
+        self.startedWriting = 1
+        self._work = None
+        self._answered()
+        write_now(channel.transport, b"".join(head))
+        sink = event_stream.Sink(self, max_backlog, write_now)
+        # The client going away ends the stream (the request never finishes on its own).
+        self.notifyFinish().addBoth(lambda _: stream.detach())
+        stream.attach(sink)
+        return sink
 
     def handleContentChunk(self, data):
         if self._refused:

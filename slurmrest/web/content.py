@@ -121,6 +121,36 @@ def encode(document, media: str) -> bytes:
         return json.dumps(document, separators=(",", ":")).encode("ascii")
 
 
+def _item(document, media: str) -> bytes:
+    """One list item as it reads inside a document's last list (``encode_with_items``)."""
+    if media == YAML_TYPE:
+        return encode([document], media)  # "- key: value\n  ..." at the top level's indent
+    # A lone surrogate raises here: the whole document then takes ``encode``'s other path.
+    return _JSON_OUT.encode(document).encode("utf-8", "surrogateescape")
+
+
+def encode_with_items(document: dict, key: str, caches: list, media: str) -> bytes:
+    """``encode(document, media)`` byte for byte, where ``document[key]`` is its last
+    entry, a list, and ``caches[i]`` a dict kept with item ``i``: each item is serialised
+    once per media type into its dict, and the list is spliced from those pieces."""
+    items = document[key]
+    try:
+        pieces = []
+        for item, cache in zip(items, caches):
+            piece = cache.get(media)
+            if piece is None:
+                piece = cache[media] = _item(item, media)
+            pieces.append(piece)
+    except UnicodeEncodeError:
+        return encode(document, media)
+    shell = encode({**document, key: []}, media)
+    if not pieces:
+        return shell
+    if media == YAML_TYPE:  # ends "key: []\n": the items follow "key:\n" instead
+        return b"".join((shell[:-4], b"\n", *pieces))
+    return b"".join((shell[:-2], b",".join(pieces), b"]}"))  # ends "key":[]}
+
+
 def decode(data: bytes, media: str):
     """Parse a request body; ``BadDocument`` when it does not parse. Empty means ``None``."""
     if not data.strip():

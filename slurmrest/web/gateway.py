@@ -20,10 +20,10 @@ import slurmrest
 
 from slurmrest.api.meta import BuildInfoCache, meta
 from slurmrest.api.errors import ESLURM_REST_INVALID_QUERY, ApiError, NotModified
-from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, Registry, Result
+from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, Registry, Result, Stream
 from slurmrest.api.runner import run
 from slurmrest.api.state import ServerState
-from slurmrest.web import content, errors
+from slurmrest.web import content, errors, event_stream
 from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
 from slurmrest.web.cors import Cors
 from slurmrest.web.metrics import CURRENT_REQUEST, Metrics
@@ -81,6 +81,8 @@ class Gateway:
         self.dbd = dbd
         self.authenticator = authenticator
         self.max_body_size = max_body_size
+        #: Bytes that may wait unsent for one event-stream watcher before it is dropped.
+        self.max_stream_backlog = event_stream.DEFAULT_MAX_BACKLOG
         self.state = ServerState(build_info)
         self.build_info = self.state.build_info
         self.router = Router(registry)
@@ -122,8 +124,11 @@ class Gateway:
         has_body = length != 0
         acceptable = True
         try:
+            accept = _text(headers, b"Accept")
+            if accept and "text/event-stream" in accept.lower():
+                accept = None  # a watcher (?watch=true): events carry JSON documents
             adm.media = content.negotiate(
-                _text(headers, b"Accept"),
+                accept,
                 default=content.YAML_TYPE if path == "/openapi.yaml" else content.JSON)
         except content.NotAcceptable:
             acceptable = False  # answered after authentication, in JSON
@@ -211,6 +216,8 @@ class Gateway:
         for p in op.params:
             if p.location == "path":
                 raw = adm.match.path_params.get(p.name)
+            elif p.location == "header":
+                raw = _text(request.requestHeaders, p.name.encode("latin-1"))
             else:
                 values = query.get(p.name)
                 raw = values[-1] if values else None
@@ -256,13 +263,18 @@ class Gateway:
         return doc
 
     def _send_result(self, request, adm: Admission, result) -> None:
+        if isinstance(result, Stream):
+            return request.start_stream(result, self.max_stream_backlog)
         if isinstance(result, Result):
             status, cache = result.status, result.cache
             key = (adm.media, adm.family, adm.version, self.build_info.release)
             body = cache.get(key) if cache is not None else None
             if body is None:
-                body = content.encode(
-                    self.envelope(adm, result.payload, result.errors, result.warnings), adm.media)
+                document = self.envelope(adm, result.payload, result.errors, result.warnings)
+                if result.items is not None:
+                    body = content.encode_with_items(document, *result.items, adm.media)
+                else:
+                    body = content.encode(document, adm.media)
                 if cache is not None:
                     cache[key] = body
             return self._send(request, status, body, adm.media)

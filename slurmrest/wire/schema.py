@@ -23,6 +23,7 @@ from typing import NamedTuple
 from slurmrest.wire import primitives
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.primitives import MAX_PACK_MEM_LEN, NO_VAL, Bitmap
+from slurmrest.wire.reuse import ReusedRecords
 
 __all__ = [
     "ProtocolError", "Field", "FieldType", "Struct", "List", "Counted", "Optional",
@@ -491,19 +492,31 @@ class List(FieldType):
 class Counted(FieldType):
     """Elements whose count is an earlier field of the same struct (``record_count``).
 
-    When packing, a missing count field is filled with the list's length.
+    When packing, a missing count field is filled with the list's length. ``reuse``: the
+    record keys of a ``reuse.ReusedRecords`` decoder (records whose bytes did not change since
+    the previous list are not decoded again; the same record objects are returned).
     """
 
     default = ()
 
-    def __init__(self, element, count_field):
+    def __init__(self, element, count_field, reuse=None):
         self.element, self.count_field = element, count_field
+        self.reuse = None
+        if reuse is not None:
+            self.reuse = ReusedRecords(element, reuse)
 
     def __repr__(self):
         return f"Counted({self.element!r}, {self.count_field!r})"
 
     def unpack_code(self, g, target, label, scope):
-        _elements_unpack(g, self.element, scope[self.count_field], target, label, scope)
+        if self.reuse is None:
+            _elements_unpack(g, self.element, scope[self.count_field], target, label, scope)
+            return
+        n = scope[self.count_field]
+        size = max(1, self.element.min_size)
+        g.emit(f"if {n} * {size} > end - off: _count_fail({n}, {size}, end - off)", label)
+        f = g.const(self.reuse.unpack_list, "_r")
+        g.emit(f"{target}, off = {f}(buf, off, end, {n})", label)
 
     def pack_code(self, g, src, label, scope):
         n = scope[self.count_field]

@@ -373,7 +373,7 @@ JOB_INFO = struct("job_info", """
     last_update     time
     last_backfill   time
     records         records
-""", records=Counted(JOB_RECORD, "record_count"))
+""", records=Counted(JOB_RECORD, "record_count", reuse=("job_id", "array_task_id")))
 
 
 def _use_default_bits(record):

@@ -242,7 +242,8 @@ JOB_RECORD = struct("job_record", """
 # keep the key, with the flags our jobs RPCs send (``OLD.JOB_SHOW_FLAGS``).
 
 JOB_INFO = OLD.JOB_INFO.replace(change=(
-    ("records", ("records", Counted(JOB_RECORD, "record_count"))),))
+    ("records", ("records", Counted(JOB_RECORD, "record_count",
+                                   reuse=("job_id", "array_task_id")))),))
 
 
 # _pack_job_desc_msg: container_id, oom_kill_step, job_size_str, resv_port_cnt and
