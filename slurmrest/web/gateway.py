@@ -20,7 +20,9 @@ import slurmrest
 
 from slurmrest.api.meta import BuildInfoCache, meta
 from slurmrest.api.errors import ESLURM_REST_INVALID_QUERY, ApiError, NotModified
-from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, Registry, Result
+from slurmrest.api import validation
+from slurmrest.api.errors import error_entry
+from slurmrest.api.registry import API_VERSIONS, REGISTRY, SCHEMAS, Call, Registry, Result
 from slurmrest.api.runner import run
 from slurmrest.api.state import ServerState
 from slurmrest.web import content, errors
@@ -207,24 +209,19 @@ class Gateway:
                                      f"Unknown Query field: {', '.join(unknown)}",
                                      number=ESLURM_REST_INVALID_QUERY,
                                      source=route.operation_id)
-        params = {}
+        raw = {}
         for p in op.params:
             if p.location == "path":
-                raw = adm.match.path_params.get(p.name)
+                raw[p.name] = adm.match.path_params.get(p.name)
             else:
                 values = query.get(p.name)
-                raw = values[-1] if values else None
-            if raw is None:
-                if p.required:
-                    raise errors.failure(400, "Missing parameter", f"{p.name} is required",
-                                         source=route.operation_id)
-                continue
-            try:
-                params[p.name] = p.parse(raw)
-            except (ValueError, TypeError):
-                raise errors.failure(400, "Invalid parameter",
-                                     f"{p.name}: not a valid {p.type.__name__}",
-                                     source=route.operation_id) from None
+                raw[p.name] = values[-1] if values else None
+        # The accounting family's text goes to MySQL utf8 (3-byte) tables: api.validation.
+        bmp_only = op.family == "slurmdb"
+        try:
+            params = validation.check_params(op.params, raw, bmp_only=bmp_only)
+        except validation.Invalid as e:
+            raise _invalid("Invalid parameter", e, route.operation_id) from None
         body = None
         if adm.body_media is not None and op.request_schema is not None:
             data = request.content.read()
@@ -235,6 +232,10 @@ class Gateway:
                                      f"the request body is not valid "
                                      f"{'YAML' if adm.body_media == content.YAML_TYPE else 'JSON'}"
                                      f" ({e})", source=route.operation_id) from None
+            try:
+                validation.check_document(body, op.request_schema, SCHEMAS, bmp_only=bmp_only)
+            except validation.Invalid as e:
+                raise _invalid("Invalid request document", e, route.operation_id) from None
         identity = adm.identity
         return Call(params=params, body=body, user=identity.user,
                     slurmctld=(self.ctld.bind(identity.credential)
@@ -303,6 +304,12 @@ class Gateway:
         if body is None:
             body = self._openapi_bytes[media] = content.encode(self.openapi, media)
         return body
+
+
+def _invalid(error: str, invalid: validation.Invalid, source: str) -> HttpFailure:
+    """400 naming each problem (``api.validation`` bounds how many)."""
+    return HttpFailure(400, [error_entry(ESLURM_REST_INVALID_QUERY, text, source, error=error)
+                             for text in validation.walk_problems(invalid)])
 
 
 def _text(headers, name: bytes) -> str | None:
