@@ -188,9 +188,10 @@ class _Checker:
             self.problems.add(where, f"nested deeper than {MAX_DEPTH} levels")
             return
         schema = self.resolve(schema)
-        if schema is not None:
-            self.declared(value, schema, where)
+        before = len(self.problems.found) + self.problems.more
         self.universal(value, where)
+        if schema is not None and len(self.problems.found) + self.problems.more == before:
+            self.declared(value, schema, where)  # a value no Slurm field takes: said once
         self.members(value, schema, where, depth)
 
     def universal(self, value: Any, where: str) -> None:
