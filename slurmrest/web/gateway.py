@@ -28,6 +28,7 @@ from slurmrest.api.state import ServerState
 from slurmrest.web import content, errors
 from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
 from slurmrest.web.cors import Cors
+from slurmrest.web.limits import DEFAULT_LIMITS, Counter, Limits
 from slurmrest.web.metrics import CURRENT_REQUEST, Metrics
 from slurmrest.web.operator import OperatorEndpoints
 from slurmrest.web.errors import HttpFailure
@@ -63,6 +64,8 @@ class Admission:
     operator: str | None = None
     #: The headers of a CORS preflight's 204 (``web.cors``).
     preflight: tuple | None = None
+    #: The user whose in-flight slot this request holds (``limits``), released when answered.
+    slot: str | None = None
 
 
 def _api_of(path: str) -> tuple[str, str]:
@@ -77,12 +80,16 @@ class Gateway:
     def __init__(self, ctld, authenticator: Authenticator, *, dbd=None,
                  registry: Registry = REGISTRY, max_body_size: int = DEFAULT_MAX_BODY_SIZE,
                  build_info: BuildInfoCache | None = None, readiness=None,
-                 cors_origins=(), serve_metrics: bool = True):
+                 cors_origins=(), serve_metrics: bool = True,
+                 limits: Limits = DEFAULT_LIMITS):
         self.ctld = ctld
         #: The slurmdbd client (``wire.dbd_client.SlurmdbdClient``); None: no accounting.
         self.dbd = dbd
         self.authenticator = authenticator
         self.max_body_size = max_body_size
+        self.limits = limits
+        #: Requests being answered, per user (``limits.max_in_flight_per_user``).
+        self.in_flight = Counter(limits.max_in_flight_per_user)
         self.state = ServerState(build_info)
         self.build_info = self.state.build_info
         self.router = Router(registry)
@@ -135,6 +142,14 @@ class Gateway:
             adm.failure = errors.failure(e.status, AUTH_FAILURE_TEXT, str(e),
                                          source="authentication", close=has_body)
             return adm
+        user = adm.identity.user
+        if not self.in_flight.acquire(user):
+            adm.failure = errors.failure(
+                429, "Too many requests",
+                f"at most {self.in_flight.limit} requests of one user at once",
+                headers={"Retry-After": str(self.limits.retry_after_seconds)}, close=has_body)
+            return adm
+        adm.slot = user
         if not acceptable:
             adm.failure = errors.failure(406, "Accept content type is unknown",
                                          "this server answers application/json or "
@@ -282,6 +297,12 @@ class Gateway:
             head = content.encode(self.envelope(adm), content.JSON)[:-1] + b","
             self._json_heads[key] = head
         return head
+
+    def release(self, adm: Admission | None) -> None:
+        """The request of ``adm`` is answered (or gone): its user's slot is free again."""
+        if adm is not None and adm.slot is not None:
+            self.in_flight.release(adm.slot)
+            adm.slot = None
 
     def send_failure(self, request, adm: Admission, failure: HttpFailure) -> None:
         headers = tuple((name.encode(), value.encode()) for name, value in failure.headers.items())
