@@ -107,15 +107,21 @@ _INTEGERS = {"core_specification", "cores_per_socket", "cpus_per_gpu", "cpus_per
              "memory_per_node", "time_limit", "time_minimum", "delay_boot"}
 
 
+#: What slurmrestd's data_get_*_converted take for a text or a flag: any scalar, or null
+#: (job_values.as_string, as_bool); the edge (api.validation) holds requests to this.
+_SCALAR = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+           "nullable": True}
+
+
 def _property(name: str) -> dict:
     if name in _TYPES:
         return dict(_TYPES[name])
     if name in _BOOLEANS:
-        return {"type": "boolean"}
+        return dict(_SCALAR, description="a flag: true/false, yes/no, a number")
     if name in _INTEGERS:
-        # slurmrestd also takes Slurm's text forms ("1-00:00:00", "4G")
-        return {"oneOf": [{"type": "integer"}, {"type": "string"}]}
-    return {"type": "string"}
+        # slurmrestd also takes Slurm's text forms ("1-00:00:00", "4G"), and rounds numbers
+        return {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}]}
+    return dict(_SCALAR)
 
 
 JOB_PROPERTIES = schema_ref("v0.0.38_job_properties", {

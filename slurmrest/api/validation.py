@@ -226,6 +226,8 @@ class _Checker:
         return not trial.found
 
     def declared(self, value: Any, schema: dict, where: str) -> None:
+        if value is None and schema.get("nullable"):
+            return
         for part in schema.get("allOf", ()):
             self.declared(value, self.resolve(part) or {}, where)
         alternatives = schema.get("oneOf") or schema.get("anyOf")
