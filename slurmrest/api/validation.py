@@ -241,8 +241,9 @@ class _Checker:
                 self.problems.add(where, f"must be {kind}, not null")
             return
         if kind is not None and kind in _IS and not _IS[kind](value):
-            self.problems.add(where, f"must be {'an' if kind[0] in 'aeio' else 'a'} {kind}, "
-                                     f"not {_kind(value)}")
+            wanted = "an object (a dictionary)" if kind == "object" else (
+                f"{'an' if kind[0] in 'aeio' else 'a'} {kind}")
+            self.problems.add(where, f"must be {wanted}, not {_kind(value)}")
             return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             low, high = schema.get("minimum"), schema.get("maximum")
@@ -265,7 +266,7 @@ class _Checker:
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str):
-                    self.check(item, _member_schema(schema, key), f"{where}.{key}", depth + 1)
+                    self.check(item, _member_schema(schema, key), f"{where}['{key}']", depth + 1)
 
 
 def _member_schema(schema: dict | None, key: str) -> dict | None:
