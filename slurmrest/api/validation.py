@@ -241,8 +241,8 @@ class _Checker:
                 self.problems.add(where, f"must be {kind}, not null")
             return
         if kind is not None and kind in _IS and not _IS[kind](value):
-            wanted = "an object (a dictionary)" if kind == "object" else (
-                f"{'an' if kind[0] in 'aeio' else 'a'} {kind}")
+            wanted = {"object": "an object (a dictionary)", "array": "an array (a list)"}.get(
+                kind, f"{'an' if kind[0] in 'aeio' else 'a'} {kind}")
             self.problems.add(where, f"must be {wanted}, not {_kind(value)}")
             return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
