@@ -73,7 +73,7 @@ class Options(usage.Options):
     def opt_limit(self, setting):
         """a server limit, name=value (repeatable): request_seconds (30), max_headers (100),
         max_head_bytes (16384), max_connections (4096), max_connections_per_address (256),
-        max_in_flight_per_user (64), max_buffered_bytes, retry_after_seconds"""
+        max_in_flight_per_user (64), drain_seconds (60), retry_after_seconds (1)"""
         self["limit"].append(setting)
 
     def opt_cors_origin(self, origin):

@@ -106,3 +106,27 @@ class LimitTests(unittest.TestCase):
             Limits().with_settings(["nonsense=1"])
         with self.assertRaises(ValueError):
             Limits().with_settings(["max_headers=0"])
+
+    def test_slow_reader_is_bounded_in_time(self):
+        site = site_with(drain_seconds=60)
+        channel, transport = connect(site)
+        channel.dataReceived(request("GET", "/slurm/v1/echo", creds()))
+        # The transport says its send buffer is full: no more is read from this client...
+        channel.pauseProducing()
+        self.assertEqual(transport.producerState, "paused")
+        site.reactor.advance(59)
+        self.assertFalse(transport.disconnecting)
+        # ...and one that reads nothing for drain_seconds is cut off.
+        site.reactor.advance(2)
+        self.assertTrue(transport.disconnected or transport.disconnecting)
+
+    def test_reader_that_drains_keeps_its_connection(self):
+        site = site_with(drain_seconds=60)
+        channel, transport = connect(site)
+        channel.pauseProducing()
+        site.reactor.advance(30)
+        channel.resumeProducing()
+        site.reactor.advance(50)  # past drain_seconds since the pause (short of idle time)
+        self.assertFalse(transport.disconnecting)
+        channel.dataReceived(request("GET", "/slurm/v1/echo", creds()))
+        self.assertEqual([r.status for r in responses(transport.value())], [200])

@@ -193,6 +193,25 @@ class GatewayChannel(http.HTTPChannel):
         self._stop_request_timer()
         super().allContentReceived()
 
+    _drain_timer = None
+
+    def pauseProducing(self):
+        """Our send buffer is full (the client does not read): it has drain_seconds."""
+        super().pauseProducing()
+        if self._drain_timer is None:
+            self._drain_timer = self.callLater(self.limits.drain_seconds, self._not_draining)
+
+    def resumeProducing(self):
+        timer, self._drain_timer = self._drain_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        super().resumeProducing()
+
+    def _not_draining(self):
+        self._drain_timer = None
+        if self.transport is not None:
+            self.transport.abortConnection()  # nothing can be said to one who does not read
+
     def _respondToBadRequestAndDisconnect(self):
         """Twisted's bare 400: a JSON answer, 431/414 when the head is too large."""
         if (self._receivedHeaderCount > self.maxHeaders
@@ -273,6 +292,9 @@ class GatewayChannel(http.HTTPChannel):
 
     def connectionLost(self, reason):
         self._stop_request_timer()
+        timer, self._drain_timer = self._drain_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
         site = getattr(self, "site", None)
         if site is not None:
             site.gateway.metrics.connections_open -= 1

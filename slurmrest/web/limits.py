@@ -10,9 +10,11 @@ its own status:
   one client address: 503 with Retry-After, then the connection is closed.
 - ``max_in_flight_per_user``: requests of one user being answered at once: 429 with
   Retry-After.
-- ``max_buffered_bytes``: what a client that does not read its answers may leave queued in
-  our send buffer before we stop reading its next requests (pipelining is then paused until
-  it drains): a slow reader cannot make us hold more than this plus one answer.
+- ``drain_seconds``: how long an answer may sit unread in our send buffer. Once that buffer
+  is past the transport's size, Twisted stops reading the connection (no further request of
+  it is parsed, so nothing more is queued behind the answer); a client that then reads
+  nothing for ``drain_seconds`` is disconnected. One slow reader so holds at most one
+  answer, for at most that long.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class Limits:
     max_connections: int = 4096
     max_connections_per_address: int = 256
     max_in_flight_per_user: int = 64
-    max_buffered_bytes: int = 4 << 20
+    drain_seconds: float = 60.0
     #: What Retry-After says on a 429 or 503.
     retry_after_seconds: int = 1
 
