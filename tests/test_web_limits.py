@@ -130,3 +130,56 @@ class LimitTests(unittest.TestCase):
         self.assertFalse(transport.disconnecting)
         channel.dataReceived(request("GET", "/slurm/v1/echo", creds()))
         self.assertEqual([r.status for r in responses(transport.value())], [200])
+
+
+class HostileClientTests(unittest.TestCase):
+    """What a hostile client run found (issue 13), each answered with a status now."""
+
+    def setUp(self):
+        from twisted.logger import globalLogPublisher
+
+        self.failures = []
+        self.observer = lambda e: self.failures.append(e) if e.get("log_failure") else None
+        globalLogPublisher.addObserver(self.observer)
+
+    def tearDown(self):
+        from twisted.logger import globalLogPublisher
+
+        globalLogPublisher.removeObserver(self.observer)
+
+    def exchange(self, data: bytes):
+        site = make_site()
+        channel, transport = connect(site)
+        channel.dataReceived(data)
+        return responses(transport.value()), transport
+
+    def head(self, first: str, headers: dict, eol: str = "\r\n") -> bytes:
+        lines = [first, *(f"{k}: {v}" for k, v in headers.items())]
+        return (eol.join(lines) + eol + eol).encode("latin-1")
+
+    def test_content_length_of_thousands_of_digits(self):
+        (r,), transport = self.exchange(self.head(
+            "POST /slurm/v1/submit HTTP/1.1",
+            dict(creds(), **{"Content-Type": "application/json", "Content-Length": "9" * 5000})))
+        self.assertEqual(r.status, 400)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.failures, [])  # no traceback in the log
+
+    def test_bare_lf_request_is_answered(self):
+        (r,), transport = self.exchange(self.head("GET /slurm/v1/echo HTTP/1.1", creds(),
+                                                  eol="\n"))
+        self.assertEqual(r.status, 400)
+        self.assertIn("CRLF", r.json()["errors"][0]["description"])
+
+    def test_chunk_declaring_more_than_the_body_limit(self):
+        (r,), transport = self.exchange(self.head(
+            "POST /slurm/v1/submit HTTP/1.1",
+            dict(creds(), **{"Content-Type": "application/json",
+                             "Transfer-Encoding": "chunked"})) + b"200000\r\n")
+        self.assertEqual(r.status, 413)
+        self.assertTrue(transport.disconnecting)
+
+    def test_accept_with_a_weight_that_does_not_parse(self):
+        (r,), _ = self.exchange(request("GET", "/slurm/v1/echo",
+                                        dict(creds(), Accept="*/*;q=abc")))
+        self.assertEqual(r.status, 200)

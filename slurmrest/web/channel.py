@@ -98,6 +98,7 @@ _METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"O
 _VERSIONS = frozenset({b"HTTP/1.1", b"HTTP/1.0"})
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _HEAD_END = b"\r\n\r\n"
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 #: Header names seen, and whether the fast parser takes them.
 _NAMES: dict[bytes, bool] = {}
 
@@ -161,11 +162,22 @@ class GatewayChannel(http.HTTPChannel):
                 return
         if self._refused_connection:
             return
+        if self.line_mode and _BARE_LF.search(self._buffer[-1:] + data[:self.totalHeadersSize]
+                                              .split(_HEAD_END, 1)[0]):
+            # Twisted waits for a CRLF that never comes: say why instead of staying silent.
+            self._answer_and_close(400, "Bad request", "lines of a request head end with CRLF")
+            return
         if self._request_timer is None and self.line_mode is not None:
             # A request begins: it has limits.request_seconds to arrive whole.
             self._request_timer = self.callLater(self.limits.request_seconds,
                                                  self._request_too_slow)
         super().dataReceived(data)
+        decoder = getattr(self, "_transferDecoder", None)
+        if getattr(decoder, "state", None) == "BODY" and self.requests:
+            # A chunk that declares more than the body may hold is refused on its header.
+            request = self.requests[-1]
+            if request._received + decoder.length > self.site.gateway.max_body_size:
+                request.refuse_too_large()
 
     # -- limits (web.limits) ------------------------------------------------------------
 
@@ -219,6 +231,14 @@ class GatewayChannel(http.HTTPChannel):
             self._head_too_large()
         else:
             self._answer_and_close(400, "Bad request", "the request is not valid HTTP/1.1")
+
+    def _maybeChooseTransferDecoder(self, header, data):
+        # Twisted's int() of a Content-Length of thousands of digits raises from deep in
+        # the parser (a traceback in our log per request, for anyone to flood it).
+        if header.lower() == b"content-length" and len(data.strip()) > 18:
+            self._answer_and_close(400, "Bad request", "Content-Length is not a valid length")
+            return False
+        return super()._maybeChooseTransferDecoder(header, data)
 
     def lineLengthExceeded(self, line):
         self._head_too_large()
@@ -436,16 +456,21 @@ class GatewayRequest(server.Request):
         if self._refused:
             return
         self._received += len(data)
-        gateway: Gateway = self.channel.site.gateway
-        if self._received > gateway.max_body_size:
-            self._refused = True
-            adm = self.admission or Admission()
-            failure = errors.failure(413, "Request body too large",
-                                     f"the body may have at most {gateway.max_body_size} bytes")
-            self.channel.refuse_body(encode(gateway.envelope(adm, None, failure.errors), adm.media),
-                                     adm.media.encode())
-            return
+        if self._received > self.channel.site.gateway.max_body_size:
+            return self.refuse_too_large()
         super().handleContentChunk(data)
+
+    def refuse_too_large(self) -> None:
+        """413 at once, and hang up: the body is (or declares itself) past the limit."""
+        if self._refused:
+            return
+        self._refused = True
+        gateway: Gateway = self.channel.site.gateway
+        adm = self.admission or Admission()
+        failure = errors.failure(413, "Request body too large",
+                                 f"the body may have at most {gateway.max_body_size} bytes")
+        self.channel.refuse_body(encode(gateway.envelope(adm, None, failure.errors), adm.media),
+                                 adm.media.encode())
 
     def requestReceived(self, command, path, version):
         """Twisted's, less its query and form parsing: the gateway reads the query itself

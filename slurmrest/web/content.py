@@ -54,9 +54,11 @@ def parse_accept(header: str) -> list[MediaRange]:
             name, _, value = f.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    q = float(value)
+                    q = min(max(float(value), 0.0), 1.0)
                 except ValueError:
-                    q = 0.0
+                    q = 1.0  # a weight that does not parse is no weight (not "refuse it")
+                if q != q:  # nan
+                    q = 1.0
         ranges.append(MediaRange(fields[0].lower(), q))
     return ranges
 
