@@ -183,3 +183,28 @@ class HostileClientTests(unittest.TestCase):
         (r,), _ = self.exchange(request("GET", "/slurm/v1/echo",
                                         dict(creds(), Accept="*/*;q=abc")))
         self.assertEqual(r.status, 200)
+
+
+class NestingTests(unittest.TestCase):
+    def test_deep_yaml_refused_before_parsing(self):
+        from slurmrest.web import content
+
+        body = b"a: " + b"[" * 3000 + b"]" * 3000
+        with self.assertRaises(content.BadDocument) as cm:
+            content.decode(body, content.YAML_TYPE)
+        self.assertIn("nested deeper", str(cm.exception))
+        # Brackets side by side are not nesting; a usual document is parsed as ever.
+        self.assertEqual(len(content.decode(b"a: [" + b"[1]," * 200 + b"[2]]",
+                                            content.YAML_TYPE)["a"]), 201)
+        self.assertEqual(content.decode(b"a: {b: [1, {c: 2}]}", content.YAML_TYPE),
+                         {"a": {"b": [1, {"c": 2}]}})
+
+    def test_deep_yaml_request_is_400(self):
+        site = make_site()
+        channel, transport = connect(site)
+        body = b"[" * 400 + b"]" * 400  # within the test site's 1000-byte body limit
+        channel.dataReceived(request("POST", "/slurm/v1/submit",
+                                     dict(creds(), **{"Content-Type": "application/x-yaml"}),
+                                     body=body))
+        (r,) = responses(transport.value())
+        self.assertEqual(r.status, 400)
