@@ -20,7 +20,7 @@ from slurmrest.api.errors import SUBMIT, ApiError, Refusal
 from slurmrest.api.errors import refusal as api_refusal
 from slurmrest.api.registry import Call, Param, Result, operation, schema_ref
 from slurmrest.wire import enums, errors
-from slurmrest.wire.errors import SlurmError
+from slurmrest.wire.errors import CommunicationError, SlurmError
 from slurmrest.wire.primitives import (
     KILL_FULL_JOB,
     SLURM_BATCH_SCRIPT,
@@ -55,6 +55,26 @@ def refusal(e: SlurmError, description: str, source: str) -> Exception:
     if e.message:
         description = f"{description}: {e.message}"
     return api_refusal(e, description, source, form=SUBMIT)
+
+
+#: The submission left us whole (or in part) and no answer came back: slurmctld may have
+#: created the job. Not "unable to contact": a client must not believe nothing was created.
+OUTCOME_UNKNOWN = "Submission outcome unknown"
+_DELIVERED = (errors.SLURMCTLD_COMMUNICATIONS_SEND_ERROR,
+              errors.SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR)
+
+
+def outcome_unknown(e: CommunicationError) -> Exception:
+    """What to raise when a submission's RPC failed: a connection that never opened is the
+    runner's (503, nothing was sent); once sent, the outcome is unknown (504 on a timeout,
+    502 when the connection closed), and the answer says so."""
+    if e.errno not in _DELIVERED:
+        return e
+    how = "did not answer in time" if e.timeout else "closed the connection without an answer"
+    return ApiError(504 if e.timeout else 502, [jd.error_entry(
+        e.errno, f"slurmctld received the submission but {how}: the job may exist; look for "
+        f"it (squeue --me) before submitting again", "slurm_submit_batch_job",
+        text=OUTCOME_UNKNOWN)])
 
 
 def job_spec(text: str) -> str:
@@ -169,6 +189,8 @@ async def submit_job(call: Call) -> Result:
             reply = await call.slurmctld.submit_het(descs)
         else:
             reply = await call.slurmctld.submit_batch(descs[0])
+    except CommunicationError as e:
+        raise outcome_unknown(e) from None
     except SlurmError as e:
         raise refusal(e, "job submission refused", "slurm_submit_batch_het_job" if het
                       else "slurm_submit_batch_job") from None
