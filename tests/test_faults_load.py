@@ -50,7 +50,7 @@ def documented(method: str, path: str) -> set[int]:
     raise KeyError(path)
 
 
-class FaultsUnderLoad(unittest.TestCase):
+class FaultsBase(unittest.TestCase):
     timeout = 300
 
     def setUp(self):
@@ -140,6 +140,8 @@ class FaultsUnderLoad(unittest.TestCase):
             await deferLater(reactor, 0.5, lambda: None)
         self.fail("slurmctld did not come back")
 
+
+class FaultsUnderLoad(FaultsBase):
     async def test_slurmctld_frozen_and_resumed(self):
         url = self.serve()
         await self.until_controller_answers(url)
@@ -192,3 +194,65 @@ class FaultsUnderLoad(unittest.TestCase):
         # plain 504) unless it knew it already; a submission sent is "outcome unknown".
         counts = self.assertOutcomes(answers)
         self.assertEqual(counts["unknown"] + counts["refused"], SUBMISSIONS)
+
+
+QOS_READS = ("/slurmdb/v0.0.38/qos", "/slurmdb/v0.0.38/tres", "/slurmdb/v1/accounts",
+             "/slurmdb/v0.0.38/clusters")
+QOS_WRITES = 4
+
+
+class DatabaseStoppedUnderLoad(FaultsBase):
+    """MariaDB stopped under slurmdbd: accounting reads and writes (QOS added as root) at
+    once; every answer documented, no hang; afterwards a QOS answered 200 exists, and one
+    answered with an error does not (a write that fails commits nothing)."""
+
+    async def ask_as(self, url, method, path, body=None, user="root"):
+        token = self.cluster.token(user)
+        headers = {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": token,
+                   "Content-Type": "application/json"}
+        response = await treq.request(method, url + path, headers=headers,
+                                      data=json.dumps(body).encode() if body else None,
+                                      timeout=CLIENT_TIMEOUT, persistent=False)
+        data = await response.content()
+        return response.code, (json.loads(data) if data else None)
+
+    def qos_names(self) -> set[str]:
+        out = self.cluster.run(["sacctmgr", "-n", "-P", "show", "qos", "format=name"]).stdout
+        return set(out.split())
+
+    async def test_mariadb_stopped_and_started(self):
+        url = self.serve()
+        await self.until_controller_answers(url)
+        names = [f"flt{uuid.uuid4().hex[:10]}" for _ in range(QOS_WRITES)]
+        pid = self.cluster.daemon_pid("mariadbd")
+        os.kill(pid, signal.SIGTERM)
+        try:
+            bringup.wait_for(60, "mariadbd to exit", lambda: not bringup.alive(pid))
+            work = [("GET", path, None, "alice") for path in QOS_READS * 3]
+            work += [("POST", "/slurmdb/v0.0.38/qos", {"QOS": [{"name": n}]}, "root")
+                     for n in names]
+            answers = await defer.gatherResults([
+                defer.ensureDeferred(self.ask_as(url, m, p, b, u)) for m, p, b, u in work])
+            for (method, path, _, _), (status, doc) in zip(work, answers):
+                self.assertIn(status, documented(method, path), (path, status, doc))
+        finally:
+            bringup.start_mariadb(self.cluster.layout)
+        # slurmdbd reconnects by itself; wait until it answers again.
+        for _ in range(120):
+            status, _ = await self.ask_as(url, "GET", "/slurmdb/v0.0.38/qos")
+            if status == 200:
+                break
+            await deferLater(reactor, 0.5, lambda: None)
+        else:
+            self.fail("accounting did not come back")
+        existing = self.qos_names()
+        try:
+            for name, (status, doc) in zip(names, answers[len(QOS_READS) * 3:]):
+                if status == 200:
+                    self.assertIn(name, existing)
+                else:
+                    self.assertNotIn(name, existing, (status, doc))
+        finally:
+            made = [n for n in names if n in existing]
+            if made:
+                self.cluster.run(["sacctmgr", "-i", "delete", "qos", *made], check=False)
