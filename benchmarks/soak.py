@@ -8,6 +8,10 @@ partitions, accounting QOS and TRES) 80; submissions of held jobs 5 and their ca
 errors 10 (unknown path 404, bad token 401, bad body 400, out-of-range parameter 400). Half
 the threads keep their connection alive, half open one per request; half speak TLS (a
 throwaway certificate), half plain HTTP. The count and time are bounded by the arguments.
+
+Submitted jobs stay in slurmctld for MinJobAge (300 s) after their cancel, so the job list,
+and the server's kept documents of it, grow during the first minutes of a full mix: judge
+the slope of a run longer than that, or of ``--reads-only``.
 """
 
 from __future__ import annotations
@@ -101,7 +105,7 @@ class Client(threading.Thread):
         while self.soak.take():
             i += 1
             step = (i + self.index) % 100
-            if step < 80:
+            if step < 80 or (self.soak.reads_only and step < 90):
                 self.ask("GET", READS[step % len(READS)])
             elif step < 85:
                 body = json.dumps({"script": SCRIPT, "job": {
@@ -143,6 +147,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=3600)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--reads-only", action="store_true",
+                        help="no submissions or cancels (the job list then stays the same)")
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     from tests.test_server_live import self_signed
@@ -151,13 +157,16 @@ def main() -> int:
     directory = tempfile.mkdtemp(prefix="slurmrest-soak-")
     cert, key, _ = self_signed(directory)
     soak = Soak(args.requests, args.seconds)
+    soak.reads_only = args.reads_only
     soak.port, soak.tls_port = free_port(), free_port()
     soak.tls_context = ssl.create_default_context(cafile=cert)
     soak.tls_context.check_hostname = False
     soak.token = cluster.token("alice", lifespan=int(args.seconds) + 600)
     server = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "twistd"), "-n", "--pidfile=", "-l",
-         "/dev/null", "slurmrest", "-f", cluster.slurm_conf, "-l", f"127.0.0.1:{soak.port}",
+         "/dev/null", "slurmrest", "-f", cluster.slurm_conf,
+         # an endpoint string is served as it is: plain HTTP beside the TLS listener
+         "-l", f"tcp:{soak.port}:interface=127.0.0.1",
          "--tls-cert", cert, "--tls-key", key, "-l", f"127.0.0.1:{soak.tls_port}"],
         cwd=ROOT)
     try:
