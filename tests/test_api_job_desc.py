@@ -43,8 +43,9 @@ class SubmitDocumentTests(unittest.TestCase):
         # the environment in document order, then what sbatch adds
         self.assertEqual(desc["environment"],
                          ["PATH=/bin:/usr/bin", "LANG=C", "SLURM_JOB_NAME=rest-single"])
-        # identity always from the credential
-        self.assertEqual((desc["user_id"], desc["group_id"]), (NO_VAL, NO_VAL))
+        # identity always from the credential: the release's "not given" (table default)
+        self.assertNotIn("user_id", desc)
+        self.assertNotIn("group_id", desc)
         # what slurm_opt_create_job_desc(set_defaults=true) fills
         self.assertEqual(desc["min_cpus"], 1)
         self.assertEqual(desc["mail_type"], 0)
@@ -351,8 +352,7 @@ class BadDocumentTests(unittest.TestCase):
 class UpdateDocumentTests(unittest.TestCase):
     def test_only_named_fields_are_sent(self):
         desc = update({"comment": "updated via REST", "time_limit": 7})
-        self.assertEqual(desc, {"comment": "updated via REST", "time_limit": 7,
-                                "user_id": NO_VAL, "group_id": NO_VAL})
+        self.assertEqual(desc, {"comment": "updated via REST", "time_limit": 7})
 
     def test_no_environment_needed_and_none_sent(self):
         desc = update({"name": "new", "environment": ENV})

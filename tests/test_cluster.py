@@ -141,6 +141,11 @@ class BringUpChoicesTests(TestCase):
         proc = subprocess.Popen([fake, "60"])
         self.addCleanup(proc.wait)
         self.addCleanup(proc.kill)
+        for _ in range(200):  # until the kernel shows the new name (not a timing assertion)
+            with open(f"/proc/{proc.pid}/comm") as f:
+                if f.read().strip() == "munged":
+                    break
+            time.sleep(0.01)
         os.makedirs(os.path.join(d, "run"), exist_ok=True)
         with open(os.path.join(d, "run", "munged.pid"), "w") as f:
             f.write(str(proc.pid))

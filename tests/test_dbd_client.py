@@ -50,8 +50,8 @@ class Transport(StringTransport):
         self.loseConnection()
 
 
-def reply(msg_type, body):
-    payload = struct.pack(">H", msg_type) + T.REPLIES[msg_type].pack(body)
+def reply(msg_type, body, tables=T.TABLES):
+    payload = struct.pack(">H", msg_type) + tables.replies[msg_type].pack(body)
     return struct.pack(">I", len(payload)) + payload
 
 
@@ -315,6 +315,38 @@ class PoolTests(ClientTestCase):
         self.finish_read(server, d1)
         self.assertEqual(self.successResultOf(d2), TRES)
 
+    def test_same_reply_bytes_same_records(self):
+        """A read answered with the very bytes of its last answer gets the records decoded
+        then (the operations reuse what they made of them); other bytes are decoded anew."""
+        server = None
+        results = []
+        other_tres = [dict(TRES[0], count=9)]
+        for tres in (TRES, TRES, other_tres, other_tres):
+            d = self.read_tres(None)
+            server = server or self.connect()
+            results.append(self.finish_read(server, d, tres)[1])
+        self.assertIs(results[0], results[1])
+        self.assertEqual(results[2], other_tres)
+        self.assertIsNot(results[2], results[1])
+        self.assertIs(results[2], results[3])
+        # another credential never gets them
+        d = self.read_tres(None, BOB)
+        other = self.connect()
+        self.assertIsNot(self.finish_read(other, d)[1], results[0])
+
+    def test_last_replies_bounded(self):
+        from slurmrest.wire.dbd_client import _LastReplies
+        kept = _LastReplies(max_entries=2, max_bytes=400)
+        for i in range(3):
+            kept.put(i, bytes(10) + bytes([i]), f"m{i}")
+        self.assertIsNone(kept.get(0, bytes(10) + bytes([0])))  # the oldest went
+        self.assertEqual(kept.get(2, bytes(10) + bytes([2])), "m2")
+        kept.put(3, bytes(101), "too big")  # over a quarter of the byte bound
+        self.assertIsNone(kept.get(3, bytes(101)))
+        kept.put(4, bytes(99), "a")
+        kept.put(5, bytes(99), "b")  # 198 + ... within 400, count bound 2
+        self.assertEqual((kept.get(4, bytes(99)), kept.get(5, bytes(99))), ("a", "b"))
+
     def test_credentials_never_share(self):
         d1, d2 = self.read_tres(None, ALICE), self.read_tres(None, BOB)
         self.assertEqual(len(self.reactor.tcpClients), 2)
@@ -460,19 +492,22 @@ class VersionTests(unittest.TestCase):
     def derived(self):
         from slurmrest.wire import tables
         tres = T.TRES_REC.replace(insert=[("type", ("flavour", T.STR))])
-        dbd = tables.NEWEST.dbd.derive(
+        dbd = tables.NEWEST_DBD.dbd.derive(
             "99.99", 0x7f00,
             persist_init=T.PERSIST_INIT_REQ.replace(insert=[("port", ("colour", T.U16))]),
             replies={D.DBD_GOT_TRES: T.list_msg("got_tres", tres)})
-        return tables.NEWEST.derive("99.99", 0x7f00, dbd=dbd)
+        return tables.NEWEST_DBD.derive("99.99", 0x7f00, dbd=dbd)
 
     def test_default_and_explicit_versions(self):
         from slurmrest.wire import tables
         reactor = MemoryReactorClock()
-        self.assertIs(SlurmdbdClient(CONF, reactor).tables, tables.NEWEST.dbd)
+        unlearnt = SlurmdbdClient(CONF, reactor)
+        self.assertIs(unlearnt.tables, tables.FIRST_DBD.dbd)  # offered first, then learnt
+        self.assertFalse(unlearnt.learnt)
+        self.assertTrue(SlurmdbdClient(CONF, reactor, version=0x2600).learnt)
         self.assertIs(SlurmdbdClient(CONF, reactor, version=0x2600).tables, T.TABLES)
         self.assertIs(SlurmdbdClient(CONF, reactor, version=T.PROTOCOL_VERSION).slurm_version,
-                      tables.NEWEST)
+                      tables.version_for(T.PROTOCOL_VERSION))
         self.assertRaises(ProtocolError, SlurmdbdClient, CONF, reactor, version=0x2500)
         from slurmrest.wire.versions import SlurmVersion
         without = SlurmVersion("0.0", 1, tables.NEWEST.header, {}, (), tables.NEWEST.enums)
@@ -482,6 +517,8 @@ class VersionTests(unittest.TestCase):
         from slurmrest.wire import tables
         for version in tables.VERSIONS:
             dbd = version.dbd
+            if dbd is None:  # a release whose slurmdbd tables are not there yet
+                continue
             self.assertEqual(dbd.protocol, version.protocol)
             self.assertIn(D.DBD_FINI, dbd.requests)
             self.assertIn(D.PERSIST_RC, dbd.replies)
@@ -512,3 +549,48 @@ class VersionTests(unittest.TestCase):
         # the newest tables would refuse that reply (bytes left over)
         self.assertRaises(ProtocolError, F.decode, payload)
         client.close()
+
+
+class LearningTests(ClientTestCase):
+    """Told no version, the client offers the oldest release's init; a slurmdbd that cannot
+    unpack it (1005) gets the next release's, and the client speaks that from then on."""
+
+    def test_newer_slurmdbd_is_learnt(self):
+        from slurmrest.wire import tables
+        newer = tables.DBD_VERSIONS[-1]
+        self.assertIsNot(newer, tables.FIRST_DBD)
+        d = self.read_tres(None)
+        first = Server(self, 0)
+        (init,) = first.received()
+        self.assertEqual(struct.unpack_from(">HH", init), (6500, 0x2600))  # REQUEST_PERSIST_INIT
+        first.send(rc(1005, "Failed to unpack SLURM_PERSIST_INIT message", 0x2A00))
+        self.assertTrue(first.closed)
+        self.assertNoResult(d)
+        second = Server(self, 1)
+        (init,) = second.received()
+        self.assertEqual(struct.unpack_from(">HH", init)[1], newer.dbd.protocol)
+        second.send(reply(D.PERSIST_RC, {"comment": None, "rc": 0, "ret_info": 0},
+                          newer.dbd))
+        (request,) = second.received()
+        self.assertEqual(request, F.encode(D.DBD_GET_TRES, {}, newer.dbd)[4:])
+        second.send(reply(D.DBD_GOT_TRES, {"my_list": TRES}, newer.dbd))
+        self.assertEqual(self.successResultOf(d), TRES)
+        self.assertTrue(self.client.learnt)
+        self.assertIs(self.client.tables, newer.dbd)
+
+    def test_other_refusals_are_not_a_reason_to_switch(self):
+        from slurmrest.wire import tables
+        d = self.read_tres(None)
+        server = Server(self, 0)
+        server.received()
+        server.send(rc(-1, "Failed to unpack SLURM_PERSIST_INIT message"))  # a bad token
+        self.failureResultOf(d, SlurmError)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+        self.assertIs(self.client.tables, tables.FIRST_DBD.dbd)
+        self.assertFalse(self.client.learnt)
+
+    def test_an_accepted_init_fixes_the_release(self):
+        d = self.read_tres(None)
+        server = self.connect()
+        self.finish_read(server, d)
+        self.assertTrue(self.client.learnt)

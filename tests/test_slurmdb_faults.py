@@ -28,7 +28,7 @@ from slurmrest.wire.conf import SlurmConfig
 from slurmrest.wire.dbd_client import SlurmdbdClient
 from slurmrest.wire.dbd_msgtypes import DbdMsgType as D
 from slurmrest.wire.errors import ESLURM_DB_CONNECTION
-from slurmrest.wire.tables import NEWEST
+from slurmrest.wire.tables import NEWEST_DBD as NEWEST
 
 TRES = "/slurmdb/v0.0.38/tres"
 TIMEOUT = 2.0  # the slurmdbd client's connect and read timeouts in these tests

@@ -551,6 +551,54 @@ class ReplyCodeTests(ClientTestCase):
         self.assertEqual(self.successResultOf(d), LICENSES)
 
 
+class LearningTests(ClientTestCase):
+    """Told no version, the client speaks the oldest it knows and takes the controller's
+    from a refusal in a newer header (what 24.11 answers a 22.05 request)."""
+
+    NEWER = 0x2A00
+
+    def refusal(self):
+        # 24.11's answer to a 22.05 frame: its own header, no credential, an error RC.
+        return bytes.fromhex("00000014" "2a00" "0040" "1f41" "00000004" "0000" "0000"
+                             "0000" "000003ef")
+
+    def test_a_refusal_in_a_newer_header_switches_and_resends(self):
+        self.assertTrue(self.client.learning)
+        d = self.start(self.client.stats(ALICE, True))
+        protocol, transport = self.accept()
+        self.assertEqual(transport.value()[4:6], b"\x26\x00")  # 22.05 first
+        self.finish(protocol, self.refusal())
+        self.assertEqual(self.client.version, self.NEWER)
+        protocol, transport = self.accept()
+        self.assertEqual(transport.value()[4:6], b"\x2a\x00")  # the same request again
+        newer = protocol_for(self.NEWER)
+        self.finish(protocol, newer.encode(MsgType.RESPONSE_SLURM_RC, {"return_code": 0},
+                                           None))
+        # 24.11 answers a reset with an RC, which its table of the RPC allows
+        self.assertEqual(self.successResultOf(d), {"return_code": 0})
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+
+    def test_an_error_in_our_own_header_is_an_error(self):
+        d = self.start(self.client.job(ALICE, 99))
+        self.finish(self.accept()[0], rc_frame(2017))
+        self.failureResultOf(d, SlurmError)
+        self.assertEqual(self.client.version, 0x2600)
+
+    def test_a_client_told_its_version_does_not_learn(self):
+        client = SlurmctldClient(self.config, self.reactor, version=0x2600)
+        d = self.start(client.ping(ALICE))
+        self.finish(self.accept()[0], self.refusal())
+        self.assertEqual(self.failureResultOf(d, SlurmError).value.errno, 1007)
+        self.assertEqual(client.version, 0x2600)
+
+    def test_a_release_without_tables_is_a_protocol_error(self):
+        d = self.start(self.client.ping(ALICE))
+        frame = bytearray(self.refusal())
+        frame[4:6] = b"\x2b\x00"  # a release we have no tables for
+        self.finish(self.accept()[0], bytes(frame))
+        self.assertIn("0x2b00", str(self.failureResultOf(d, ProtocolError).value))
+
+
 class ArbitraryInputTests(ClientTestCase):
     """Whatever arrives, in whatever pieces: a result or a SlurmError, never a hang."""
 

@@ -61,13 +61,13 @@ class LiveCodecTests(unittest.TestCase):
             self.cluster.run(["scancel", *map(str, self.jobs)], check=False)
 
     async def raw(self, msg_type, body=None, credential=None):
-        frame = protocol.encode(msg_type, body, credential or self.alice)
+        frame = PROTOCOL_22_05.encode(msg_type, body, credential or self.alice)
         return await threads.deferToThread(exchange, self.cluster.ctld_port, frame)
 
     async def call(self, msg_type, body=None, credential=None, expect=None):
         """Send, decode, and check the body decodes to its exact last byte."""
         payload = await self.raw(msg_type, body, credential)
-        message = protocol.decode(payload)
+        message = PROTOCOL_22_05.decode(payload)
         (body_length,) = struct.unpack_from(">I", payload, 6)  # 22.05 header: after type
         table = PROTOCOL_22_05.table(message.msg_type)
         if table is not None:
@@ -96,7 +96,7 @@ class LiveCodecTests(unittest.TestCase):
         self.assertEqual(payload, bytes.fromhex(
             "2600" "0000" "1f41" "00000004" "0000" "0000" "0000"
             "00000066" "00000000" "00000000" "00000000"))
-        message = protocol.decode(payload)
+        message = PROTOCOL_22_05.decode(payload)
         self.assertEqual((message.msg_type, message.body),
                          (M.RESPONSE_SLURM_RC, {"return_code": 0}))
 

@@ -12,6 +12,9 @@ from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.msgtypes import MsgType as M
 from slurmrest.wire.protocol import Message, protocol_for
 
+# These are 22.05's frames (§8 of the 22.05 reference): its codec, not the newest one.
+P2205 = protocol_for(0x2600)
+
 PROTOCOL_22_05 = protocol_for(0x2600)
 
 TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEsInN1biI6ImFsaWNlIn0.c2ln"
@@ -37,7 +40,7 @@ class PingFrameTests(unittest.TestCase):
 
     def test_request_byte_for_byte(self):
         """§8.1's table, row by row."""
-        frame = protocol.encode(M.REQUEST_PING, None, CRED)
+        frame = P2205.encode(M.REQUEST_PING, None, CRED)
         t, u = len(TOKEN), len("alice")
         expected = (
             struct.pack(">I", 30 + t + u)
@@ -51,25 +54,25 @@ class PingFrameTests(unittest.TestCase):
 
     def test_request_without_user_name(self):
         """A NULL user name: the last str is u32 0 and the length is 29 + T (+ 4)."""
-        frame = protocol.encode(M.REQUEST_PING, None, Credential(TOKEN))
+        frame = P2205.encode(M.REQUEST_PING, None, Credential(TOKEN))
         self.assertEqual(struct.unpack(">I", frame[:4])[0], 29 + len(TOKEN))
         self.assertTrue(frame.endswith(TOKEN.encode() + b"\0" + b"\0\0\0\0"))
 
     def test_reply(self):
         self.assertEqual(struct.unpack(">I", PING_REPLY[:4])[0], len(PING_REPLY) - 4)
-        message = protocol.decode(PING_REPLY[4:])
+        message = P2205.decode(PING_REPLY[4:])
         self.assertEqual(message, Message(0x2600, 0, M.RESPONSE_SLURM_RC, {"return_code": 0}))
         self.assertIs(message.msg_type, M.RESPONSE_SLURM_RC)
 
     def test_request_decodes(self):
         """Our own frames parse back (a request's credential is skipped like a reply's)."""
-        frame = protocol.encode(M.REQUEST_JOB_INFO, {"show_flags": 0x13}, CRED)
-        message = protocol.decode(frame[4:])
+        frame = P2205.encode(M.REQUEST_JOB_INFO, {"show_flags": 0x13}, CRED)
+        message = P2205.decode(frame[4:])
         self.assertEqual(message.msg_type, M.REQUEST_JOB_INFO)
         self.assertEqual(message.body, {"last_update": 0, "show_flags": 0x13, "job_ids": None})
 
     def test_header_flags_and_body_length(self):
-        frame = protocol.encode(M.REQUEST_KILL_JOB, {"sjob_id": "42", "signal": 15,
+        frame = P2205.encode(M.REQUEST_KILL_JOB, {"sjob_id": "42", "signal": 15,
                                                      "flags": 8}, CRED, flags=0x0001)
         self.assertEqual(frame[4:10], bytes.fromhex("2600" "0001" "13a8"))
         self.assertEqual(struct.unpack(">I", frame[10:14])[0], 27)
@@ -100,7 +103,7 @@ class HeaderVariantTests(unittest.TestCase):
         ret = (struct.pack(">H", 1) + struct.pack(">IH", 0, 8001) + b"\0\0\0\3n1\0"
                + b"\0\0\0\0")
         frame = reply(8001, b"\0\0\0\x16", extra_header=forward + ret + b"\0\0")
-        self.assertEqual(protocol.decode(frame).body, {"return_code": 22})
+        self.assertEqual(P2205.decode(frame).body, {"return_code": 22})
 
     def test_orig_addr_forms(self):
         """AF_INET (8 bytes, reversed by the double htonl) and AF_INET6 (24 bytes)."""
@@ -108,7 +111,7 @@ class HeaderVariantTests(unittest.TestCase):
         v6 = b"\0\x0a" + b"\0\0\0\x10" + b"\0" * 15 + b"\1" + b"\xa1\x1a"
         for addr in (v4, v6, b"\0\x07"):
             frame = reply(8001, b"\0\0\0\0", extra_header=b"\0\0\0\0" + addr)
-            self.assertEqual(protocol.decode(frame).body, {"return_code": 0})
+            self.assertEqual(P2205.decode(frame).body, {"return_code": 0})
         reader = protocol._Reader(v4)
         self.assertEqual(reader.addr(), ("10.1.2.3", 6817))
         self.assertEqual(protocol._Reader(v6).addr(), ("::1", 6817))
@@ -117,13 +120,13 @@ class HeaderVariantTests(unittest.TestCase):
 
     def test_credentials(self):
         munge = struct.pack(">I", 101) + b"\0\0\0\6MUNGE\0"
-        self.assertEqual(protocol.decode(reply(8001, b"\0" * 4, auth=munge)).body,
+        self.assertEqual(P2205.decode(reply(8001, b"\0" * 4, auth=munge)).body,
                          {"return_code": 0})
         none = struct.pack(">III", 100, 2001, 2001) + b"\0\0\0\2h\0"
-        self.assertEqual(protocol.decode(reply(8001, b"\0" * 4, auth=none)).body,
+        self.assertEqual(P2205.decode(reply(8001, b"\0" * 4, auth=none)).body,
                          {"return_code": 0})
         jwt = struct.pack(">I", 102) + b"\0\0\0\2t\0" + b"\0\0\0\2u\0"
-        self.assertEqual(protocol.decode(reply(8001, b"\0" * 4, auth=jwt)).body,
+        self.assertEqual(P2205.decode(reply(8001, b"\0" * 4, auth=jwt)).body,
                          {"return_code": 0})
         e = self.assertRaises(ProtocolError, protocol.decode,
                               reply(8001, b"\0" * 4, auth=struct.pack(">I", 7)))
@@ -140,7 +143,7 @@ class BodyLengthTests(unittest.TestCase):
     def test_bytes_after_the_body_are_ignored(self):
         """As slurmctld does (§1.5 step 8): body_length bounds the body."""
         frame = reply(8001, b"\0\0\0\7" + b"junk", body_length=4)
-        self.assertEqual(protocol.decode(frame).body, {"return_code": 7})
+        self.assertEqual(P2205.decode(frame).body, {"return_code": 7})
 
     def test_body_must_fill_body_length(self):
         e = self.assertRaises(ProtocolError, protocol.decode, reply(8001, b"\0" * 6))
@@ -155,27 +158,27 @@ class BodyLengthTests(unittest.TestCase):
 
     def test_rc_msg_and_negative_rc(self):
         frame = reply(8002, b"\xff\xff\xff\xff" + b"\0\0\0\3hi\0")
-        self.assertEqual(protocol.decode(frame).body, {"return_code": -1, "err_msg": "hi"})
+        self.assertEqual(P2205.decode(frame).body, {"return_code": -1, "err_msg": "hi"})
 
     def test_empty_body_types(self):
-        self.assertIsNone(protocol.decode(reply(M.REQUEST_FED_INFO)).body)
-        self.assertEqual(protocol.encode_body(M.REQUEST_PING, None), b"")
+        self.assertIsNone(P2205.decode(reply(M.REQUEST_FED_INFO)).body)
+        self.assertEqual(P2205.encode_body(M.REQUEST_PING, None), b"")
         self.assertRaises(ValueError, protocol.encode_body, M.REQUEST_PING, {"x": 1})
-        self.assertIsNone(protocol.decode_body(M.REQUEST_CONTROL_STATUS, b""))
+        self.assertIsNone(P2205.decode_body(M.REQUEST_CONTROL_STATUS, b""))
         self.assertRaises(ProtocolError, protocol.decode_body, M.REQUEST_CONTROL_STATUS, b"\0")
 
     def test_body_helpers(self):
-        wire = protocol.encode_body(M.RESPONSE_CONTROL_STATUS, {"backup_inx": 1,
+        wire = P2205.encode_body(M.RESPONSE_CONTROL_STATUS, {"backup_inx": 1,
                                                                "control_time": 2})
         self.assertEqual(wire, b"\0\1" + b"\0" * 7 + b"\2")
-        self.assertEqual(protocol.decode_body(M.RESPONSE_CONTROL_STATUS, wire),
+        self.assertEqual(P2205.decode_body(M.RESPONSE_CONTROL_STATUS, wire),
                          {"backup_inx": 1, "control_time": 2})
         self.assertRaises(ProtocolError, protocol.decode_body, M.RESPONSE_CONTROL_STATUS,
                           wire + b"\0")
         self.assertRaises(ProtocolError, protocol.encode_body, M.REQUEST_CANCEL_JOB, {})
 
     def test_body_none_packs_defaults(self):
-        self.assertEqual(protocol.encode_body(M.REQUEST_BUILD_INFO, None), b"\0" * 8)
+        self.assertEqual(P2205.encode_body(M.REQUEST_BUILD_INFO, None), b"\0" * 8)
 
 
 class VersionTests(unittest.TestCase):
@@ -209,7 +212,7 @@ class RobustnessTests(unittest.TestCase):
     def test_truncated_frames(self):
         """Every proper prefix of a valid frame is a ProtocolError (never anything else)."""
         for frame in _frames():
-            protocol.decode(frame)
+            P2205.decode(frame)
             for i in range(len(frame)):
                 self.assertRaises(ProtocolError, protocol.decode, frame[:i])
 
@@ -217,7 +220,7 @@ class RobustnessTests(unittest.TestCase):
     @given(st.binary(max_size=200))
     def test_random_bytes(self, data):
         try:
-            protocol.decode(data)
+            P2205.decode(data)
         except ProtocolError:
             pass
 
@@ -229,7 +232,7 @@ class RobustnessTests(unittest.TestCase):
             i = data.draw(st.integers(0, len(frame) - 1))
             frame[i] = data.draw(st.integers(0, 255))
         try:
-            protocol.decode(bytes(frame))
+            P2205.decode(bytes(frame))
         except ProtocolError:
             pass
 
@@ -239,6 +242,22 @@ class RobustnessTests(unittest.TestCase):
         """Garbage bodies for every type this protocol knows: only ProtocolError."""
         for msg_type in PROTOCOL_22_05.bodies:
             try:
-                protocol.decode(reply(msg_type, body))
+                P2205.decode(reply(msg_type, body))
             except ProtocolError:
                 pass
+
+
+class Reply2411Tests(unittest.TestCase):
+    """24.11 replies: header of protocol 0x2A00, SLURM_NO_AUTH_CRED set, no credential."""
+
+    def test_rc_reply_without_credential(self):
+        # A live 24.11 slurmctld's answer to REQUEST_PING, after the length prefix.
+        payload = bytes.fromhex("2a00 0044 1f41 00000004 0000 0000 0000 00000000")
+        message = P2205.decode(payload)  # any codec reads the version the frame announces
+        self.assertEqual((message.version, message.msg_type, message.body),
+                         (0x2A00, M.RESPONSE_SLURM_RC, {"return_code": 0}))
+
+    def test_refusal_of_an_older_request(self):
+        """What 24.11 answers a 22.05 request: its own header, an error code."""
+        payload = bytes.fromhex("2a00 0040 1f41 00000004 0000 0000 0000 000003ef")
+        self.assertEqual(P2205.decode(payload).body, {"return_code": 1007})

@@ -39,7 +39,7 @@ class ShapeTests(unittest.TestCase):
         self.assertEqual(len(T.UPDATE_NODE.fields), 13)
 
     def test_registered_versions(self):
-        self.assertEqual([v.protocol for v in VERSIONS], [0x2600])
+        self.assertEqual([v.protocol for v in VERSIONS], [0x2600, 0x2A00])
         self.assertIs(VERSIONS[0], T.VERSION)
         self.assertEqual(dict(T.VERSION.bodies), T.BODIES)
 

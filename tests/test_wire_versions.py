@@ -278,7 +278,12 @@ class DerivedVersionTests(unittest.TestCase):
     def test_default_and_explicit_versions(self):
         config = SlurmConfig.from_text("SlurmctldHost=only(10.0.0.1)\n")
         reactor = MemoryReactorClock()
-        self.assertIs(SlurmctldClient(config, reactor).slurm_version, tables.NEWEST)
+        # Told no version, a client starts with the oldest (which every controller answers)
+        # and learns the controller's from its answer.
+        learning = SlurmctldClient(config, reactor)
+        self.assertIs(learning.slurm_version, tables.VERSIONS[0])
+        self.assertTrue(learning.learning)
+        self.assertFalse(SlurmctldClient(config, reactor, version=0x2600).learning)
         self.assertIs(SlurmctldClient(config, reactor, version=0x2600).slurm_version,
                       T.VERSION)
         self.assertRaises(ProtocolError, SlurmctldClient, config, reactor, version=0x2500)

@@ -42,7 +42,7 @@ from slurmrest.wire.errors import (  # noqa: F401  (ESLURM_*: re-exported for jo
     ESLURM_DATA_CONV_FAILED, ESLURM_ENVIRONMENT_MISSING, ESLURM_JOB_SCRIPT_MISSING,
     ESLURM_REST_FAIL_PARSING, ESLURM_REST_INVALID_JOBS_DESC, ESLURM_REST_INVALID_QUERY,
     SLURM_ERROR)
-from slurmrest.wire.primitives import INFINITE, MEM_PER_CPU, NO_VAL
+from slurmrest.wire.primitives import INFINITE, MEM_PER_CPU
 
 
 def error_entry(errno: int, description: str, source: str, text: str | None = None) -> dict:
@@ -136,9 +136,10 @@ def _build(o: Options, *, submit: bool) -> dict:
         d.setdefault("mem_bind_type", 0)
         d.setdefault("task_dist", SLURM_DIST_UNKNOWN)
         d["environment"] = _environment_for(o, d)
-    # The caller's identity comes from the credential, never from the document.
-    d["user_id"] = NO_VAL
-    d["group_id"] = NO_VAL
+    # The caller's identity comes from the credential, never from the document: the
+    # release's own "not given" (the table default: NO_VAL in 22.05, NOBODY in 24.11).
+    d.pop("user_id", None)
+    d.pop("group_id", None)
     return d
 
 

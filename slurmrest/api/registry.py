@@ -129,6 +129,8 @@ class Operation:
     #: Refuse query parameters the operation does not declare (400), as slurmrestd's
     #: accounting plugin does ("Unknown Query field"); by default for the slurmdb family.
     strict_query: bool | None = None
+    #: The OpenAPI description (defaults, deviations), beside the one-line summary.
+    description: str = ""
 
     def __post_init__(self):
         if self.strict_query is None:
@@ -199,14 +201,15 @@ def operation(method: str, path: str, *, family: str = "slurm", operation_id: st
               response_schema: dict | None = None, tags: tuple[str, ...] = (),
               extension: bool = False, errors: Mapping[int, int] | None = None,
               refused: int = 500, strict_query: bool | None = None,
-              registry: Registry = REGISTRY):
+              description: str = "", registry: Registry = REGISTRY):
     """Register ``handler`` as the operation ``method path`` of API family ``family``;
     ``errors`` and ``refused``: the HTTP statuses of Slurm's refusals (``api.errors``)."""
 
     def register(handler: Handler) -> Handler:
         registry.add(Operation(method.upper(), path, family, operation_id, summary, handler,
                                tuple(params), request_schema, response_schema, tags, extension,
-                               dict(errors or {}), refused, strict_query))
+                               dict(errors or {}), refused, strict_query,
+                               description))
         return handler
 
     return register

@@ -95,6 +95,8 @@ def _operation(route) -> dict:
             "description": HTTPStatus(status).phrase, "content": _content(_errors_document())}
     doc["responses"]["default"] = {"description": "error",
                                    "content": _content(_errors_document())}
+    if op.description:
+        doc["description"] = op.description
     params = [p.openapi() for p in op.params]
     if params:
         doc["parameters"] = params

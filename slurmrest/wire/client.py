@@ -1,8 +1,11 @@
 """A Deferred-based client of slurmctld: one TCP connection per RPC, as Slurm's own tools do.
 
-A client speaks one Slurm version (a ``SlurmVersion`` of ``slurmrest.wire.tables``, the
-newest by default): its codec, and its named RPCs (``ping``, ``jobs`` ...), which are methods
-generated from the version's table (``slurmrest.wire.methods``).
+A client speaks one Slurm version (a ``SlurmVersion`` of ``slurmrest.wire.tables``): its
+codec, and its named RPCs (``ping``, ``jobs`` ...), which are methods generated from the
+version's table (``slurmrest.wire.methods``). Unless told a version, it learns the
+controller's: it speaks the oldest it knows first, which every controller answers (one that
+accepts it, normally; a newer one refuses it with an error RC in a header of its own
+version); on such a refusal it takes that version's tables and sends the request again.
 
 Life of an RPC (``SlurmctldClient.call``):
 
@@ -71,8 +74,9 @@ NAMED_RPCS = tuple(tables.NEWEST.rpcs)
 JOB_SHOW_FLAGS = dict(tables.NEWEST.rpcs["jobs"].params)["show_flags"]
 NODE_SHOW_FLAGS = dict(tables.NEWEST.rpcs["nodes"].params)["show_flags"]
 
-# The smallest possible reply after the length prefix: a 16-byte header and a 4-byte auth id.
-MIN_REPLY_LENGTH = 20
+# The smallest possible reply after the length prefix: a 16-byte header (23.11 and newer
+# send replies without an auth credential).
+MIN_REPLY_LENGTH = 16
 _LENGTH = struct.Struct(">I")
 _NONBLOCKING_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 _FRAME_CACHE_SIZE = 512
@@ -513,9 +517,9 @@ class _NamedRpc:
 class SlurmctldClient:
     """Talks to the slurmctld of one cluster, described by a ``SlurmConfig``.
 
-    ``version``: the ``SlurmVersion`` (or its protocol number) this client speaks, by
-    default the newest known (``tables.NEWEST``); ``protocol`` overrides its codec (a
-    ``Protocol`` of ``slurmrest.wire.protocol``). ``resolver``: an ``IHostnameResolver``
+    ``version``: the ``SlurmVersion`` (or its protocol number) this client speaks; by
+    default it learns the controller's (``learning``; see the module docstring).
+    ``protocol`` overrides its codec (a ``Protocol`` of ``slurmrest.wire.protocol``). ``resolver``: an ``IHostnameResolver``
     (default: the reactor's). Timeouts default to the configuration's ``MessageTimeout``.
 
     The named RPCs (``NAMED_RPCS``: ``ping``, ``jobs``, ``submit_batch`` ...) are methods
@@ -529,13 +533,11 @@ class SlurmctldClient:
             from twisted.internet import reactor
         self.config = config
         self.reactor = reactor
+        #: Whether the controller's version is still to be learnt from its answers.
+        self.learning = version is None and protocol is None
         if protocol is None:
-            protocol = protocol_for(tables.NEWEST if version is None else version)
-        self.protocol = protocol
-        self.slurm_version = protocol.slurm_version
-        self.version = protocol.version  # the protocol number, e.g. 0x2600
-        self._methods = methods_of(self.slurm_version)
-        self._read_types = self.slurm_version.read_types
+            protocol = protocol_for(tables.VERSIONS[0] if version is None else version)
+        self._speak(protocol)
         self._resolver = resolver
         timeout = config.message_timeout
         self.connect_timeout = connect_timeout if connect_timeout is not None else timeout
@@ -561,6 +563,23 @@ class SlurmctldClient:
         where = ", ".join(f"{host}:{port}" for host, port in self._targets)
         return f"SlurmctldClient({where}, version=0x{self.version:04x})"
 
+    def _speak(self, protocol):
+        self.protocol = protocol
+        self.slurm_version = protocol.slurm_version
+        self.version = protocol.version  # the protocol number, e.g. 0x2600
+        self._methods = methods_of(self.slurm_version)
+        self._read_types = self.slurm_version.read_types
+        if hasattr(self, "_frames"):
+            self._frames.clear()
+
+    def _learn(self, peer):
+        """Speak ``peer``'s protocol from now on (ProtocolError when we have no tables)."""
+        if peer != self.version:
+            proto = protocol_for(peer)
+            log.info("slurmctld speaks protocol 0x{peer:04x} (Slurm {name}): using its tables",
+                     peer=peer, name=proto.slurm_version.name)
+            self._speak(proto)
+
     # -- the RPC --------------------------------------------------------------------------
 
     async def call(self, msg_type, body, credential, *, controller=None, shareable=None):
@@ -578,6 +597,13 @@ class SlurmctldClient:
         """
         if controller is not None and not 0 <= controller < len(self.controllers):
             raise ValueError(f"no controller {controller}: {len(self.controllers)} configured")
+        try:
+            return await self._call(msg_type, body, credential, controller, shareable)
+        except _PeerSpeaks as e:
+            self._learn(e.version)
+        return await self._call(msg_type, body, credential, controller, shareable)
+
+    async def _call(self, msg_type, body, credential, controller, shareable):
         if shareable is None:
             shareable = msg_type in self._read_types
         frame = self._frame(msg_type, body, credential, cache=shareable)
@@ -644,6 +670,8 @@ class SlurmctldClient:
                 last = e
                 continue
             rc = _return_code(message)
+            if rc and message.version != self.version and self.learning:
+                raise _PeerSpeaks(message.version)
             if rc in STANDBY_ERRNOS and controller is None:
                 log.info("slurmctld at {host}:{port} is a standby backup ({rc})",
                          host=host, port=port, rc=rc)
@@ -744,6 +772,14 @@ del _name
 
 
 # -- reply helpers -------------------------------------------------------------------------
+
+class _PeerSpeaks(Exception):
+    """A controller refused our request in a header of another protocol version."""
+
+    def __init__(self, version):
+        super().__init__(f"peer speaks protocol 0x{version:04x}")
+        self.version = version
+
 
 def _type_name(msg_type) -> str:
     try:

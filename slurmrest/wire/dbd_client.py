@@ -235,6 +235,41 @@ def _token_expiry(token):
         return float("inf")
 
 
+class _LastReplies:
+    """The last reply of recent reads, by (credential, frame): bytes and decoded message.
+
+    Bounded in count and in bytes (the oldest go first); a reply larger than a quarter of
+    the bound is not kept."""
+
+    def __init__(self, max_entries=64, max_bytes=64 << 20):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._kept: collections.OrderedDict = collections.OrderedDict()
+        self._bytes = 0
+        #: How often a reply was the same as the last one (tests, benchmarks).
+        self.same = 0
+
+    def get(self, key, payload):
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != payload:
+            return None
+        self._kept.move_to_end(key)
+        self.same += 1
+        return kept[1]
+
+    def put(self, key, payload, message):
+        old = self._kept.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[0])
+        if len(payload) > self.max_bytes // 4:
+            return
+        self._kept[key] = (payload, message)
+        self._bytes += len(payload)
+        while self._kept and (len(self._kept) > self.max_entries
+                              or self._bytes > self.max_bytes):
+            _, (gone, _) = self._kept.popitem(last=False)
+            self._bytes -= len(gone)
+
+
 class _Slot:
     __slots__ = ("idle", "open", "resetting", "waiters")
 
@@ -255,13 +290,14 @@ class SlurmdbdClient:
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
-        self.slurm_version = (version if isinstance(version, SlurmVersion)
-                              else versions.NEWEST if version is None
-                              else versions.version_for(version))
-        if self.slurm_version.dbd is None:
-            raise ProtocolError(f"no slurmdbd tables for Slurm {self.slurm_version.name}")
-        self.tables = self.slurm_version.dbd
-        self._rollback = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, self.tables)
+        # Told no version, the client learns slurmdbd's at the first connection: it offers
+        # the oldest release it knows, and a newer slurmdbd's refusal to unpack that init
+        # (1005, unambiguous) makes it offer the next. Oldest first, because an older
+        # slurmdbd refuses a newer init with -1, as it refuses a bad token.
+        self._candidates = [] if version is not None else list(versions.DBD_VERSIONS)
+        self._use(version if isinstance(version, SlurmVersion)
+                  else self._candidates[0] if version is None
+                  else versions.version_for(version))
         self.config = config
         self.host = host or config.accounting_storage_host or "localhost"
         self.port = port or config.accounting_storage_port
@@ -279,11 +315,24 @@ class SlurmdbdClient:
         self._slots: dict[tuple, _Slot] = {}
         self._open = 0
         self._shared = SharedCalls(cancel_abandoned=True)
+        self._replies = _LastReplies()
         self._conns: set[_Connection] = set()
         #: Connections opened so far (diagnostics, tests, benchmarks).
         self.connections_opened = 0
         #: Told of every request frame sent (metrics, the access log's RPC count).
         self.observers = RpcObservers("slurmdbd")
+
+    def _use(self, version: SlurmVersion) -> None:
+        if version.dbd is None:
+            raise ProtocolError(f"no slurmdbd tables for Slurm {version.name}")
+        self.slurm_version = version
+        self.tables = version.dbd
+        self._rollback = F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, self.tables)
+
+    @property
+    def learnt(self) -> bool:
+        """Whether the release is known (given, or learnt from slurmdbd)."""
+        return not self._candidates
 
     @property
     def address(self):
@@ -303,13 +352,17 @@ class SlurmdbdClient:
             raise ValueError(f"{D(msg_type).name} changes the database: use a transaction")
         frame = F.encode(msg_type, body, self.tables)
         key = (_credential_key(credential), frame)
-        return await self._shared.join(key, lambda: self._read(msg_type, frame, credential))
+        return await self._shared.join(
+            key, lambda: self._read(msg_type, body, frame, credential, key))
 
-    async def _read(self, msg_type, frame, credential):
+    async def _read(self, msg_type, body, frame, credential, key):
+        tables = self.tables
         conn = await self._acquire(credential)
+        if conn.tables is not tables:  # the release was learnt meanwhile
+            frame = F.encode(msg_type, body, conn.tables)
         reused = conn._reused
         try:
-            message = await self._exchange(conn, msg_type, frame)
+            message = await self._exchange(conn, msg_type, frame, key)
         except CommunicationError:
             self._release(conn)
             if not reused:
@@ -317,7 +370,7 @@ class SlurmdbdClient:
             # A pooled connection slurmdbd closed while idle: once more on a fresh one.
             conn = await self._acquire(credential, fresh=True)
             try:
-                message = await self._exchange(conn, msg_type, frame)
+                message = await self._exchange(conn, msg_type, frame, key)
             finally:
                 self._release(conn)
             return message
@@ -327,24 +380,32 @@ class SlurmdbdClient:
         self._release(conn)
         return message
 
-    async def _exchange(self, conn, msg_type, frame) -> F.DbdMessage:
+    async def _exchange(self, conn, msg_type, frame, read_key=None) -> F.DbdMessage:
         """Send one frame, decode its reply; its outcome told to the observers."""
         if not self.observers:
-            return await self._exchange_frame(conn, msg_type, frame)
+            return await self._exchange_frame(conn, msg_type, frame, read_key)
         started = self.observers.start()
         try:
-            message = await self._exchange_frame(conn, msg_type, frame)
+            message = await self._exchange_frame(conn, msg_type, frame, read_key)
         except BaseException as e:
             self.observers.done(_type_name(msg_type), started, e)
             raise
         self.observers.done(_type_name(msg_type), started, None)
         return message
 
-    async def _exchange_frame(self, conn, msg_type, frame) -> F.DbdMessage:
-        """Send one frame, decode its reply; a failure marks the connection broken."""
+    async def _exchange_frame(self, conn, msg_type, frame, read_key=None) -> F.DbdMessage:
+        """Send one frame, decode its reply; a failure marks the connection broken.
+
+        A read (``read_key``: its credential and frame) whose reply has the very bytes of
+        that read's last reply gets the message decoded then: the same object, undecoded,
+        which lets the operations reuse what they made of it."""
         try:
             payload = await conn.request(frame, self.read_timeout)
-            message = F.decode(payload, self.tables)
+            message = self._replies.get(read_key, payload) if read_key is not None else None
+            if message is None:
+                message = F.decode(payload, conn.tables)
+                if read_key is not None:
+                    self._replies.put(read_key, payload, message)
         except ProtocolError:
             conn.broken = True
             raise
@@ -358,7 +419,7 @@ class SlurmdbdClient:
             if rc != 0:
                 raise error_for(rc, comment)
             return message
-        expected = self.tables.reply_to.get(msg_type)
+        expected = conn.tables.reply_to.get(msg_type)
         if message.msg_type != expected:
             conn.broken = True
             raise ProtocolError(f"slurmdbd answered {_type_name(msg_type)} with "
@@ -447,8 +508,10 @@ class SlurmdbdClient:
             self._pool(conn)
             return
         self._slots[conn.key].resetting += 1
-        d = conn.request(self._rollback, self.read_timeout)
-        d.addCallback(F.decode, self.tables)
+        d = conn.request(F.encode(D.DBD_FINI, {"close_conn": 0, "commit": 0}, conn.tables)
+                         if conn.tables is not self.tables else self._rollback,
+                         self.read_timeout)
+        d.addCallback(F.decode, conn.tables)
         d.addCallbacks(self._reset, self._reset_failed, callbackArgs=(conn,),
                        errbackArgs=(conn,))
 
@@ -539,9 +602,9 @@ class SlurmdbdClient:
         conn.when_lost().addCallback(lambda _: self._conns.discard(conn))
         try:
             payload = await conn.request(
-                F.encode_init(credential, self.cluster_name, self.tables),
+                F.encode_init(credential, self.cluster_name, conn.tables),
                 self.connect_timeout)
-            reply = F.decode(payload, self.tables)
+            reply = F.decode(payload, conn.tables)
         except BaseException:
             conn.close(fini=False)
             raise
@@ -551,9 +614,25 @@ class SlurmdbdClient:
         rc = reply.body["rc"]
         if rc != 0:
             conn.close(fini=False)
+            if rc == SLURM_PROTOCOL_VERSION_ERROR and self._candidates:
+                return await self._offer_next(conn.tables, credential)
             raise error_for(rc, reply.body["comment"])
+        if self._candidates and conn.tables is self.tables:
+            self._candidates = []  # learnt: this release from now on
         conn.expires = _token_expiry(credential.token)
         return conn
+
+    async def _offer_next(self, refused, credential) -> _Connection:
+        """slurmdbd could not unpack the init of release ``refused``: the next newer one."""
+        newer = [v for v in self._candidates if v.dbd.protocol > refused.protocol]
+        if not newer:
+            self._candidates = []
+            known = ", ".join(v.name for v in versions.DBD_VERSIONS)
+            raise ProtocolError(f"slurmdbd at {self.address} accepts none of the releases "
+                                f"{known}", SLURM_PROTOCOL_VERSION_ERROR)
+        if self.tables is refused:  # not switched already by a connection beside this one
+            self._use(newer[0])
+        return await self._connect(credential)
 
     def _endpoint(self):
         if isIPAddress(self.host):
@@ -629,7 +708,7 @@ class Transaction:
     async def call(self, msg_type, body):
         if self.done:
             raise RuntimeError("transaction already finished")
-        frame = F.encode(msg_type, body, self.client.tables)
+        frame = F.encode(msg_type, body, self.conn.tables)
         self.conn.writes = True
         try:
             message = await self.client._exchange(self.conn, msg_type, frame)

@@ -15,7 +15,8 @@ from typing import NamedTuple
 from slurmrest.wire import primitives as P
 from slurmrest.wire.dbd_msgtypes import DbdMsgType
 from slurmrest.wire.errors import ProtocolError
-from slurmrest.wire.tables import NEWEST
+# Without ``tables``: the release an unlearnt client offers first (the oldest we have).
+from slurmrest.wire.tables import FIRST_DBD as DEFAULT
 
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")
@@ -35,7 +36,7 @@ class DbdMessage(NamedTuple):
 def encode_init(credential, cluster_name, tables=None) -> bytes:
     """REQUEST_PERSIST_INIT with the auth/jwt credential (token, user name), in the
     protocol of ``tables``."""
-    tables = tables or NEWEST.dbd
+    tables = tables or DEFAULT.dbd
     version = tables.protocol
     body = tables.persist_init.pack({
         "version": version, "cluster_name": cluster_name,
@@ -50,7 +51,7 @@ def encode_init(credential, cluster_name, tables=None) -> bytes:
 
 def encode(msg_type, body=None, tables=None) -> bytes:
     """A bare frame: length, type, the body packed by the request table for ``msg_type``."""
-    table = (tables or NEWEST.dbd).requests.get(msg_type)
+    table = (tables or DEFAULT.dbd).requests.get(msg_type)
     if table is None:
         raise ValueError(f"no request table for slurmdbd message {msg_type}")
     packed = table.pack(body)
@@ -62,7 +63,7 @@ def decode(payload, tables=None) -> DbdMessage:
     if len(payload) < 2:
         raise ProtocolError(f"slurmdbd frame of {len(payload)} bytes has no message type")
     msg_type, = _U16.unpack_from(payload, 0)
-    table = (tables or NEWEST.dbd).replies.get(msg_type)
+    table = (tables or DEFAULT.dbd).replies.get(msg_type)
     if table is None:
         raise ProtocolError(f"unexpected slurmdbd message type {msg_type}")
     record, end = table.unpack(payload, 2)

@@ -509,6 +509,36 @@ _JOB_REASON_STRINGS = (
 )
 
 
+#: Reasons later releases added (or whose numbers they moved), under numbers of their own:
+#: 1000 + the number in the release that added them. That release's tables translate its
+#: numbers into these (``Translated``), so one number means one reason in every record.
+LATER_JOB_REASONS = {
+    1033: 'RaisedSignal',  # FAIL_SIGNAL
+    1199: 'ReservationInvalid',  # WAIT_RESV_INVALID
+    1200: 'Constraints',  # FAIL_CONSTRAINTS
+    1201: 'MaxBBRunMinsPerAccount',  # WAIT_QOS_MAX_BB_RUN_MINS_PER_ACCT
+    1202: 'MaxBillingRunMinsPerAccount',  # WAIT_QOS_MAX_BILLING_RUN_MINS_PER_ACCT
+    1203: 'MaxCpuRunMinsPerAccount',  # WAIT_QOS_MAX_CPU_RUN_MINS_PER_ACCT
+    1204: 'MaxEnergyRunMinsPerAccount',  # WAIT_QOS_MAX_ENERGY_RUN_MINS_PER_ACCT
+    1205: 'MaxGRESRunMinsPerAccount',  # WAIT_QOS_MAX_GRES_RUN_MINS_PER_ACCT
+    1206: 'MaxNodeRunMinsPerAccount',  # WAIT_QOS_MAX_NODE_RUN_MINS_PER_ACCT
+    1207: 'MaxLicenseRunMinsPerAccount',  # WAIT_QOS_MAX_LIC_RUN_MINS_PER_ACCT
+    1208: 'MaxMemoryRunMinsPerAccount',  # WAIT_QOS_MAX_MEM_RUN_MINS_PER_ACCT
+    1209: 'MaxUnknownRunMinsPerAccount',  # WAIT_QOS_MAX_UNK_RUN_MINS_PER_ACCT
+    1210: 'MaxBBRunMinsPerUser',  # WAIT_QOS_MAX_BB_RUN_MINS_PER_USER
+    1211: 'MaxBillingRunMinsPerUser',  # WAIT_QOS_MAX_BILLING_RUN_MINS_PER_USER
+    1212: 'MaxCpuRunMinsPerUser',  # WAIT_QOS_MAX_CPU_RUN_MINS_PER_USER
+    1213: 'MaxEnergyRunMinsPerUser',  # WAIT_QOS_MAX_ENERGY_RUN_MINS_PER_USER
+    1214: 'MaxGRESRunMinsPerUser',  # WAIT_QOS_MAX_GRES_RUN_MINS_PER_USER
+    1215: 'MaxNodeRunMinsPerUser',  # WAIT_QOS_MAX_NODE_RUN_MINS_PER_USER
+    1216: 'MaxLicenseRunMinsPerUser',  # WAIT_QOS_MAX_LIC_RUN_MINS_PER_USER
+    1217: 'MaxMemoryRunMinsPerUser',  # WAIT_QOS_MAX_MEM_RUN_MINS_PER_USER
+    1218: 'MaxUnknownRunMinsPerUser',  # WAIT_QOS_MAX_UNK_RUN_MINS_PER_USER
+    1219: 'MaxPoweredUpNodes',  # WAIT_MAX_POWERED_NODES
+    1220: 'MpiPortsBusy',  # WAIT_MPI_PORTS_BUSY
+}
+
+
 def job_reason_string(reason: int) -> str:
     """Slurm's ``job_reason_string``: ``"Priority"``, ``"JobHeldUser"`` …; the number in
     decimal for one Slurm does not know.
@@ -517,7 +547,7 @@ def job_reason_string(reason: int) -> str:
     """
     if 0 <= reason < len(_JOB_REASON_STRINGS):
         return _JOB_REASON_STRINGS[reason]
-    return str(reason)
+    return LATER_JOB_REASONS.get(reason, str(reason))
 
 
 # --------------------------------------------------------------------------------------------
@@ -890,10 +920,13 @@ ADMIN_LEVEL_NAMES = {SLURMDB_ADMIN_NOTSET: "Not Set", SLURMDB_ADMIN_NONE: "None"
 
 
 # --------------------------------------------------------------------------------------------
-# slurmdbd: accounts, clusters and wckeys (slurm/slurmdb.h), and the select plugins' ids
-# as slurmdbd stores a cluster's (select_plugin_id_to_string, src/common/select.c).
+# slurmdbd: accounts, associations, users, clusters and wckeys (slurm/slurmdb.h), and the
+# select plugins' ids as slurmdbd stores a cluster's (select_plugin_id_to_string,
+# src/common/select.c).
 
 SLURMDB_ACCT_FLAG_DELETED = 0x1
+ASSOC_FLAG_DELETED = 0x1
+SLURMDB_USER_FLAG_DELETED = 0x1
 SLURMDB_WCKEY_FLAG_DELETED = 0x1
 
 CLUSTER_FLAG_MULTSD = _bit(7)
@@ -905,3 +938,74 @@ CLUSTER_FLAG_EXT = _bit(12)
 SELECT_PLUGIN_NAMES = {101: "cons_res", 102: "linear", 106: "serial",
                        107: "cray_aries+linear", 108: "cray_aries+cons_res",
                        109: "cons_tres", 110: "cray_aries+cons_tres"}
+
+
+# --------------------------------------------------------------------------------------------
+# slurmdbd jobs: job_cond.flags (JOBCOND_FLAG_*) and job_rec.flags / job_cond.db_flags
+# (SLURMDB_JOB_FLAG_*), slurm/slurmdb.h.
+
+JOBCOND_FLAG_DUP = 0x00000001
+JOBCOND_FLAG_NO_STEP = 0x00000002
+JOBCOND_FLAG_NO_TRUNC = 0x00000004
+JOBCOND_FLAG_RUNAWAY = 0x00000008
+JOBCOND_FLAG_WHOLE_HETJOB = 0x00000010
+JOBCOND_FLAG_NO_WHOLE_HETJOB = 0x00000020
+JOBCOND_FLAG_NO_WAIT = 0x00000040
+JOBCOND_FLAG_NO_DEFAULT_USAGE = 0x00000080
+JOBCOND_FLAG_SCRIPT = 0x00000100
+JOBCOND_FLAG_ENV = 0x00000200
+
+SLURMDB_JOB_FLAG_NONE = 0x0
+SLURMDB_JOB_CLEAR_SCHED = 0xF
+SLURMDB_JOB_FLAG_NOTSET = 0x1
+SLURMDB_JOB_FLAG_SUBMIT = 0x2
+SLURMDB_JOB_FLAG_SCHED = 0x4
+SLURMDB_JOB_FLAG_BACKFILL = 0x8
+SLURMDB_JOB_FLAG_START_R = 0x10
+
+#: job_state_string_compact() of each base state, by number.
+JOB_STATE_COMPACT_NAMES = ("PD", "R", "S", "CD", "CA", "F", "TO", "NF", "PR", "BF", "DL", "OOM")
+
+
+def job_state_base_number(name: str) -> int | None:
+    """``job_state_num`` for a base state: its name or compact name in any case
+    (``"completed"``, ``"CD"``) → its number; None for anything else."""
+    word = _upper(name.strip())
+    for number, (full, compact) in enumerate(zip(JOB_STATE_NAMES, JOB_STATE_COMPACT_NAMES)):
+        if word in (full, compact):
+            return number
+    return None
+
+
+def job_reason_number(name: str) -> int | None:
+    """The other way of ``job_reason_string``: a reason's name (any case) → its number."""
+    word = _upper(name.strip())
+    for number, text in enumerate(_JOB_REASON_STRINGS):
+        if _upper(text) == word:
+            return number
+    return None
+
+
+# Task distribution (task_dist, u32): slurm_step_layout_type_name()'s words for the base.
+SLURM_DIST_STATE_BASE = 0x00FFFF
+TASK_DIST_NAMES = {
+    0x0001: "Cyclic", 0x0002: "Block", 0x0003: "arbitrary task distribution",
+    0x0004: "Plane", 0x0011: "CCyclic", 0x0021: "CBlock", 0x0012: "BCyclic",
+    0x0022: "BBlock", 0x0031: "CFCyclic", 0x0032: "BFCyclic",
+    0x0111: "CCyclicCyclic", 0x0211: "CCyclicBlock", 0x0311: "CCyclicFCyclic",
+    0x0121: "CBlockCyclic", 0x0221: "CBlockBlock", 0x0321: "CCyclicFCyclic",
+    0x0131: "CFCyclicCyclic", 0x0231: "CFCyclicBlock", 0x0331: "CFCyclicFCyclic",
+    0x0112: "BCyclicCyclic", 0x0212: "BCyclicBlock", 0x0312: "BCyclicFCyclic",
+    0x0122: "BBlockCyclic", 0x0222: "BBlockBlock", 0x0322: "BBlockFCyclic",
+    0x0132: "BFCyclicCyclic", 0x0232: "BFCyclicBlock", 0x0332: "BFCyclicFCyclic",
+}
+
+
+def task_dist_name(task_dist: int) -> str:
+    """``slurm_step_layout_type_name``: ``"Block"``, ``"Cyclic,Pack"``, ``"Unknown"`` …"""
+    name = TASK_DIST_NAMES.get(task_dist & SLURM_DIST_STATE_BASE, "Unknown")
+    if task_dist & SLURM_DIST_PACK_NODES:
+        name += ",Pack"
+    if task_dist & SLURM_DIST_NO_PACK_NODES:
+        name += ",NoPack"
+    return name

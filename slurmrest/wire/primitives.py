@@ -64,6 +64,8 @@ CTLD_QUEUE_PROCESSING = 0x0020
 AUTH_PLUGIN_NONE = 100
 AUTH_PLUGIN_MUNGE = 101
 AUTH_PLUGIN_JWT = 102
+#: Header flag (23.11 and newer): no auth credential follows the header (replies).
+SLURM_NO_AUTH_CRED = 1 << 6
 
 SELECT_PLUGIN_CONS_RES = 101
 SELECT_PLUGIN_LINEAR = 102

@@ -182,9 +182,8 @@ class Protocol:
 
         forward_cnt = r.u16("header forward.cnt")
         if forward_cnt:
-            r.str("header forward.nodelist")
-            r.u32("header forward.timeout")
-            r.u16("header forward.tree_width")
+            # (a controller's replies to a client are never forwarded; read it all the same)
+            _, r.off = proto.slurm_version.forward.unpack(payload, r.off)
         ret_cnt = r.u16("header ret_cnt")
         for _ in range(ret_cnt):
             # _pack_ret_list: err, type, node name, then that type's body with no length.
@@ -196,8 +195,11 @@ class Protocol:
                 _, r.off = table.unpack(payload, r.off)
         r.addr()
 
-        plugin = r.u32("auth plugin id")
-        if plugin == P.AUTH_PLUGIN_JWT:
+        # 22.05 never sets this bit; 24.11 sets it on its replies and packs no credential.
+        plugin = None if flags & P.SLURM_NO_AUTH_CRED else r.u32("auth plugin id")
+        if plugin is None:
+            pass
+        elif plugin == P.AUTH_PLUGIN_JWT:
             r.str("auth token")
             r.str("auth user name")
         elif plugin == P.AUTH_PLUGIN_MUNGE:

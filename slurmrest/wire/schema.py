@@ -29,7 +29,7 @@ __all__ = [
     "Tagged", "AbsentIf", "Unsupported", "Bitmap",
     "U8", "BOOL", "U16", "U32", "I32", "U64", "TIME", "DOUBLE", "STR", "STR_ARRAY",
     "U16_ARRAY", "U32_ARRAY", "U64_ARRAY", "MEM", "BITSTR",
-    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct",
+    "TYPE_NAMES", "DEFAULT_NAMES", "fields", "struct", "Constant", "Translated", "Sparse",
 ]
 
 # What a compiled unpacker converts into ProtocolError; anything else is a bug and escapes.
@@ -517,6 +517,40 @@ class Counted(FieldType):
         g.dedent()
 
 
+class Sparse(Counted):
+    """``Counted`` records of which those at the positions set in an earlier bitmap field
+    (``hidden_field``) are not on the wire (24.11's node_info: nodes hidden from the
+    caller). Each left-out position decodes to a blank record (the element packed from
+    its defaults, its name None), as 22.05 sent them; packing sends every record."""
+
+    def __init__(self, element, count_field, hidden_field):
+        super().__init__(element, count_field)
+        self.hidden_field = hidden_field
+        self._blank = None
+
+    def __repr__(self):
+        return f"Sparse({self.element!r}, {self.count_field!r}, {self.hidden_field!r})"
+
+    def _read(self, buf, off, end, count, hidden):
+        unpack = self.element._unpacker()
+        left_out = frozenset(hidden.indexes()) if hidden is not None else frozenset()
+        if self._blank is None:
+            self._blank = self.element.unpack(self.element.pack({}))[0]
+        records = []
+        for i in range(count):
+            if i in left_out:
+                records.append(dict(self._blank))
+                continue
+            record, off = unpack(buf, off, end)
+            records.append(record)
+        return records, off
+
+    def unpack_code(self, g, target, label, scope):
+        read = g.const(self._read, "_sparse")
+        g.emit(f"{target}, off = {read}(buf, off, end, {scope[self.count_field]}, "
+               f"{scope[self.hidden_field]})", label)
+
+
 class Optional(FieldType):
     """A struct behind a presence flag (multi_core_data: u8 0 / 0xff; cron_entry: u8 set).
 
@@ -524,12 +558,17 @@ class Optional(FieldType):
     other than ``absent``/``present`` is a ProtocolError. Decodes to the struct's dict or
     None. With ``flatten=True`` the struct's fields go into the enclosing record instead
     (None when absent) and the flag is kept under the field's own name (stats'
-    ``parts_packed``).
+    ``parts_packed``). ``otherwise`` (flattened only): the fields on the wire instead when
+    the flag says absent (24.11's job details: a few counts when there are no details).
     """
 
-    def __init__(self, struct_, flag=U8, present=0xFF, absent=0, flatten=False):
+    def __init__(self, struct_, flag=U8, present=0xFF, absent=0, flatten=False,
+                 otherwise=None):
         self.struct, self.flag, self.present, self.absent = struct_, flag, present, absent
         self.flatten = flatten
+        if otherwise is not None and not flatten:
+            raise TypeError("Optional: otherwise needs flatten=True")
+        self.otherwise = otherwise
         self.min_size = flag.size
         self.default = absent if flatten else None
 
@@ -640,6 +679,53 @@ class AbsentIf(FieldType):
         g.dedent()
 
 
+class Constant(FieldType):
+    """A field a release no longer sends: nothing on the wire, decodes as ``value`` (what
+    the older release sent in the case the product uses), packs nothing."""
+
+    min_size = 0
+
+    def __init__(self, value):
+        self.value = value
+        self.default = value
+
+    def __repr__(self):
+        return f"Constant({self.value!r})"
+
+    def unpack_code(self, g, target, label, scope):
+        g.emit(f"{target} = {_literal(g, self.value)}")
+
+    def pack_code(self, g, src, label, scope):
+        g.emit("pass")
+
+
+class Translated(FieldType):
+    """A scalar whose numbers a release moved: decoded through ``mapping`` (its number ->
+    the product's one; numbers not in it stay), packed through the inverse."""
+
+    def __init__(self, scalar, mapping):
+        self.scalar, self.mapping = scalar, dict(mapping)
+        self.inverse = {v: k for k, v in self.mapping.items()}
+        self.min_size = scalar.size
+        self.default = scalar.default
+
+    def __repr__(self):
+        return f"Translated({self.scalar.name})"
+
+    def unpack_code(self, g, target, label, scope):
+        s = g.const(_struct.Struct(">" + self.scalar.fmt).unpack_from, "_s")
+        m = g.const(self.mapping, "_m")
+        v = g.var("v")
+        g.emit(f"{v}, = {s}(buf, off)", label)
+        g.emit(f"off += {self.scalar.size}")
+        g.emit(f"{target} = {m}.get({v}, {v})")
+
+    def pack_code(self, g, src, label, scope):
+        s = g.const(_struct.Struct(">" + self.scalar.fmt).pack, "_S")
+        m = g.const(self.inverse, "_m")
+        g.emit(f"out += {s}({m}.get({src}, {src}))", label)
+
+
 class Unsupported(FieldType):
     """A part of a message this codec does not describe (e.g. federation cluster records)."""
 
@@ -696,7 +782,9 @@ class Struct(FieldType):
             out.append(f.name)
             if isinstance(f.type, Optional) and f.type.flatten:
                 out.extend(f.type.struct.output_names())
-        return out
+                if f.type.otherwise is not None:
+                    out.extend(f.type.otherwise.output_names())
+        return list(dict.fromkeys(out))
 
     def defaults(self):
         """The record ``pack`` uses for an empty input (before ``prepare``)."""
@@ -704,6 +792,8 @@ class Struct(FieldType):
         for f in self.fields:
             out[f.name] = f.default
             if isinstance(f.type, Optional) and f.type.flatten:
+                if f.type.otherwise is not None:
+                    out.update(f.type.otherwise.defaults())
                 out.update(f.type.struct.defaults())
         return out
 
@@ -884,6 +974,15 @@ def _compile_unpack_fields(g, fields, scope):
             _compile_unpack_fields(g, opt.struct.fields, scope)
             g.emit("pass")
             g.dedent()
+            if opt.otherwise is not None:
+                g.emit(f"elif {fl} == {opt.absent}:")
+                g.indent()
+                _compile_unpack_fields(g, opt.otherwise.fields, scope)
+                g.emit("pass")
+                g.dedent()
+                g.emit("else:")
+                g.emit(f"    _fail('bad presence flag %d' % {fl})", _label(f.name))
+                continue
             g.emit(f"elif {fl} != {opt.absent}:")  # absent: the fields stay None
             g.emit(f"    _fail('bad presence flag %d' % {fl})", _label(f.name))
             continue
@@ -941,6 +1040,12 @@ def _compile_pack_fields(g, fields, scope):
             _compile_pack_fields(g, opt.struct.fields, scope)
             g.emit("pass")
             g.dedent()
+            if opt.otherwise is not None:
+                g.emit(f"elif {v} == {opt.absent}:")
+                g.indent()
+                _compile_pack_fields(g, opt.otherwise.fields, scope)
+                g.emit("pass")
+                g.dedent()
             g.emit(f"elif {v} != {opt.absent}: raise ValueError('bad presence flag %r' % "
                    f"({v},))", _label(f.name))
             continue

@@ -19,6 +19,8 @@ __all__ = ["SlurmVersion", "DbdTables", "Rpc", "Arg", "REQUIRED"]
 
 #: A parameter without a default (the caller must pass it).
 REQUIRED = object()
+#: ``SlurmVersion.derive(dbd=...)``'s default: the slurmdbd tables of the release derived from.
+INHERIT = object()
 
 
 class Arg(NamedTuple):
@@ -97,11 +99,13 @@ class DbdTables:
 
 
 class SlurmVersion:
-    """One Slurm release as the wire sees it (``dbd``: its slurmdbd tables, or None)."""
+    """One Slurm release as the wire sees it (``dbd``: its slurmdbd tables, or None;
+    ``forward``: the header's forward block when ``forward.cnt`` is not 0)."""
 
     def __init__(self, name: str, protocol: int, header: Struct,
                  bodies: Mapping[int, Struct | None], rpcs: tuple[Rpc, ...],
-                 enums: ModuleType, dbd: DbdTables | None = None):
+                 enums: ModuleType, dbd: DbdTables | None = None,
+                 forward: Struct | None = None):
         self.name = name
         self.protocol = protocol
         #: The header's fixed fields up to ``body_length`` (forward, ret_list and orig_addr
@@ -113,6 +117,7 @@ class SlurmVersion:
             raise TypeError(f"{name}: two named RPCs share a name")
         self.enums = enums
         self.dbd = dbd
+        self.forward = forward
         #: Request types that change nothing: identical concurrent ones may share one RPC.
         self.read_types = frozenset(r.request for r in rpcs if r.shareable is True)
 
@@ -121,11 +126,11 @@ class SlurmVersion:
 
     def derive(self, name: str, protocol: int, *, header: Struct | None = None,
                bodies: Mapping | None = None, rpcs: Mapping[str, Rpc | None] | None = None,
-               enums: ModuleType | None = None, dbd: DbdTables | None = None
-               ) -> "SlurmVersion":
+               enums: ModuleType | None = None, dbd: DbdTables | None = INHERIT,
+               forward: Struct | None = None) -> "SlurmVersion":
         """The next release: what it changes, the rest as in this one. ``bodies`` and
         ``rpcs`` are updates (a value of None drops an RPC; a body of None is bodiless);
-        ``dbd``: its slurmdbd tables (``self.dbd.derive(...)``)."""
+        ``dbd``: its slurmdbd tables (``self.dbd.derive(...)``; None: none yet)."""
         table = dict(self.rpcs)
         for rpc_name, rpc in (rpcs or {}).items():
             if rpc is None:
@@ -135,4 +140,5 @@ class SlurmVersion:
         return SlurmVersion(name, protocol, header if header is not None else self.header,
                             {**self.bodies, **(bodies or {})}, tuple(table.values()),
                             enums if enums is not None else self.enums,
-                            dbd if dbd is not None else self.dbd)
+                            self.dbd if dbd is INHERIT else dbd,
+                            forward if forward is not None else self.forward)

@@ -84,9 +84,11 @@ async def get_wckey(call):
     return {"wckeys": documents}
 
 
-async def prepare_wckeys(call, body) -> list[dict]:
+async def prepare_wckeys(call, body, *, adding_clusters=frozenset(),
+                         adding_users=frozenset()) -> list[dict]:
     """POST /wckeys' body as DBD_ADD_WCKEYS records, before any transaction is opened (400
-    for anything not understood, including a cluster or user slurmdbd does not know)."""
+    for anything not understood, including a cluster or user slurmdbd does not know and the
+    same request does not add: ``adding_clusters``, ``adding_users``, for POST /config)."""
     source = "slurmdb_wckeys_add"
     out = []
     for i, doc in enumerate(bodies.records(body, "wckeys", WCKEY_BODY, source)):
@@ -103,6 +105,8 @@ async def prepare_wckeys(call, body) -> list[dict]:
             {"assoc_cond": {"user_list": sorted({r["user"] for r in out})}})}
     except SlurmError as e:
         raise outcomes.refused(e, "slurmdb_wckeys_add") from None
+    clusters |= set(adding_clusters)
+    users |= set(adding_users)
     for i, record in enumerate(out):
         if record["cluster"] not in clusters:
             raise bodies.refuse(f"wckeys[{i}]: unknown cluster {record['cluster']!r}", source)

@@ -8,13 +8,18 @@ layouts are shared. Adding a release is its module plus one entry in ``VERSIONS`
 from slurmrest.wire import primitives as P
 from slurmrest.wire.errors import ProtocolError
 from slurmrest.wire.schema import struct
-from slurmrest.wire.tables import v22_05
+from slurmrest.wire.tables import v22_05, v24_11
 
 #: Every version we speak, oldest first.
 VERSIONS = (
     v22_05.VERSION,
+    v24_11.VERSION,
 )
 NEWEST = VERSIONS[-1]
+#: The releases whose slurmdbd tables we have, oldest first: a slurmdbd client told no
+#: version offers the first and learns (``dbd_client``), as the slurmctld client does.
+DBD_VERSIONS = tuple(version for version in VERSIONS if version.dbd is not None)
+FIRST_DBD, NEWEST_DBD = DBD_VERSIONS[0], DBD_VERSIONS[-1]
 
 #: Releases we can name but not speak: their header (20.11 and 21.08 carry msg_index after
 #: the flags), enough to say which protocol a peer talks instead of misreading its frame.

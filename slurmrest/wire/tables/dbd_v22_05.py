@@ -637,4 +637,4 @@ WRITES = frozenset({
 #: What a client of this release's slurmdbd uses (``SlurmVersion.dbd`` of ``v22_05``).
 TABLES = DbdTables("22.05", PROTOCOL_VERSION, persist_init=PERSIST_INIT_REQ,
                    requests=REQUESTS, replies=REPLIES, reply_to=REPLY_TO, writes=WRITES,
-                   no_change={"qos": QOS_REC_NO_CHANGE})
+                   no_change={"qos": QOS_REC_NO_CHANGE, "assoc": ASSOC_REC_NO_CHANGE})

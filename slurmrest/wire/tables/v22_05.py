@@ -1082,6 +1082,13 @@ HEADER = struct("header", """
     body_length     u32
 """)
 
+#: The header's forward block, after ``forward.cnt`` when that is not 0 (§1.2).
+FORWARD = struct("forward", """
+    nodelist    str
+    timeout     u32
+    tree_width  u16
+""")
+
 # -- the named RPCs: what slurmrestd's libslurm calls send (§4.2) -----------------------------
 
 JOB_SHOW_FLAGS = P.SHOW_ALL | P.SHOW_DETAIL | P.SHOW_LOCAL
@@ -1166,4 +1173,4 @@ RPCS = (
 )
 
 VERSION = SlurmVersion("22.05", PROTOCOL_VERSION, HEADER, BODIES, RPCS, enums,
-                       dbd=dbd_v22_05.TABLES)
+                       dbd=dbd_v22_05.TABLES, forward=FORWARD)
