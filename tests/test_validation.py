@@ -65,26 +65,26 @@ class DocumentTests(unittest.TestCase):
                          [])
 
     def test_declared_types_and_ranges(self):
-        self.assertEqual(self.problems({"count": 11}), ["body['count']: out of range (0..10)"])
+        self.assertEqual(self.problems({"count": 11}), ["body/count: out of range (0..10)"])
         self.assertEqual(self.problems({"count": 1.5}),
-                         ["body['count']: must be an integer, not a number"])
+                         ["body/count: 'count' must be an integer, not a number"])
         self.assertEqual(self.problems({"COUNT": "3"}),  # member names as handlers match them
-                         ["body['COUNT']: must be an integer, not a string"])
+                         ["body/COUNT: 'COUNT' must be an integer, not a string"])
         self.assertEqual(self.problems({"either": [1]}),
-                         ["body['either']: a list matches none of its forms"])
+                         ["body/either: a list matches none of its forms"])
         self.assertEqual(self.problems({"flags": [1]}),
-                         ["body['flags'][0]: must be a string, not an integer"])
+                         ["body/flags/0: must be a string, not an integer"])
         self.assertEqual(self.problems([]), ["body: must be an object (a dictionary), not a list"])
 
     def test_universal_rules_everywhere(self):
         self.assertEqual(self.problems({"unknown": "\ud800"}),
-                         ["body['unknown']: is not encodable text (a lone surrogate)"])
+                         ["body/unknown: is not encodable text (a lone surrogate)"])
         self.assertEqual(self.problems({"unknown": [1 << 64]}),
-                         ["body['unknown'][0]: integer beyond 64 bits"])
+                         ["body/unknown/0: integer beyond 64 bits"])
         self.assertEqual(self.problems({"x\ud800": 1}),
-                         ["body: member name: is not encodable text (a lone surrogate)"])
+                         ["body: member name 'x\\ud800': is not encodable text (a lone surrogate)"])
         self.assertEqual(self.problems({"n": float("inf")}, None),
-                         ["body['n']: not a finite number"])
+                         ["body/n: not a finite number"])
 
     def test_depth_bounded(self):
         doc = []

@@ -48,7 +48,7 @@ class EdgeRefusalTests(unittest.TestCase):
         status, doc = await self.ask("POST", "/slurm/v0.0.38/job/submit", body.encode())
         self.assertEqual(status, 400)
         self.assertEqual(doc["errors"][0]["description"],
-                         "body['job']['name']: is not encodable text (a lone surrogate)")
+                         "body/job/name: is not encodable text (a lone surrogate)")
         self.assertNotIn(comment, self.squeue_comments())
 
     async def test_integers_beyond_slurm_in_a_body(self):
@@ -56,7 +56,7 @@ class EdgeRefusalTests(unittest.TestCase):
                            "job": {"nice": 1 << 70, "environment": {"A": "1"}}})
         status, doc = await self.ask("POST", "/slurm/v0.0.38/job/submit", body.encode())
         self.assertEqual((status, doc["errors"][0]["description"]),
-                         (400, "body['job']['nice']: integer beyond 64 bits"))
+                         (400, "body/job/nice: integer beyond 64 bits"))
 
     async def test_many_bad_elements_few_entries(self):
         body = json.dumps({"script": "#!/bin/sh\ntrue\n",

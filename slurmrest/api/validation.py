@@ -138,6 +138,7 @@ def check_document(document: Any, schema: dict | None, schemas: Mapping[str, dic
     """``Invalid`` unless ``document`` holds to ``schema`` (``$ref`` resolved in ``schemas``)
     and to the universal rules (module doc)."""
     problems = _Problems()
+    # Where a problem is: body/QOS/0/priority (slurmrestd's path form, as the handlers say it)
     _Checker(schemas, problems, bmp_only).check(document, schema, "body", 0)
     problems.raise_any()
 
@@ -187,6 +188,8 @@ class _Checker:
         if depth > MAX_DEPTH:
             self.problems.add(where, f"nested deeper than {MAX_DEPTH} levels")
             return
+        if value is None and schema is not None and schema.get("nullable"):
+            return  # (beside a $ref too, as the accounting schemas write it)
         schema = self.resolve(schema)
         before = len(self.problems.found) + self.problems.more
         self.universal(value, where)
@@ -214,7 +217,7 @@ class _Checker:
                     continue
                 problem = text_problem(key, bmp_only=self.bmp_only)
                 if problem is not None:
-                    self.problems.add(f"{where}: member name", problem)
+                    self.problems.add(f"{where}: member name {key[:32]!r}", problem)
         elif value is not None and not isinstance(value, list):
             # YAML gives dates, timestamps, binary: taken as the handlers take them.
             pass
@@ -243,7 +246,9 @@ class _Checker:
         if kind is not None and kind in _IS and not _IS[kind](value):
             wanted = {"object": "an object (a dictionary)", "array": "an array (a list)"}.get(
                 kind, f"{'an' if kind[0] in 'aeio' else 'a'} {kind}")
-            self.problems.add(where, f"must be {wanted}, not {_kind(value)}")
+            name = where.rsplit("/", 1)[-1]
+            subject = f"'{name}' " if "/" in where and not name.isdigit() else ""
+            self.problems.add(where, f"{subject}must be {wanted}, not {_kind(value)}")
             return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             low, high = schema.get("minimum"), schema.get("maximum")
@@ -262,11 +267,11 @@ class _Checker:
         if isinstance(value, list):
             items = schema.get("items") if schema is not None else None
             for i, item in enumerate(value):
-                self.check(item, items, f"{where}[{i}]", depth + 1)
+                self.check(item, items, f"{where}/{i}", depth + 1)
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str):
-                    self.check(item, _member_schema(schema, key), f"{where}['{key}']", depth + 1)
+                    self.check(item, _member_schema(schema, key), f"{where}/{key}", depth + 1)
 
 
 def _member_schema(schema: dict | None, key: str) -> dict | None:
