@@ -31,10 +31,15 @@ DBD_READS = ("associations", "users", "accounts", "qos", "tres", "clusters", "wc
              "jobs")
 
 
+#: The slurmdbd tables of the release the captured frames came from (the client learns
+#: it from its first connection); slurmctld frames name their release in their header.
+_DBD_TABLES: list = []
+
+
 def decode(kind: str, payload: bytes):
     if kind == CTLD:
         return _PROTOCOL.decode(payload)
-    return dbd_framing.decode(payload, NEWEST.dbd)
+    return dbd_framing.decode(payload, _DBD_TABLES[-1] if _DBD_TABLES else NEWEST.dbd)
 
 
 async def capture(cluster, user: str = "root") -> list[tuple[str, bytes]]:
@@ -68,6 +73,8 @@ async def capture(cluster, user: str = "root") -> list[tuple[str, bytes]]:
 
     def recording_dbd(payload, tables=None):
         frames.append((DBD, bytes(payload)))
+        if tables is not None and (not _DBD_TABLES or _DBD_TABLES[-1] is not tables):
+            _DBD_TABLES.append(tables)
         return saved(payload, tables)
 
     dbd_framing.decode = recording_dbd
