@@ -26,6 +26,8 @@ setup(
             "openapi-spec-validator>=0.7",
             # A client generated from our own /openapi/v3 (tests/test_openapi_client.py).
             "openapi-python-client>=0.20",
+            # Fuzzing our own document against the real cluster (tests/test_schemathesis_live.py).
+            "schemathesis>=4,<5",
         ],
     },
     entry_points={"console_scripts": ["slurmrest = slurmrest.inet:main"]},

@@ -28,6 +28,7 @@ from slurmrest.api.registry import load_operations
 from slurmrest.web.auth import Authenticator, load_api_keys
 from slurmrest.web.channel import GatewaySite
 from slurmrest.web.gateway import DEFAULT_MAX_BODY_SIZE, Gateway
+from slurmrest.web.limits import DEFAULT_LIMITS
 
 DEFAULT_LISTEN = ("127.0.0.1:6820", "[::1]:6820")
 
@@ -67,6 +68,13 @@ class Options(usage.Options):
         self["listen"] = []
         self["cors-origin"] = []
         self["metrics-listen"] = []
+        self["limit"] = []
+
+    def opt_limit(self, setting):
+        """a server limit, name=value (repeatable): request_seconds (30), max_headers (100),
+        max_head_bytes (16384), max_connections (4096), max_connections_per_address (256),
+        max_in_flight_per_user (64), drain_seconds (60), retry_after_seconds (1)"""
+        self["limit"].append(setting)
 
     def opt_cors_origin(self, origin):
         """a browser origin (scheme://host[:port]) that may call the API (repeatable;
@@ -93,6 +101,10 @@ class Options(usage.Options):
             raise usage.UsageError("--max-body-size must not be negative")
         if not self["listen"]:
             self["listen"] = list(DEFAULT_LISTEN)
+        try:
+            self["limits"] = DEFAULT_LIMITS.with_settings(self["limit"])
+        except ValueError as e:
+            raise usage.UsageError(f"--limit: {e}") from None
 
 
 @dataclass(frozen=True)
@@ -252,7 +264,7 @@ def token_minter(config, jwt_key: str | None):
 
 def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAULT_MAX_BODY_SIZE,
                  reactor=None, ctld=None, dbd=None, cors_origins=(),
-                 serve_metrics=True) -> Gateway:
+                 serve_metrics=True, limits=DEFAULT_LIMITS) -> Gateway:
     """The gateway for ``config``: its slurmctld client (``ctld``) and slurmdbd client
     (``dbd``, at slurm.conf's AccountingStorageHost/Port) unless they are given."""
     from slurmrest.wire.client import SlurmctldClient
@@ -275,7 +287,8 @@ def make_gateway(config, *, jwt_key=None, api_key_file=None, max_body_size=DEFAU
     dbd = dbd if dbd is not None else SlurmdbdClient(config, reactor)
     gateway = Gateway(ctld, authenticator, max_body_size=max_body_size, dbd=dbd,
                       readiness=readiness(config, minter, ctld, dbd, reactor),
-                      cors_origins=cors_origins, serve_metrics=serve_metrics)
+                      cors_origins=cors_origins, serve_metrics=serve_metrics,
+                      limits=limits)
     for client in (ctld, dbd):
         observers = getattr(client, "observers", None)
         if observers is not None:
@@ -305,7 +318,8 @@ def makeService(options) -> service.MultiService:
                            api_key_file=options["api-key-file"],
                            max_body_size=options["max-body-size"], reactor=reactor,
                            cors_origins=tuple(options["cors-origin"]),
-                           serve_metrics=not options["metrics-listen"])
+                           serve_metrics=not options["metrics-listen"],
+                           limits=options.get("limits") or DEFAULT_LIMITS)
     access_log = options["access-log"]
     if access_log not in (None, "-"):
         try:

@@ -61,6 +61,17 @@ class AuthenticatorTests(unittest.TestCase):
             self.assertEqual(cm.exception.status, 401)
             self.assertNotIn(token, str(cm.exception))
 
+    def test_exp_as_text_refused_every_time(self):
+        # PyJWT takes "exp": "<digits>"; Slurm does not (and the second use once gave 500).
+        import jwt
+        token = jwt.encode({"exp": str(int(time.time()) + 60), "sun": "alice"}, KEY,
+                           algorithm="HS256")
+        for _ in range(2):
+            with self.assertRaises(AuthenticationFailed) as cm:
+                self.auth.authenticate(headers(X_SLURM_USER_NAME="alice",
+                                               X_SLURM_USER_TOKEN=token))
+            self.assertEqual(cm.exception.status, 401)
+
     def test_verified_tokens_remembered_until_they_expire(self):
         import jwt
         now = int(time.time())
@@ -70,11 +81,11 @@ class AuthenticatorTests(unittest.TestCase):
         self.assertIn(token, self.auth._seen)
         # Once the remembered claims say "expired", they are not trusted: the token is
         # checked again (here still valid, so its real claims come back).
-        self.auth._seen[token] = dict(self.auth._seen[token], exp=now - 1, sun="mallory")
+        self.auth._seen[token] = (now - 1, dict(self.auth._seen[token][1], sun="mallory"))
         self.assertEqual(self.auth.authenticate(h).user, "alice")
-        self.assertEqual(self.auth._seen[token]["exp"], now + 2)
+        self.assertEqual(self.auth._seen[token][0], now + 2)
         expired = expired_token("alice")
-        self.auth._seen[expired] = {"exp": now - 1, "sun": "alice"}
+        self.auth._seen[expired] = (now - 1, {"exp": now - 1, "sun": "alice"})
         self.assertRaises(AuthenticationFailed, self.auth.authenticate,
                           headers(X_SLURM_USER_NAME="alice", X_SLURM_USER_TOKEN=expired))
         self.assertNotIn(expired, self.auth._seen)

@@ -57,7 +57,7 @@ def test_registry(state: dict) -> Registry:
         return {"special": True}
 
     @operation("POST", "/submit", operation_id="submit", summary="submit", registry=reg,
-               request_schema={"type": "object"})
+               request_schema={"oneOf": [{"type": "object"}, {"type": "array"}]})
     async def submit(call):
         state.setdefault("calls", []).append(call)
         return {"got": call.body}

@@ -25,6 +25,11 @@ from slurmrest.wire.errors import (
     strerror,
 )
 
+#: MySQL's ER_CANT_AGGREGATE_2COLLATIONS, which slurmdbd passes on as its errno: the text of
+#: a name cannot be compared with its table's (a character the table's charset lacks). The
+#: request's fault, hence 400 (api.validation refuses the plainest cases before asking).
+MYSQL_ILLEGAL_MIX_OF_COLLATIONS = 1267
+
 #: Refusals that mean the same for every operation: who asks, or a controller that cannot
 #: take anything now.
 DEFAULT_STATUS = {
@@ -35,6 +40,7 @@ DEFAULT_STATUS = {
     SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR: 503,
     SLURM_COMMUNICATIONS_CONNECTION_ERROR: 503,
     ESLURM_DB_CONNECTION: 503,
+    MYSQL_ILLEGAL_MIX_OF_COLLATIONS: 400,
 }
 
 #: The errnos of a daemon that could not be reached at all (``api.runner``: 503).
@@ -45,6 +51,15 @@ UNREACHABLE = frozenset({SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR,
 #: answer them.
 BAD_GATEWAY, UNAVAILABLE, GATEWAY_TIMEOUT = 502, 503, 504
 GATEWAY_STATUSES = (BAD_GATEWAY, UNAVAILABLE, GATEWAY_TIMEOUT)
+
+#: Statuses the web room answers for any operation before (or instead of) running it: a
+#: parameter or body that does not hold to the declaration 400, no acceptable format 406,
+#: too many requests of the caller in flight 429 (with Retry-After); for one with a body
+#: also 413 (too large) and 415 (not JSON or YAML). And 304: nothing changed since the
+#: caller's update_time (Slurm's "no change" reply).
+EDGE_STATUSES = (400, 406, 429)
+BODY_STATUSES = (413, 415)
+NOT_MODIFIED_STATUS = 304
 
 #: The shapes slurmrestd 22.05 gives its error entries.
 FULL = "full"        # description, error_number, error, source (most of them)

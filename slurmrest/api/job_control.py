@@ -20,7 +20,7 @@ from slurmrest.api.errors import SUBMIT, ApiError, Refusal
 from slurmrest.api.errors import refusal as api_refusal
 from slurmrest.api.registry import Call, Param, Result, operation, schema_ref
 from slurmrest.wire import enums, errors
-from slurmrest.wire.errors import SlurmError
+from slurmrest.wire.errors import CommunicationError, SlurmError
 from slurmrest.wire.primitives import (
     KILL_FULL_JOB,
     SLURM_BATCH_SCRIPT,
@@ -55,6 +55,26 @@ def refusal(e: SlurmError, description: str, source: str) -> Exception:
     if e.message:
         description = f"{description}: {e.message}"
     return api_refusal(e, description, source, form=SUBMIT)
+
+
+#: The submission left us whole (or in part) and no answer came back: slurmctld may have
+#: created the job. Not "unable to contact": a client must not believe nothing was created.
+OUTCOME_UNKNOWN = "Submission outcome unknown"
+_DELIVERED = (errors.SLURMCTLD_COMMUNICATIONS_SEND_ERROR,
+              errors.SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR)
+
+
+def outcome_unknown(e: CommunicationError) -> Exception:
+    """What to raise when a submission's RPC failed: a connection that never opened is the
+    runner's (503, nothing was sent); once sent, the outcome is unknown (504 on a timeout,
+    502 when the connection closed), and the answer says so."""
+    if e.errno not in _DELIVERED:
+        return e
+    how = "did not answer in time" if e.timeout else "closed the connection without an answer"
+    return ApiError(504 if e.timeout else 502, [jd.error_entry(
+        e.errno, f"slurmctld received the submission but {how}: the job may exist; look for "
+        f"it (squeue --me) before submitting again", "slurm_submit_batch_job",
+        text=OUTCOME_UNKNOWN)])
 
 
 def job_spec(text: str) -> str:
@@ -107,15 +127,21 @@ _INTEGERS = {"core_specification", "cores_per_socket", "cpus_per_gpu", "cpus_per
              "memory_per_node", "time_limit", "time_minimum", "delay_boot"}
 
 
+#: What slurmrestd's data_get_*_converted take for a text or a flag: any scalar, or null
+#: (job_values.as_string, as_bool); the edge (api.validation) holds requests to this.
+_SCALAR = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+           "nullable": True}
+
+
 def _property(name: str) -> dict:
     if name in _TYPES:
         return dict(_TYPES[name])
     if name in _BOOLEANS:
-        return {"type": "boolean"}
+        return dict(_SCALAR, description="a flag: true/false, yes/no, a number")
     if name in _INTEGERS:
-        # slurmrestd also takes Slurm's text forms ("1-00:00:00", "4G")
-        return {"oneOf": [{"type": "integer"}, {"type": "string"}]}
-    return {"type": "string"}
+        # slurmrestd also takes Slurm's text forms ("1-00:00:00", "4G"), and rounds numbers
+        return {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}]}
+    return dict(_SCALAR)
 
 
 JOB_PROPERTIES = schema_ref("v0.0.38_job_properties", {
@@ -163,6 +189,8 @@ async def submit_job(call: Call) -> Result:
             reply = await call.slurmctld.submit_het(descs)
         else:
             reply = await call.slurmctld.submit_batch(descs[0])
+    except CommunicationError as e:
+        raise outcome_unknown(e) from None
     except SlurmError as e:
         raise refusal(e, "job submission refused", "slurm_submit_batch_het_job" if het
                       else "slurm_submit_batch_job") from None

@@ -172,8 +172,10 @@ UPDATE_NODE_SCHEMA = {
         "features": {"oneOf": [{"type": "string"}, {"type": "array"}]},
         "features_act": {"oneOf": [{"type": "string"}, {"type": "array"}]},
         "gres": {"type": "string"},
-        "weight": {"type": "integer"},
-        "cpu_bind": {"type": "integer"},
+        # u32 fields of update_node_msg, short of Slurm's NO_VAL and INFINITE (the edge,
+        # api.validation, holds requests to it)
+        "weight": {"type": "integer", "minimum": 0, "maximum": 0xFFFFFFFD},
+        "cpu_bind": {"type": "integer", "minimum": 0, "maximum": 0xFFFFFFFD},
         "address": {"oneOf": [{"type": "string"}, {"type": "array"}]},
         "hostname": {"oneOf": [{"type": "string"}, {"type": "array"}]},
     },

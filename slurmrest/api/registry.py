@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator, Mapping
 
 from slurmrest.api.errors import (  # noqa: F401 (ApiError, NotModified: re-exported)
-    DEFAULT_STATUS, GATEWAY_STATUSES, ApiError, NotModified)
+    BODY_STATUSES, DEFAULT_STATUS, EDGE_STATUSES, GATEWAY_STATUSES, ApiError, NotModified)
 from slurmrest.api.state import ServerState
 
 #: Version prefixes each API family is served under. v0.0.38 keeps slurmrestd 22.05's paths
@@ -37,6 +37,11 @@ class Param:
     #: Optional converter from the raw text to the value (raises ValueError on bad input);
     #: defaults to ``type``.
     convert: Callable[[str], Any] | None = None
+    #: The range of an integer (default: ``api.validation.PARAM_INT_*``, time_t), the
+    #: longest text; checked at the edge (``api.validation``) and stated in the document.
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
 
     def parse(self, text: str) -> Any:
         if self.convert is not None:
@@ -50,12 +55,19 @@ class Param:
         return self.type(text)
 
     def openapi(self) -> dict:
+        from slurmrest.api.validation import param_range
+
+        schema = {"type": _PARAM_TYPES.get(self.type, "string")}
+        if self.type is int:
+            schema["minimum"], schema["maximum"] = param_range(self)
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
         return {
             "name": self.name,
             "in": self.location,
             "required": self.required or self.location == "path",
             "description": self.description,
-            "schema": {"type": _PARAM_TYPES.get(self.type, "string")},
+            "schema": schema,
         }
 
 
@@ -159,8 +171,9 @@ class Operation:
     def error_statuses(self) -> list[int]:
         """Every status a Slurm failure of this operation can be answered with (the OpenAPI
         document lists them)."""
+        body = BODY_STATUSES if self.request_schema is not None else ()
         return sorted({*DEFAULT_STATUS.values(), *self.errors.values(), self.refused,
-                       *GATEWAY_STATUSES})
+                       *GATEWAY_STATUSES, *EDGE_STATUSES, *body})
 
 
 class Registry:

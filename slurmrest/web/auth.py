@@ -121,7 +121,7 @@ class Authenticator:
         #: Token users allowed to act for another user (root and SlurmUser, as slurmctld).
         self.proxy_users = frozenset(proxy_users)
         self._local_credential = local_credential
-        self._seen: OrderedDict[str, dict] = OrderedDict()
+        self._seen: OrderedDict[str, tuple[float, dict]] = OrderedDict()
 
     def authenticate(self, headers, local_user: str | None = None) -> Identity:
         if headers.hasHeader(API_KEY):
@@ -166,9 +166,10 @@ class Authenticator:
     def _verified(self, token: str) -> dict:
         """The token's claims; a token seen before is not checked again until it expires
         (a client sends the same token with every request; HS256 checks are not free)."""
-        claims = self._seen.get(token)
-        if claims is not None:
-            if claims["exp"] > time.time():
+        seen = self._seen.get(token)
+        if seen is not None:
+            expires, claims = seen
+            if expires > time.time():
                 self._seen.move_to_end(token)
                 return claims
             del self._seen[token]
@@ -176,7 +177,12 @@ class Authenticator:
             claims = self.minter.verify(token)
         except InvalidToken as e:
             raise AuthenticationFailed(f"invalid token: {e}") from None
-        self._seen[token] = claims
+        try:
+            # PyJWT takes an "exp" of "123" (it converts); we keep the number it meant.
+            expires = float(claims["exp"])
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return claims  # checked, but not kept: checked again next time
+        self._seen[token] = (expires, claims)
         if len(self._seen) > self.SEEN_TOKENS:
             self._seen.popitem(last=False)
         return claims

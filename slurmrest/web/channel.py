@@ -31,6 +31,7 @@ from slurmrest.web import errors, event_stream
 from slurmrest.web.access_log import access_line, operation_label
 from slurmrest.web.content import encode
 from slurmrest.web.gateway import SERVER, Admission, Gateway
+from slurmrest.web.limits import DEFAULT_LIMITS, Counter
 from slurmrest.web.metrics import RequestRpcs
 
 log = Logger()
@@ -54,6 +55,11 @@ def socket_peer_user(sock) -> str | None:
         return pwd.getpwuid(uid).pw_name
     except (OSError, KeyError):
         return None
+
+
+def _address_of(peer) -> str:
+    """Whom a connection counts against: its host (one key for all UNIX-socket peers)."""
+    return getattr(peer, "host", None) or "local"
 
 
 _date = [0, b""]
@@ -92,6 +98,7 @@ _METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"O
 _VERSIONS = frozenset({b"HTTP/1.1", b"HTTP/1.0"})
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _HEAD_END = b"\r\n\r\n"
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 #: Header names seen, and whether the fast parser takes them.
 _NAMES: dict[bytes, bool] = {}
 
@@ -153,7 +160,119 @@ class GatewayChannel(http.HTTPChannel):
                 self.resetTimeout()
                 self._head_received(*head)
                 return
+        if self._refused_connection:
+            return
+        if self.line_mode and _BARE_LF.search(self._buffer[-1:] + data[:self.totalHeadersSize]
+                                              .split(_HEAD_END, 1)[0]):
+            # Twisted waits for a CRLF that never comes: say why instead of staying silent.
+            self._answer_and_close(400, "Bad request", "lines of a request head end with CRLF")
+            return
+        if self._request_timer is None and self.line_mode is not None:
+            # A request begins: it has limits.request_seconds to arrive whole.
+            self._request_timer = self.callLater(self.limits.request_seconds,
+                                                 self._request_too_slow)
         super().dataReceived(data)
+        decoder = getattr(self, "_transferDecoder", None)
+        if getattr(decoder, "state", None) == "BODY" and self.requests:
+            # A chunk that declares more than the body may hold is refused on its header.
+            request = self.requests[-1]
+            if request._received + decoder.length > self.site.gateway.max_body_size:
+                request.refuse_too_large()
+
+    # -- limits (web.limits) ------------------------------------------------------------
+
+    _request_timer = None
+    _refused_connection = False
+    _address_key = None
+
+    @property
+    def limits(self):
+        site = getattr(self, "site", None)
+        return site.gateway.limits if site is not None else DEFAULT_LIMITS
+
+    def _request_too_slow(self):
+        self._request_timer = None
+        self._answer_and_close(408, "Request timeout",
+                               f"the whole request must arrive within "
+                               f"{self.limits.request_seconds:g} seconds")
+
+    def _stop_request_timer(self):
+        timer, self._request_timer = self._request_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def allContentReceived(self):
+        self._stop_request_timer()
+        super().allContentReceived()
+
+    _drain_timer = None
+
+    def pauseProducing(self):
+        """Our send buffer is full (the client does not read): it has drain_seconds."""
+        super().pauseProducing()
+        if self._drain_timer is None:
+            self._drain_timer = self.callLater(self.limits.drain_seconds, self._not_draining)
+
+    def resumeProducing(self):
+        timer, self._drain_timer = self._drain_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        super().resumeProducing()
+
+    def _not_draining(self):
+        self._drain_timer = None
+        if self.transport is not None:
+            self.transport.abortConnection()  # nothing can be said to one who does not read
+
+    def _respondToBadRequestAndDisconnect(self):
+        """Twisted's bare 400: a JSON answer, 431/414 when the head is too large."""
+        if (self._receivedHeaderCount > self.maxHeaders
+                or self._receivedHeaderSize > self.totalHeadersSize):
+            self._head_too_large()
+        else:
+            self._answer_and_close(400, "Bad request", "the request is not valid HTTP/1.1")
+
+    def _maybeChooseTransferDecoder(self, header, data):
+        # Twisted's int() of a Content-Length of thousands of digits raises from deep in
+        # the parser (a traceback in our log per request, for anyone to flood it).
+        if header.lower() == b"content-length" and len(data.strip()) > 18:
+            self._answer_and_close(400, "Bad request", "Content-Length is not a valid length")
+            return False
+        return super()._maybeChooseTransferDecoder(header, data)
+
+    def lineLengthExceeded(self, line):
+        self._head_too_large()
+
+    def _head_too_large(self):
+        limits = self.limits
+        if self._HTTPChannel__first_line:
+            self._answer_and_close(414, "URI too long", f"the request line may have at most "
+                                   f"{limits.max_head_bytes} bytes")
+        else:
+            self._answer_and_close(431, "Request header fields too large",
+                                   f"at most {limits.max_headers} headers and "
+                                   f"{limits.max_head_bytes} bytes of head")
+
+    def _answer_and_close(self, status: int, error: str, description: str,
+                          headers: dict | None = None) -> None:
+        """An answer of the connection itself (no request object), then hang up."""
+        self._stop_request_timer()
+        if self.transport is None or getattr(self.transport, "disconnecting", False):
+            return
+        failure = errors.failure(status, error, description, headers=headers)
+        site = getattr(self, "site", None)
+        body = encode(site.gateway.envelope(Admission(), None, failure.errors)
+                      if site is not None else {"errors": failure.errors}, "application/json")
+        extra = b"".join(b"%s: %s\r\n" % (k.encode(), v.encode())
+                         for k, v in failure.headers.items())
+        self.transport.write(b"HTTP/1.1 %d %s\r\nServer: %s\r\nDate: %s\r\n%s"
+                             b"Connection: close\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n%s"
+                             % (status, RESPONSES.get(status, b"Error"), SERVER, http_date(),
+                                extra, len(body), body))
+        self.persistent = False
+        self._refused_connection = True
+        self.loseConnection()
 
     def _head_received(self, method, target, version, headers):
         request = self.requestFactory(self, len(self.requests))
@@ -168,16 +287,40 @@ class GatewayChannel(http.HTTPChannel):
 
     def connectionMade(self):
         super().connectionMade()
+        limits = self.limits
+        self.maxHeaders = limits.max_headers
+        self.totalHeadersSize = self.MAX_LENGTH = limits.max_head_bytes
         if self.local_user is None:
             self.local_user = peer_user(self.transport)
         site = getattr(self, "site", None)
         if site is not None:
             site.gateway.metrics.connections_open += 1
+            key = _address_of(self.getPeer())
+            if site.connections.total() >= limits.max_connections:
+                self._too_many_connections("the server")
+            elif not site.connections.acquire(key):
+                self._too_many_connections("one address")
+            else:
+                self._address_key = key
+
+    def _too_many_connections(self, whom: str) -> None:
+        limit = (self.limits.max_connections if whom == "the server"
+                 else self.limits.max_connections_per_address)
+        self._answer_and_close(503, "Too many connections",
+                               f"{whom} may have at most {limit} connections open",
+                               headers={"Retry-After": str(self.limits.retry_after_seconds)})
 
     def connectionLost(self, reason):
+        self._stop_request_timer()
+        timer, self._drain_timer = self._drain_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
         site = getattr(self, "site", None)
         if site is not None:
             site.gateway.metrics.connections_open -= 1
+            key, self._address_key = self._address_key, None
+            if key is not None:
+                site.connections.release(key)
         super().connectionLost(reason)
 
     # Each Request asks for both; the transport builds a new address object every time.
@@ -198,6 +341,7 @@ class GatewayChannel(http.HTTPChannel):
         self.persistent = self.checkPersistence(req, self._version)
         gateway: Gateway = self.site.gateway
         metrics = req.in_flight = gateway.metrics
+        req.gateway = gateway
         metrics.requests_in_flight += 1
         if gateway.cors:
             req.cors_headers = gateway.cors.answer_headers(req.requestHeaders)
@@ -239,12 +383,14 @@ class GatewayRequest(server.Request):
     started: float | None = None
     rpcs: RequestRpcs | None = None
     in_flight = None  # the metrics it counts in while it is in flight
+    gateway = None  # whose in-flight slot it holds (web.limits)
     cors_headers: tuple = ()
 
     def _answered(self):
         metrics, self.in_flight = self.in_flight, None
         if metrics is not None:
             metrics.requests_in_flight -= 1
+            self.gateway.release(self.admission)
 
     def process(self):
         """Straight to the gateway: every path is the gateway's to route."""
@@ -336,16 +482,21 @@ class GatewayRequest(server.Request):
         if self._refused:
             return
         self._received += len(data)
-        gateway: Gateway = self.channel.site.gateway
-        if self._received > gateway.max_body_size:
-            self._refused = True
-            adm = self.admission or Admission()
-            failure = errors.failure(413, "Request body too large",
-                                     f"the body may have at most {gateway.max_body_size} bytes")
-            self.channel.refuse_body(encode(gateway.envelope(adm, None, failure.errors), adm.media),
-                                     adm.media.encode())
-            return
+        if self._received > self.channel.site.gateway.max_body_size:
+            return self.refuse_too_large()
         super().handleContentChunk(data)
+
+    def refuse_too_large(self) -> None:
+        """413 at once, and hang up: the body is (or declares itself) past the limit."""
+        if self._refused:
+            return
+        self._refused = True
+        gateway: Gateway = self.channel.site.gateway
+        adm = self.admission or Admission()
+        failure = errors.failure(413, "Request body too large",
+                                 f"the body may have at most {gateway.max_body_size} bytes")
+        self.channel.refuse_body(encode(gateway.envelope(adm, None, failure.errors), adm.media),
+                                 adm.media.encode())
 
     def requestReceived(self, command, path, version):
         """Twisted's, less its query and form parsing: the gateway reads the query itself
@@ -388,6 +539,9 @@ class GatewaySite(server.Site):
         # tree is never consulted, so it is an empty one.
         super().__init__(resource.Resource(), **kwargs)
         self.gateway = gateway
+        #: Open connections per client address (``web.limits``).
+        self.connections = Counter(getattr(gateway, "limits", DEFAULT_LIMITS)
+                                   .max_connections_per_address)
         self.access_log = access_log
         self._logFile = None
 

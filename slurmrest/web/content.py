@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
 
 from ruamel.yaml import YAML
@@ -54,9 +55,11 @@ def parse_accept(header: str) -> list[MediaRange]:
             name, _, value = f.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    q = float(value)
+                    q = min(max(float(value), 0.0), 1.0)
                 except ValueError:
-                    q = 0.0
+                    q = 1.0  # a weight that does not parse is no weight (not "refuse it")
+                if q != q:  # nan
+                    q = 1.0
         ranges.append(MediaRange(fields[0].lower(), q))
     return ranges
 
@@ -151,10 +154,36 @@ def encode_with_items(document: dict, key: str, caches: list, media: str) -> byt
     return b"".join((shell[:-2], b",".join(pieces), b"]}"))  # ends "key":[]}
 
 
+#: Deepest flow nesting ([ and {) a YAML body may have, found before parsing: the pure-Python
+#: parser spends seconds of the one event loop on thousands of nested brackets.
+MAX_YAML_NESTING = 64
+_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+
+
+def flow_nesting(data: bytes, limit: int) -> int:
+    """How deep ``[``/``{`` nest in ``data`` (quoted ones counted too), stopping past
+    ``limit``; cheap when there are few brackets (the usual body)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return 0
+    depth = deepest = 0
+    for c in _NOT_BRACKETS.sub(b"", data):
+        if c in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif depth:
+            depth -= 1
+    return deepest
+
+
 def decode(data: bytes, media: str):
     """Parse a request body; ``BadDocument`` when it does not parse. Empty means ``None``."""
     if not data.strip():
         return None
+    if media == YAML_TYPE and flow_nesting(data, MAX_YAML_NESTING) > MAX_YAML_NESTING:
+        raise BadDocument(f"nested deeper than {MAX_YAML_NESTING} levels")
     try:
         text = data.decode("utf-8")
         if media == YAML_TYPE:

@@ -20,12 +20,16 @@ import slurmrest
 
 from slurmrest.api.meta import BuildInfoCache, meta
 from slurmrest.api.errors import ESLURM_REST_INVALID_QUERY, ApiError, NotModified
-from slurmrest.api.registry import API_VERSIONS, REGISTRY, Call, Registry, Result, Stream
+from slurmrest.api import validation
+from slurmrest.api.errors import error_entry
+from slurmrest.api.registry import (
+    API_VERSIONS, REGISTRY, SCHEMAS, Call, Registry, Result, Stream)
 from slurmrest.api.runner import run
 from slurmrest.api.state import ServerState
 from slurmrest.web import content, errors, event_stream
 from slurmrest.web.auth import AuthenticationFailed, Authenticator, Identity
 from slurmrest.web.cors import Cors
+from slurmrest.web.limits import DEFAULT_LIMITS, Counter, Limits
 from slurmrest.web.metrics import CURRENT_REQUEST, Metrics
 from slurmrest.web.operator import OperatorEndpoints
 from slurmrest.web.errors import HttpFailure
@@ -61,6 +65,8 @@ class Admission:
     operator: str | None = None
     #: The headers of a CORS preflight's 204 (``web.cors``).
     preflight: tuple | None = None
+    #: The user whose in-flight slot this request holds (``limits``), released when answered.
+    slot: str | None = None
 
 
 def _api_of(path: str) -> tuple[str, str]:
@@ -75,7 +81,8 @@ class Gateway:
     def __init__(self, ctld, authenticator: Authenticator, *, dbd=None,
                  registry: Registry = REGISTRY, max_body_size: int = DEFAULT_MAX_BODY_SIZE,
                  build_info: BuildInfoCache | None = None, readiness=None,
-                 cors_origins=(), serve_metrics: bool = True):
+                 cors_origins=(), serve_metrics: bool = True,
+                 limits: Limits = DEFAULT_LIMITS):
         self.ctld = ctld
         #: The slurmdbd client (``wire.dbd_client.SlurmdbdClient``); None: no accounting.
         self.dbd = dbd
@@ -83,6 +90,9 @@ class Gateway:
         self.max_body_size = max_body_size
         #: Bytes that may wait unsent for one event-stream watcher before it is dropped.
         self.max_stream_backlog = event_stream.DEFAULT_MAX_BACKLOG
+        self.limits = limits
+        #: Requests being answered, per user (``limits.max_in_flight_per_user``).
+        self.in_flight = Counter(limits.max_in_flight_per_user)
         self.state = ServerState(build_info)
         self.build_info = self.state.build_info
         self.router = Router(registry)
@@ -138,6 +148,14 @@ class Gateway:
             adm.failure = errors.failure(e.status, AUTH_FAILURE_TEXT, str(e),
                                          source="authentication", close=has_body)
             return adm
+        user = adm.identity.user
+        if not self.in_flight.acquire(user):
+            adm.failure = errors.failure(
+                429, "Too many requests",
+                f"at most {self.in_flight.limit} requests of one user at once",
+                headers={"Retry-After": str(self.limits.retry_after_seconds)}, close=has_body)
+            return adm
+        adm.slot = user
         if not acceptable:
             adm.failure = errors.failure(406, "Accept content type is unknown",
                                          "this server answers application/json or "
@@ -212,26 +230,21 @@ class Gateway:
                                      f"Unknown Query field: {', '.join(unknown)}",
                                      number=ESLURM_REST_INVALID_QUERY,
                                      source=route.operation_id)
-        params = {}
+        raw = {}
         for p in op.params:
             if p.location == "path":
-                raw = adm.match.path_params.get(p.name)
+                raw[p.name] = adm.match.path_params.get(p.name)
             elif p.location == "header":
-                raw = _text(request.requestHeaders, p.name.encode("latin-1"))
+                raw[p.name] = _text(request.requestHeaders, p.name.encode("latin-1"))
             else:
                 values = query.get(p.name)
-                raw = values[-1] if values else None
-            if raw is None:
-                if p.required:
-                    raise errors.failure(400, "Missing parameter", f"{p.name} is required",
-                                         source=route.operation_id)
-                continue
-            try:
-                params[p.name] = p.parse(raw)
-            except (ValueError, TypeError):
-                raise errors.failure(400, "Invalid parameter",
-                                     f"{p.name}: not a valid {p.type.__name__}",
-                                     source=route.operation_id) from None
+                raw[p.name] = values[-1] if values else None
+        # The accounting family's text goes to MySQL utf8 (3-byte) tables: api.validation.
+        bmp_only = op.family == "slurmdb"
+        try:
+            params = validation.check_params(op.params, raw, bmp_only=bmp_only)
+        except validation.Invalid as e:
+            raise _invalid("Invalid parameter", e, route.operation_id) from None
         body = None
         if adm.body_media is not None and op.request_schema is not None:
             data = request.content.read()
@@ -242,6 +255,10 @@ class Gateway:
                                      f"the request body is not valid "
                                      f"{'YAML' if adm.body_media == content.YAML_TYPE else 'JSON'}"
                                      f" ({e})", source=route.operation_id) from None
+            try:
+                validation.check_document(body, op.request_schema, SCHEMAS, bmp_only=bmp_only)
+            except validation.Invalid as e:
+                raise _invalid("Invalid request document", e, route.operation_id) from None
         identity = adm.identity
         return Call(params=params, body=body, user=identity.user,
                     slurmctld=(self.ctld.bind(identity.credential)
@@ -294,6 +311,12 @@ class Gateway:
             self._json_heads[key] = head
         return head
 
+    def release(self, adm: Admission | None) -> None:
+        """The request of ``adm`` is answered (or gone): its user's slot is free again."""
+        if adm is not None and adm.slot is not None:
+            self.in_flight.release(adm.slot)
+            adm.slot = None
+
     def send_failure(self, request, adm: Admission, failure: HttpFailure) -> None:
         headers = tuple((name.encode(), value.encode()) for name, value in failure.headers.items())
         body = content.encode(self.envelope(adm, None, failure.errors), adm.media)
@@ -315,6 +338,12 @@ class Gateway:
         if body is None:
             body = self._openapi_bytes[media] = content.encode(self.openapi, media)
         return body
+
+
+def _invalid(error: str, invalid: validation.Invalid, source: str) -> HttpFailure:
+    """400 naming each problem (``api.validation`` bounds how many)."""
+    return HttpFailure(400, [error_entry(ESLURM_REST_INVALID_QUERY, text, source, error=error)
+                             for text in validation.walk_problems(invalid)])
 
 
 def _text(headers, name: bytes) -> str | None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import slurmrest
+from slurmrest.api.errors import NOT_MODIFIED_STATUS
 from slurmrest.api.registry import SCHEMAS
 from slurmrest.web.content import JSON, YAML_TYPE
 from slurmrest.web.routing import OPENAPI_PATHS, Router
 
 _MEDIA = (JSON, YAML_TYPE)
+#: What asking for the document itself can be answered besides 200: bad credentials, a
+#: format we do not write, too many requests in flight.
+OPENAPI_STATUSES = (401, 406, 429)
 
 SECURITY_SCHEMES = {
     "user": {"type": "apiKey", "in": "header", "name": "X-SLURM-USER-NAME",
@@ -84,6 +88,8 @@ def _operation(route) -> dict:
                     "content": _content(response_schema(op.response_schema))},
         },
     }
+    doc["responses"][str(NOT_MODIFIED_STATUS)] = {
+        "description": "nothing changed since update_time (no body)"}
     for status in op.error_statuses():
         doc["responses"][str(status)] = {
             "description": HTTPStatus(status).phrase, "content": _content(_errors_document())}
@@ -112,7 +118,10 @@ def build_document(router: Router) -> dict:
             "summary": "Retrieve OpenAPI Specification",
             "tags": ["openapi"],
             "responses": {"200": {"description": "OpenAPI Specification",
-                                  "content": _content({"type": "object"})}},
+                                  "content": _content({"type": "object"})},
+                          **{str(status): {"description": HTTPStatus(status).phrase,
+                                           "content": _content(_errors_document())}
+                             for status in OPENAPI_STATUSES}},
         }}
     schemas = {"slurmrest_meta": ENVELOPE_SCHEMAS["meta"],
                "slurmrest_error": ENVELOPE_SCHEMAS["error"]}

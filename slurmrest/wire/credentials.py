@@ -124,6 +124,10 @@ class TokenMinter:
             raise InvalidToken("token is not signed with HS256") from None
         except jwt.PyJWTError as e:
             raise InvalidToken(f"malformed token ({type(e).__name__})") from None
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            # PyJWT converts "123"; Slurm reads exp as an integer grant and refuses others.
+            raise InvalidToken("token's exp claim is not an integer")
         user = claims.get("sun") or claims.get("username")
         if not isinstance(user, str) or not user:
             raise InvalidToken("token names no user (no sun or username claim)")
