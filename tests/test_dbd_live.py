@@ -38,7 +38,12 @@ def limit(value):
 
 
 def exit_code(status):
-    return f"{(status >> 8) & 0xFF}:{status & 0x7F}"
+    """A wait(2) status as sacct prints ExitCode: ``code:signal``, where sacct shows a shell's
+    128+N exit (a job step killed by signal N) as N (print.c)."""
+    code, signal = (status >> 8) & 0xFF, status & 0x7F
+    if signal:
+        code = 0
+    return f"{code - 128 if code >= 128 else code}:{signal}"
 
 
 class LiveDbdTestCase(unittest.TestCase):

@@ -88,7 +88,10 @@ def exit_text(doc: dict) -> str:
     """A document's exit code in sacct's ``code:signal``."""
     if doc["status"] == "SIGNALED":
         return f"0:{doc['signal']['signal_id']}"
-    return f"{doc['return_code'] or 0}:0"
+    code = doc["return_code"] or 0
+    # sacct shows a shell's 128+N exit (killed by signal N) as N (print.c); we send the real
+    # exit code
+    return f"{code - 128 if code >= 128 else code}:0"
 
 
 def tres_text(entries: list[dict]) -> str:

@@ -44,6 +44,7 @@ def _documents(reply: dict, select_type_param: int | None) -> list[dict]:
 
 
 @operation("GET", "/jobs", operation_id="get_jobs", summary="get list of jobs",
+           streams=True,
            params=(Param("update_time", type=int,
                          description="only answer if jobs changed since this time (epoch s)"),
                    Param("watch", type=bool,
@@ -115,6 +116,7 @@ def _follows(job_id: int, task: int | None) -> Callable[[dict], bool]:
 
 
 @operation("GET", "/job/{job_id}", operation_id="get_job", summary="get job info",
+           streams=True,
            params=(Param("job_id", location="path",
                          description="job id: 123, 123_4 (array task), 123+1 (het component)"),
                    Param("watch", type=bool,

@@ -153,6 +153,8 @@ class Operation:
     strict_query: bool | None = None
     #: The OpenAPI description (defaults, deviations), beside the one-line summary.
     description: str = ""
+    #: The handler may answer a ``Stream`` (server-sent events) instead of a document.
+    streams: bool = False
 
     def __post_init__(self):
         if self.strict_query is None:
@@ -223,7 +225,7 @@ def operation(method: str, path: str, *, family: str = "slurm", operation_id: st
               response_schema: dict | None = None, tags: tuple[str, ...] = (),
               extension: bool = False, errors: Mapping[int, int] | None = None,
               refused: int = 500, strict_query: bool | None = None,
-              description: str = "", registry: Registry = REGISTRY):
+              description: str = "", streams: bool = False, registry: Registry = REGISTRY):
     """Register ``handler`` as the operation ``method path`` of API family ``family``;
     ``errors`` and ``refused``: the HTTP statuses of Slurm's refusals (``api.errors``)."""
 
@@ -231,7 +233,7 @@ def operation(method: str, path: str, *, family: str = "slurm", operation_id: st
         registry.add(Operation(method.upper(), path, family, operation_id, summary, handler,
                                tuple(params), request_schema, response_schema, tags, extension,
                                dict(errors or {}), refused, strict_query,
-                               description))
+                               description, streams))
         return handler
 
     return register

@@ -88,6 +88,12 @@ def _operation(route) -> dict:
                     "content": _content(response_schema(op.response_schema))},
         },
     }
+    if op.streams:  # watch=true: server-sent events, one JSON document per event's data
+        doc["responses"]["200"]["content"]["text/event-stream"] = {"schema": {
+            "type": "object", "description": "one server-sent event (watch=true)",
+            "properties": {"event": {"type": "string"}, "id": {"type": "string"},
+                           "data": {"type": "string", "description": "a JSON document"},
+                           "retry": {"type": "integer"}}}}
     doc["responses"][str(NOT_MODIFIED_STATUS)] = {
         "description": "nothing changed since update_time (no body)"}
     for status in op.error_statuses():
