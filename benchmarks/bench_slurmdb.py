@@ -27,10 +27,8 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 
@@ -38,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT]
 
+from bench_jobs import run_threads  # noqa: E402
 from bench_server import micros, start_ours, token, wrk  # noqa: E402
 
 PREFIX = "/slurmdb/v0.0.38"
@@ -131,42 +130,11 @@ def fetch(url: str, headers: dict) -> tuple[int, dict | None]:
 
 
 def threads(url: str, headers: dict, connections: int, seconds: int) -> dict:
-    """The in-script load: one keep-alive connection per thread, bounded by time."""
-    parsed = urllib.parse.urlsplit(url)
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker():
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-        mine, bad = [], 0
-        while time.monotonic() < deadline:
-            start = time.perf_counter()
-            try:
-                conn.request("GET", parsed.path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                bad += response.status != 200
-            except (OSError, http.client.HTTPException):
-                bad += 1
-                conn.close()
-                conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-            mine.append((time.perf_counter() - start) * 1e6)
-        with lock:
-            latencies.extend(mine)
-            errors[0] += bad
-
-    started = time.monotonic()
-    pool = [threading.Thread(target=worker) for _ in range(connections)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    elapsed = time.monotonic() - started
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-    return {"rps": len(latencies) / elapsed, "p50_us": q[49] if q else None,
-            "p99_us": q[98] if q else None, "non2xx": errors[0], "socket_errors": None}
+    """The in-script load (``bench_jobs.run_threads``), in this script's units."""
+    r = run_threads(url, headers, connections, seconds)
+    us = lambda ms: ms * 1000 if ms is not None else None  # noqa: E731
+    return {"rps": r["rps"], "p50_us": us(r["p50_ms"]), "p99_us": us(r["p99_ms"]),
+            "non2xx": r["errors"], "socket_errors": None}
 
 
 def wrk_load(url: str, headers: dict, connections: int, seconds: int) -> dict:
