@@ -191,6 +191,19 @@ def step_id_name(step_id: int) -> int | str:
     return _STEP_NAMES.get(step_id, step_id)
 
 
+def _step_usage(names: JobNames, stats: dict, way: str, hosts: list[str]) -> dict:
+    """A step's TRES usage one way (``in``: requested, ``out``: consumed) as slurmrestd's
+    max/min (with node and task), average and total."""
+    def stat(kind):
+        return stats.get(f"tres_usage_{way}_{kind}")
+    return {
+        "max": _tres_usage(names, stat("max"), stat("max_nodeid"), stat("max_taskid"), hosts),
+        "min": _tres_usage(names, stat("min"), stat("min_nodeid"), stat("min_taskid"), hosts),
+        "average": names.tres_list(stat("ave")),
+        "total": names.tres_list(stat("tot")),
+    }
+
+
 def _tres_usage(names: JobNames, counts: str | None, node_ids: str | None,
                 task_ids: str | None, hosts: list[str]) -> list[dict]:
     """slurmrestd's ``_dump_tres_nct``: per TRES of slurmdbd's table (in its order), the
@@ -235,26 +248,8 @@ def step_document(step: dict, names: JobNames) -> dict:
     return {
         "nodes": nodes,
         "tres": {
-            "requested": {
-                "max": _tres_usage(names, stats.get("tres_usage_in_max"),
-                                   stats.get("tres_usage_in_max_nodeid"),
-                                   stats.get("tres_usage_in_max_taskid"), hosts),
-                "min": _tres_usage(names, stats.get("tres_usage_in_min"),
-                                   stats.get("tres_usage_in_min_nodeid"),
-                                   stats.get("tres_usage_in_min_taskid"), hosts),
-                "average": tres(stats.get("tres_usage_in_ave")),
-                "total": tres(stats.get("tres_usage_in_tot")),
-            },
-            "consumed": {
-                "max": _tres_usage(names, stats.get("tres_usage_out_max"),
-                                   stats.get("tres_usage_out_max_nodeid"),
-                                   stats.get("tres_usage_out_max_taskid"), hosts),
-                "min": _tres_usage(names, stats.get("tres_usage_out_min"),
-                                   stats.get("tres_usage_out_min_nodeid"),
-                                   stats.get("tres_usage_out_min_taskid"), hosts),
-                "average": tres(stats.get("tres_usage_out_ave")),
-                "total": tres(stats.get("tres_usage_out_tot")),
-            },
+            "requested": _step_usage(names, stats, "in", hosts),
+            "consumed": _step_usage(names, stats, "out", hosts),
             "allocated": tres(step.get("tres_alloc_str")),
         },
         "time": {
